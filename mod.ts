@@ -1,0 +1,28 @@
+/**
+ * `@ohos.net.webSocket` for Deno: the OpenHarmony WebSocket client API on a
+ * strict RFC 6455 implementation.
+ *
+ * Import it the way device code imports the platform module:
+ *
+ * @example
+ * ```ts
+ * import webSocket from "./mod.ts";
+ *
+ * const ws = webSocket.createWebSocket();
+ * ws.on("open", (_err, value) => {
+ *   console.log("on open, status:" + value.status + ", message:" + value.message);
+ * });
+ * ws.on("message", (_err, value) => console.log("on message, message:" + value));
+ * ws.on("close", (_err, value) => console.log("on close, code is " + value.code));
+ * ws.on("error", (err) => console.log("on error, error:" + JSON.stringify(err)));
+ * // ws.connect("ws://127.0.0.1:8080/", (err) => { if (!err) ws.send("Hello"); });
+ * ```
+ *
+ * @module
+ */
+
+import * as webSocket from "./src/web_socket.ts";
+
+export * from "./src/web_socket.ts";
+export { webSocket };
+export default webSocket;

@@ -1,0 +1,8 @@
+/**
+ * The ohos WebSocket client.
+ *
+ * @module
+ */
+
+export { WebSocketClient } from "./websocket.ts";
+export type * from "./types.ts";

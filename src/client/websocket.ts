@@ -1,0 +1,473 @@
+/**
+ * The ohos WebSocket client: argument checks, the connection state machine
+ * and event delivery. Bytes go through a transport; all protocol rules live
+ * in `src/protocol`.
+ *
+ * @module
+ */
+
+import {
+  buildClientRequest,
+  CloseCode,
+  type CloseInfo,
+  generateKey,
+  HandshakeError,
+  HttpHeadReader,
+  isValidCloseCode,
+  MAX_CLOSE_REASON_BYTES,
+  type ProtocolError,
+  utf8Length,
+  validateServerResponse,
+  WebSocketConnection,
+} from "../protocol/mod.ts";
+import { type ByteStream, type Connector, defaultConnector } from "../transport/mod.ts";
+import { type AsyncCallback, type ErrorCallback, settle } from "../ohos/callbacks.ts";
+import { BusinessError, ErrorCode, parameterError } from "../ohos/errors.ts";
+import { ListenerRegistry } from "../ohos/listeners.ts";
+import { type ConnectSettings, parseSettings, parseTarget, type Target } from "./request.ts";
+import type {
+  CloseResult,
+  OpenResult,
+  SendData,
+  WebSocket,
+  WebSocketCloseOptions,
+  WebSocketRequestOptions,
+} from "./types.ts";
+
+type ClientEvents = {
+  open: AsyncCallback<OpenResult>;
+  message: AsyncCallback<string | ArrayBuffer>;
+  close: AsyncCallback<CloseResult>;
+  error: ErrorCallback;
+};
+
+const EVENT_NAMES = ["open", "message", "close", "error"] as const;
+
+/** Life cycle of one client; `idle` before the first connect. */
+type State = "idle" | "connecting" | "open" | "closing" | "closed";
+
+const random = (buffer: Uint8Array): void => {
+  crypto.getRandomValues(buffer);
+};
+
+function reportListenerError(type: string, error: unknown): void {
+  console.error(
+    `[ohos-websocket] a '${type}' callback threw; the connection is unaffected:`,
+    error,
+  );
+}
+
+/** Everything that belongs to one connection attempt. */
+interface Session {
+  settings: ConnectSettings;
+  stream: ByteStream | null;
+  connection: WebSocketConnection | null;
+  handshake: { reader: HttpHeadReader; key: string } | null;
+  resolveConnect: ((value: boolean) => void) | null;
+  rejectConnect: ((error: BusinessError<unknown>) => void) | null;
+  handshakeTimer: ReturnType<typeof setTimeout> | undefined;
+  closeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** What the close event will report; first writer wins. */
+  closeResult: CloseResult | null;
+  lastWrite: Promise<void>;
+}
+
+/**
+ * Implementation of {@linkcode WebSocket}; create it with `createWebSocket()`.
+ */
+export class WebSocketClient implements WebSocket {
+  readonly #events = new ListenerRegistry<ClientEvents>(EVENT_NAMES, reportListenerError);
+  readonly #connector: Connector | undefined;
+  #state: State = "idle";
+  #session: Session | null = null;
+
+  /** @param connector transport to use; defaults to the current runtime's */
+  constructor(connector?: Connector) {
+    this.#connector = connector;
+  }
+
+  // ------------------------------------------------------------------ connect
+
+  /** Connects; the callback gets `(undefined, true)` once the connection is open. */
+  connect(url: string, callback: AsyncCallback<boolean>): void;
+  /** Connects with options; the callback gets `(undefined, true)` once open. */
+  connect(url: string, options: WebSocketRequestOptions, callback: AsyncCallback<boolean>): void;
+  /** Connects; resolves `true` once the connection is open. */
+  connect(url: string, options?: WebSocketRequestOptions): Promise<boolean>;
+  connect(url: unknown, second?: unknown, third?: unknown): Promise<boolean> | void {
+    const callback = typeof second === "function" ? second : third;
+    const options = typeof second === "function" ? undefined : second;
+    return this.#run(callback, () => this.#connect(url, options, third));
+  }
+
+  #connect(url: unknown, options: unknown, third: unknown): Promise<boolean> {
+    if (third !== undefined && typeof third !== "function") {
+      throw parameterError("callback must be a function");
+    }
+    const target = parseTarget(url);
+    const settings = parseSettings(options);
+    if (this.#state === "connecting" || this.#state === "open" || this.#state === "closing") {
+      throw new BusinessError(ErrorCode.ConnectionExists, "this WebSocket is already connected");
+    }
+    return new Promise<boolean>((resolve, reject) => {
+      const session: Session = {
+        settings,
+        stream: null,
+        connection: null,
+        handshake: null,
+        resolveConnect: resolve,
+        rejectConnect: reject,
+        handshakeTimer: undefined,
+        closeTimer: undefined,
+        closeResult: null,
+        lastWrite: Promise.resolve(),
+      };
+      this.#session = session;
+      this.#state = "connecting";
+      session.handshakeTimer = setTimeout(
+        () =>
+          this.#connectFailed(
+            session,
+            `opening handshake timed out after ${settings.handshakeTimeoutMs} ms`,
+          ),
+        settings.handshakeTimeoutMs,
+      );
+      this.#openStream(session, target);
+    });
+  }
+
+  async #openStream(session: Session, target: Target): Promise<void> {
+    let stream: ByteStream;
+    try {
+      const connector = this.#connector ?? defaultConnector();
+      stream = await connector({
+        hostname: target.hostname,
+        port: target.port,
+        tls: target.secure ? { serverName: target.hostname } : undefined,
+      });
+    } catch (error) {
+      this.#connectFailed(session, `cannot connect to ${target.host}: ${describe(error)}`);
+      return;
+    }
+    if (session.resolveConnect === null) {
+      // The attempt was abandoned (timeout or close) while connecting.
+      stream.close();
+      return;
+    }
+    session.stream = stream;
+    const key = generateKey(random);
+    session.handshake = { reader: new HttpHeadReader(), key };
+    stream.startReading({
+      data: (chunk) => this.#onData(session, chunk),
+      end: (error) => this.#onEnd(session, error),
+    });
+    const request = buildClientRequest({
+      host: target.host,
+      path: target.path,
+      key,
+      headers: session.settings.headers,
+    });
+    stream.write(new TextEncoder().encode(request)).catch((error) =>
+      this.#connectFailed(session, `cannot send the handshake: ${describe(error)}`)
+    );
+  }
+
+  /** Ends a connection attempt that has not opened: `error` event, then rejection. */
+  #connectFailed(session: Session, message: string, status?: number): void {
+    const reject = session.rejectConnect;
+    if (reject === null) return;
+    session.resolveConnect = session.rejectConnect = null;
+    clearTimeout(session.handshakeTimer);
+    const error = status === undefined
+      ? new BusinessError(ErrorCode.ConnectFailed, message)
+      : new BusinessError<unknown>(ErrorCode.ConnectFailed, message, String(status));
+    const finish = () => {
+      if (this.#session === session) this.#state = "closed";
+      this.#events.emit("error", error as BusinessError);
+      reject(error);
+    };
+    if (session.stream === null) {
+      finish();
+    } else {
+      // Settle only once the socket is fully released (no pending reads).
+      session.stream.close();
+      session.stream.finished.then(finish);
+    }
+  }
+
+  #onData(session: Session, chunk: Uint8Array): void {
+    if (session.connection !== null) {
+      session.connection.receive(chunk);
+      return;
+    }
+    const handshake = session.handshake;
+    if (handshake === null || session.resolveConnect === null) return;
+    const result = handshake.reader.push(chunk);
+    if (!result.done) return;
+    if ("error" in result) {
+      this.#connectFailed(session, `bad handshake response: ${result.error}`);
+      return;
+    }
+    let accepted;
+    try {
+      accepted = validateServerResponse(result.head, handshake.key);
+    } catch (error) {
+      const status = error instanceof HandshakeError ? error.status : undefined;
+      this.#connectFailed(session, `handshake refused: ${describe(error)}`, status);
+      return;
+    }
+    session.handshake = null;
+    const connection = this.#becomeOpen(session, {
+      status: accepted.status,
+      message: accepted.message,
+    });
+    // Frames that came in the same read as the response.
+    if (result.rest.length > 0) connection.receive(result.rest);
+  }
+
+  #becomeOpen(session: Session, open: OpenResult): WebSocketConnection {
+    clearTimeout(session.handshakeTimer);
+    const resolve = session.resolveConnect!;
+    session.resolveConnect = session.rejectConnect = null;
+    session.connection = new WebSocketConnection(
+      { role: "client", maxMessageSize: session.settings.maxMessageSize, random },
+      {
+        write: (bytes) => {
+          session.lastWrite = session.stream!.write(bytes);
+          // Failures surface through send()'s promise or the read side ending.
+          session.lastWrite.catch(() => {});
+        },
+        message: (data) => this.#emitMessage(data),
+        peerClose: (info) => this.#onPeerClose(session, info),
+        fail: (error) => this.#onProtocolError(session, error),
+      },
+    );
+    this.#state = "open";
+    this.#events.emit("open", undefined as unknown as BusinessError, open);
+    resolve(true);
+    return session.connection;
+  }
+
+  #emitMessage(data: string | Uint8Array): void {
+    if (typeof data === "string") {
+      this.#events.emit("message", undefined as unknown as BusinessError, data);
+      return;
+    }
+    const buffer = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength
+      ? data.buffer as ArrayBuffer
+      : data.slice().buffer;
+    this.#events.emit("message", undefined as unknown as BusinessError, buffer);
+  }
+
+  // ------------------------------------------------------------- closing
+
+  #onPeerClose(session: Session, info: CloseInfo): void {
+    session.closeResult ??= { code: info.code, reason: info.reason };
+    if (this.#state === "open") this.#state = "closing";
+    this.#awaitTcpEnd(session);
+  }
+
+  #onProtocolError(session: Session, error: ProtocolError): void {
+    session.closeResult ??= { code: error.closeCode, reason: error.message };
+    if (this.#state === "open") this.#state = "closing";
+    this.#events.emit(
+      "error",
+      new BusinessError(
+        ErrorCode.Unknown,
+        `peer broke the protocol (closing with ${error.closeCode}): ${error.message}`,
+      ),
+    );
+    this.#awaitTcpEnd(session);
+  }
+
+  /**
+   * Our close frame is out: half-close and give the peer a bounded time to
+   * end TCP (RFC 6455 wants the server to close first).
+   */
+  #awaitTcpEnd(session: Session): void {
+    const connection = session.connection!;
+    if (connection.closeReceived || connection.state === "closed") session.stream?.closeWrite();
+    this.#armCloseTimer(session);
+  }
+
+  #armCloseTimer(session: Session): void {
+    if (session.closeTimer !== undefined) return;
+    session.closeTimer = setTimeout(() => {
+      session.closeResult ??= {
+        code: CloseCode.Abnormal,
+        reason: `close handshake timed out after ${session.settings.closeTimeoutMs} ms`,
+      };
+      session.stream?.close();
+    }, session.settings.closeTimeoutMs);
+  }
+
+  #onEnd(session: Session, error: unknown): void {
+    clearTimeout(session.closeTimer);
+    if (session.connection === null) {
+      const why = error === undefined ? "server closed the connection" : describe(error);
+      this.#connectFailed(session, `connection ended during the handshake: ${why}`);
+      return;
+    }
+    session.stream?.close();
+    if (this.#session === session) this.#state = "closed";
+    if (error !== undefined && session.closeResult === null) {
+      this.#events.emit(
+        "error",
+        new BusinessError(ErrorCode.Unknown, `connection lost: ${describe(error)}`),
+      );
+    }
+    const result = session.closeResult ?? {
+      code: CloseCode.Abnormal,
+      reason: session.connection.atFrameBoundary
+        ? "connection closed without a close frame"
+        : "connection closed in the middle of a frame",
+    };
+    this.#events.emit("close", undefined as unknown as BusinessError, result);
+  }
+
+  // ---------------------------------------------------------------- send
+
+  /** Sends a message; the callback gets `(undefined, true)` once it is written. */
+  send(data: SendData, callback: AsyncCallback<boolean>): void;
+  /** Sends a message; resolves `true` once it is written. */
+  send(data: SendData): Promise<boolean>;
+  send(data: unknown, callback?: unknown): Promise<boolean> | void {
+    return this.#run(callback, () => this.#send(data, callback));
+  }
+
+  #send(data: unknown, callback: unknown): Promise<boolean> {
+    if (callback !== undefined && typeof callback !== "function") {
+      throw parameterError("callback must be a function");
+    }
+    let bytes: Uint8Array | null = null;
+    if (typeof data !== "string") {
+      if (data instanceof ArrayBuffer) bytes = new Uint8Array(data);
+      else if (ArrayBuffer.isView(data)) {
+        bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      } else throw parameterError("data must be a string or an ArrayBuffer");
+    }
+    const session = this.#session;
+    const size = bytes === null ? utf8Length(data as string) : bytes.length;
+    if (session !== null && size > session.settings.maxSendSize) {
+      throw parameterError(
+        `message of ${size} bytes exceeds the send limit of ${session.settings.maxSendSize}`,
+      );
+    }
+    const connection = session?.connection;
+    if (this.#state !== "open" || !connection || connection.closeSent) {
+      throw new BusinessError(ErrorCode.ConnectFailed, "WebSocket is not open");
+    }
+    if (bytes === null) connection.sendText(data as string);
+    else connection.sendBinary(bytes);
+    return session!.lastWrite.then(
+      () => true,
+      (error) => {
+        throw new BusinessError(ErrorCode.ConnectFailed, `send failed: ${describe(error)}`);
+      },
+    );
+  }
+
+  // --------------------------------------------------------------- close
+
+  /** Starts the close handshake with code 1000. */
+  close(callback: AsyncCallback<boolean>): void;
+  /** Starts the close handshake with the given code and reason. */
+  close(options: WebSocketCloseOptions, callback: AsyncCallback<boolean>): void;
+  /** Starts the close handshake; resolves `true` once the close frame is written. */
+  close(options?: WebSocketCloseOptions): Promise<boolean>;
+  close(first?: unknown, second?: unknown): Promise<boolean> | void {
+    const callback = typeof first === "function" ? first : second;
+    const options = typeof first === "function" ? undefined : first;
+    return this.#run(callback, () => this.#close(options, second));
+  }
+
+  #close(options: unknown, second: unknown): Promise<boolean> {
+    if (second !== undefined && typeof second !== "function") {
+      throw parameterError("callback must be a function");
+    }
+    const { code, reason } = parseCloseOptions(options);
+    const session = this.#session;
+    if (this.#state === "connecting" && session !== null) {
+      this.#connectFailed(session, "closed before the connection opened");
+      return (session.stream?.finished ?? Promise.resolve()).then(() => true);
+    }
+    if (this.#state !== "open" || session === null || session.connection === null) {
+      throw new BusinessError(
+        ErrorCode.Unknown,
+        this.#state === "idle"
+          ? "WebSocket is not connected"
+          : `WebSocket is already ${this.#state}`,
+      );
+    }
+    session.connection.close(code, reason);
+    this.#state = "closing";
+    this.#armCloseTimer(session);
+    return session.lastWrite.then(() => true, (error) => {
+      throw new BusinessError(ErrorCode.Unknown, `close failed: ${describe(error)}`);
+    });
+  }
+
+  // ---------------------------------------------------------------- events
+
+  /** The handshake succeeded. */
+  on(type: "open", callback: AsyncCallback<OpenResult>): void;
+  /** A message arrived: text as `string`, binary as `ArrayBuffer`. */
+  on(type: "message", callback: AsyncCallback<string | ArrayBuffer>): void;
+  /** The connection closed (only after it had opened). */
+  on(type: "close", callback: AsyncCallback<CloseResult>): void;
+  /** Something failed. */
+  on(type: "error", callback: ErrorCallback): void;
+  on(type: unknown, callback: unknown): void {
+    this.#events.on(type, callback);
+  }
+
+  /** Removes one `open` listener, or all of them. */
+  off(type: "open", callback?: AsyncCallback<OpenResult>): void;
+  /** Removes one `message` listener, or all of them. */
+  off(type: "message", callback?: AsyncCallback<string | ArrayBuffer>): void;
+  /** Removes one `close` listener, or all of them. */
+  off(type: "close", callback?: AsyncCallback<CloseResult>): void;
+  /** Removes one `error` listener, or all of them. */
+  off(type: "error", callback?: ErrorCallback): void;
+  off(type: unknown, callback?: unknown): void {
+    this.#events.off(type, callback);
+  }
+
+  // --------------------------------------------------------------- helpers
+
+  /** Runs a method body; argument errors thrown by it fail the callback or promise. */
+  #run(callback: unknown, body: () => Promise<boolean>): Promise<boolean> | void {
+    let work: Promise<boolean>;
+    try {
+      work = body();
+    } catch (error) {
+      work = Promise.reject(error);
+    }
+    const cb = typeof callback === "function"
+      ? callback as AsyncCallback<boolean, unknown>
+      : undefined;
+    return settle(work, cb, (error) => reportListenerError("callback", error));
+  }
+}
+
+function parseCloseOptions(options: unknown): { code: number; reason: string } {
+  if (options === undefined || options === null) return { code: CloseCode.Normal, reason: "" };
+  if (typeof options !== "object" || Array.isArray(options)) {
+    throw parameterError("close options must be an object");
+  }
+  const { code = CloseCode.Normal, reason = "" } = options as Record<string, unknown>;
+  if (typeof code !== "number" || !isValidCloseCode(code)) {
+    throw parameterError(
+      `close code ${String(code)} may not be sent (use 1000-1003, 1007-1014 or 3000-4999)`,
+    );
+  }
+  if (typeof reason !== "string") throw parameterError("close reason must be a string");
+  if (utf8Length(reason) > MAX_CLOSE_REASON_BYTES) {
+    throw parameterError(`close reason is longer than ${MAX_CLOSE_REASON_BYTES} UTF-8 bytes`);
+  }
+  return { code, reason };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

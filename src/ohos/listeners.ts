@@ -1,0 +1,73 @@
+/**
+ * A small typed listener registry with the ohos `on`/`off` rules.
+ *
+ * @module
+ */
+
+import { parameterError } from "./errors.ts";
+
+/**
+ * Listeners per event name. `off(type)` removes all of a type; adding the
+ * same function twice keeps one registration (like `addEventListener`).
+ * A listener that throws is handed to `onListenerError` and the others still run.
+ */
+export class ListenerRegistry<Events extends Record<string, (...args: never[]) => void>> {
+  readonly #known: ReadonlySet<string>;
+  readonly #listeners = new Map<string, Array<(...args: never[]) => void>>();
+  readonly #onListenerError: (type: string, error: unknown) => void;
+
+  /**
+   * @param known the event names that are kept (others are ignored, as on the platform)
+   * @param onListenerError reports an exception thrown by a listener
+   */
+  constructor(known: readonly string[], onListenerError: (type: string, error: unknown) => void) {
+    this.#known = new Set(known);
+    this.#onListenerError = onListenerError;
+  }
+
+  /** Adds `listener` for `type`; throws a 401 `BusinessError` for bad arguments. */
+  on(type: unknown, listener: unknown): void {
+    if (typeof type !== "string") throw parameterError("event type must be a string");
+    if (typeof listener !== "function") throw parameterError("callback must be a function");
+    if (!this.#known.has(type)) return;
+    const list = this.#listeners.get(type) ?? [];
+    if (!list.includes(listener as (...args: never[]) => void)) {
+      list.push(listener as (...args: never[]) => void);
+    }
+    this.#listeners.set(type, list);
+  }
+
+  /** Removes `listener`, or every listener of `type` when none is given. */
+  off(type: unknown, listener?: unknown): void {
+    if (typeof type !== "string") throw parameterError("event type must be a string");
+    if (listener !== undefined && typeof listener !== "function") {
+      throw parameterError("callback must be a function");
+    }
+    if (listener === undefined) {
+      this.#listeners.delete(type);
+      return;
+    }
+    const list = this.#listeners.get(type);
+    if (list === undefined) return;
+    const index = list.indexOf(listener as (...args: never[]) => void);
+    if (index >= 0) list.splice(index, 1);
+  }
+
+  /** True when at least one listener is registered for `type`. */
+  has<K extends keyof Events & string>(type: K): boolean {
+    return (this.#listeners.get(type)?.length ?? 0) > 0;
+  }
+
+  /** Calls each listener of `type` with `args`, in registration order. */
+  emit<K extends keyof Events & string>(type: K, ...args: Parameters<Events[K]>): void {
+    const list = this.#listeners.get(type);
+    if (list === undefined || list.length === 0) return;
+    for (const listener of [...list]) {
+      try {
+        (listener as (...a: Parameters<Events[K]>) => void)(...args);
+      } catch (error) {
+        this.#onListenerError(type, error);
+      }
+    }
+  }
+}

@@ -1,0 +1,311 @@
+/**
+ * The sans-I/O WebSocket connection: bytes in, events and bytes out.
+ *
+ * It assembles messages from fragments, validates UTF-8 as it streams in,
+ * enforces the size limit, answers pings and runs the close handshake. It
+ * never touches a socket or a timer; the client and the server drive it.
+ *
+ * @module
+ */
+
+import { decodeClosePayload, encodeClosePayload } from "./close.ts";
+import type { CloseInfo } from "./close.ts";
+import { CloseCode, MAX_CLOSE_REASON_BYTES, Opcode } from "./constants.ts";
+import { ProtocolError } from "./errors.ts";
+import { encodeFrame, MaskKeySource, type RandomFill } from "./frame_encoder.ts";
+import { type FrameHeader, FrameParser, type FrameSink } from "./frame_parser.ts";
+
+/** Which end of the connection this is. */
+export type Role = "client" | "server";
+
+/** Callbacks through which the connection reports what happened. */
+export interface ConnectionHandlers {
+  /** Bytes to send to the peer, in order. The callee owns the array. */
+  write(bytes: Uint8Array): void;
+  /** A complete message: text as `string`, binary as `Uint8Array` (owned by the callee). */
+  message(data: string | Uint8Array): void;
+  /** A ping arrived (already answered with a pong). */
+  ping?(payload: Uint8Array): void;
+  /** A pong arrived. */
+  pong?(payload: Uint8Array): void;
+  /** The peer's close frame arrived; ours has been sent (now or earlier). */
+  peerClose(info: CloseInfo): void;
+  /** The peer broke a rule; a close frame with `error.closeCode` has been sent. */
+  fail(error: ProtocolError): void;
+}
+
+/** Settings of a {@linkcode WebSocketConnection}. */
+export interface ConnectionOptions {
+  /** `client` masks what it sends and refuses masked frames; `server` the reverse. */
+  role: Role;
+  /** Largest message (sum of fragments) accepted; larger closes with 1009. */
+  maxMessageSize: number;
+  /** CSPRNG for masking keys (used by the client role only). */
+  random: RandomFill;
+}
+
+/**
+ * `open`: both directions work. `closing`: we sent close and wait for the
+ * peer's. `closed`: the close handshake is over or the connection failed.
+ */
+export type ConnectionState = "open" | "closing" | "closed";
+
+const textEncoder = new TextEncoder();
+const EMPTY = new Uint8Array(0);
+
+/**
+ * One WebSocket connection after the opening handshake.
+ *
+ * @example
+ * ```ts
+ * import { WebSocketConnection } from "./connection.ts";
+ * const out: Uint8Array[] = [];
+ * const conn = new WebSocketConnection({
+ *   role: "client",
+ *   maxMessageSize: 1 << 20,
+ *   random: (b) => crypto.getRandomValues(b),
+ * }, {
+ *   write: (bytes) => out.push(bytes),
+ *   message: (data) => console.log(data),
+ *   peerClose: () => {},
+ *   fail: () => {},
+ * });
+ * conn.receive(new Uint8Array([0x81, 0x02, 0x68, 0x69])); // logs "hi"
+ * conn.sendText("hello"); // out now holds one masked text frame
+ * ```
+ */
+export class WebSocketConnection implements FrameSink {
+  readonly #handlers: ConnectionHandlers;
+  readonly #parser: FrameParser;
+  readonly #maxMessageSize: number;
+  readonly #maskKeys: MaskKeySource | null;
+  #closeSent = false;
+  #closeReceived = false;
+  #failed = false;
+
+  // The frame being parsed.
+  #frameOpcode = 0;
+  #frameFin = false;
+  #controlParts: Uint8Array[] = [];
+  // The message being assembled (opcode 0 when none).
+  #messageOpcode = 0;
+  #messageSize = 0;
+  #binaryParts: Uint8Array[] = [];
+  #text = "";
+  #decoder: TextDecoder | null = null;
+
+  /**
+   * @param options role, size limit and random source
+   * @param handlers where bytes to send and received events go
+   */
+  constructor(options: ConnectionOptions, handlers: ConnectionHandlers) {
+    this.#handlers = handlers;
+    this.#maxMessageSize = options.maxMessageSize;
+    this.#parser = new FrameParser({ expectMasked: options.role === "server" });
+    this.#maskKeys = options.role === "client" ? new MaskKeySource(options.random) : null;
+  }
+
+  /** Where the close handshake stands. */
+  get state(): ConnectionState {
+    if (this.#failed || (this.#closeSent && this.#closeReceived)) return "closed";
+    return this.#closeSent ? "closing" : "open";
+  }
+
+  /** True once we have sent a close frame: no data may follow it. */
+  get closeSent(): boolean {
+    return this.#closeSent;
+  }
+
+  /** True once the peer's close frame has arrived. */
+  get closeReceived(): boolean {
+    return this.#closeReceived;
+  }
+
+  /** True when the stream is between frames (an EOF here is not mid-frame). */
+  get atFrameBoundary(): boolean {
+    return this.#parser.idle;
+  }
+
+  /**
+   * Feeds bytes from the peer; the connection may modify `chunk` in place.
+   * Bytes after the peer's close frame or after a failure are ignored.
+   */
+  receive(chunk: Uint8Array): void {
+    if (this.#failed || this.#closeReceived) return;
+    try {
+      this.#parser.push(chunk, this);
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      this.#fail(error);
+    }
+  }
+
+  /** Sends a text message. Returns false (and sends nothing) after close. */
+  sendText(text: string): boolean {
+    return this.#sendFrame(Opcode.Text, textEncoder.encode(text));
+  }
+
+  /** Sends a binary message. Returns false (and sends nothing) after close. */
+  sendBinary(data: Uint8Array): boolean {
+    return this.#sendFrame(Opcode.Binary, data);
+  }
+
+  /** Sends a ping (payload of at most 125 bytes). */
+  ping(payload: Uint8Array = EMPTY): boolean {
+    if (payload.length > 125) throw new RangeError("ping payload over 125 bytes");
+    return this.#sendFrame(Opcode.Ping, payload);
+  }
+
+  /**
+   * Starts (or answers) the close handshake. `code` undefined sends an empty
+   * close payload. Returns false if a close frame was already sent. Throws
+   * `RangeError` for a code or reason that may not be sent.
+   */
+  close(code?: number, reason = ""): boolean {
+    if (this.#closeSent) return false;
+    const payload = encodeClosePayload(code, reason);
+    this.#sendFrame(Opcode.Close, payload);
+    this.#closeSent = true;
+    return true;
+  }
+
+  #sendFrame(opcode: number, payload: Uint8Array): boolean {
+    if (this.#closeSent) return false;
+    const key = this.#maskKeys === null ? null : this.#maskKeys.next();
+    this.#handlers.write(encodeFrame(opcode, payload, true, key));
+    return true;
+  }
+
+  #fail(error: ProtocolError): void {
+    this.#failed = true;
+    this.#resetMessage();
+    if (!this.#closeSent) this.close(error.closeCode, truncateReason(error.message));
+    this.#handlers.fail(error);
+  }
+
+  // ---- FrameSink: called by the parser ----
+
+  /** @internal */
+  frameStart(header: FrameHeader): void {
+    const opcode = header.opcode;
+    this.#frameOpcode = opcode;
+    this.#frameFin = header.fin;
+    if (opcode >= Opcode.Close) {
+      this.#controlParts = [];
+      return;
+    }
+    if (opcode === Opcode.Continuation) {
+      if (this.#messageOpcode === 0) {
+        throw new ProtocolError(CloseCode.ProtocolError, "continuation frame without a message");
+      }
+    } else {
+      if (this.#messageOpcode !== 0) {
+        throw new ProtocolError(
+          CloseCode.ProtocolError,
+          "new data frame while a fragmented message is in progress",
+        );
+      }
+      this.#messageOpcode = opcode;
+      this.#messageSize = 0;
+      if (opcode === Opcode.Text) this.#decoder = new TextDecoder("utf-8", { fatal: true });
+    }
+    if (this.#messageSize + header.length > this.#maxMessageSize) {
+      throw new ProtocolError(
+        CloseCode.MessageTooBig,
+        `message exceeds the limit of ${this.#maxMessageSize} bytes`,
+      );
+    }
+  }
+
+  /** @internal */
+  framePayload(data: Uint8Array): void {
+    if (this.#frameOpcode >= Opcode.Close) {
+      this.#controlParts.push(data);
+      return;
+    }
+    this.#messageSize += data.length;
+    if (this.#decoder !== null) {
+      try {
+        this.#text += this.#decoder.decode(data, { stream: true });
+      } catch {
+        throw new ProtocolError(CloseCode.InvalidPayload, "text message is not valid UTF-8");
+      }
+    } else {
+      this.#binaryParts.push(data);
+    }
+  }
+
+  /** @internal */
+  frameEnd(): void {
+    const opcode = this.#frameOpcode;
+    if (opcode >= Opcode.Close) {
+      this.#controlFrame(opcode, concat(this.#controlParts));
+      this.#controlParts = [];
+      return;
+    }
+    if (!this.#frameFin) return;
+    let data: string | Uint8Array;
+    if (this.#decoder !== null) {
+      try {
+        data = this.#text + this.#decoder.decode();
+      } catch {
+        throw new ProtocolError(CloseCode.InvalidPayload, "text message ends mid-character");
+      }
+    } else {
+      data = concat(this.#binaryParts);
+    }
+    this.#resetMessage();
+    this.#handlers.message(data);
+  }
+
+  #controlFrame(opcode: number, payload: Uint8Array): void {
+    if (opcode === Opcode.Ping) {
+      if (!this.#closeSent) this.#sendFrame(Opcode.Pong, payload);
+      this.#handlers.ping?.(payload);
+    } else if (opcode === Opcode.Pong) {
+      this.#handlers.pong?.(payload);
+    } else {
+      const info = decodeClosePayload(payload);
+      this.#closeReceived = true;
+      this.#resetMessage();
+      // Echo the peer's code (RFC 6455 section 5.5.1); no code if it sent none.
+      if (!this.#closeSent) {
+        this.close(info.code === CloseCode.NoStatus ? undefined : info.code);
+      }
+      this.#handlers.peerClose(info);
+    }
+  }
+
+  #resetMessage(): void {
+    this.#messageOpcode = 0;
+    this.#messageSize = 0;
+    this.#binaryParts = [];
+    this.#text = "";
+    this.#decoder = null;
+  }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/** Cuts a reason to at most 123 UTF-8 bytes without splitting a character. */
+export function truncateReason(reason: string): string {
+  let bytes = textEncoder.encode(reason);
+  if (bytes.length <= MAX_CLOSE_REASON_BYTES) return reason;
+  let text = reason;
+  while (bytes.length > MAX_CLOSE_REASON_BYTES) {
+    text = text.slice(0, -1);
+    bytes = textEncoder.encode(text);
+  }
+  return text;
+}

@@ -1,0 +1,40 @@
+/**
+ * The error type of the protocol core.
+ *
+ * @module
+ */
+
+/**
+ * A violation of RFC 6455 by the peer (or of a configured limit). `closeCode`
+ * is the status code the connection must be closed with.
+ */
+export class ProtocolError extends Error {
+  /** Close code to send to the peer (1002, 1007, 1009 …). */
+  readonly closeCode: number;
+
+  /**
+   * @param closeCode the close code that ends the connection
+   * @param message what went wrong, for humans
+   */
+  constructor(closeCode: number, message: string) {
+    super(message);
+    this.name = "ProtocolError";
+    this.closeCode = closeCode;
+  }
+}
+
+/** A handshake that must not succeed: bad status, headers or accept key. */
+export class HandshakeError extends Error {
+  /** HTTP status of the response when one was parsed. */
+  readonly status: number | undefined;
+
+  /**
+   * @param message what went wrong, for humans
+   * @param status HTTP status of the response, when known
+   */
+  constructor(message: string, status?: number) {
+    super(message);
+    this.name = "HandshakeError";
+    this.status = status;
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * Frame encoder: header + payload in one buffer, masked when a key is given.
+ *
+ * @module
+ */
+
+import { applyMask } from "./mask.ts";
+
+/** Fills a buffer with cryptographically secure random bytes. */
+export type RandomFill = (buffer: Uint8Array) => void;
+
+/**
+ * Hands out 4-byte masking keys from a pool refilled by a CSPRNG, so that a
+ * fresh key per frame costs one call to the random source per 1024 frames.
+ */
+export class MaskKeySource {
+  readonly #fill: RandomFill;
+  readonly #pool = new Uint8Array(4096);
+  #offset = 4096;
+
+  /** @param fill the CSPRNG, e.g. `(b) => crypto.getRandomValues(b)` */
+  constructor(fill: RandomFill) {
+    this.#fill = fill;
+  }
+
+  /** A new key; the view stays valid until 1024 more keys are drawn. */
+  next(): Uint8Array {
+    if (this.#offset === this.#pool.length) {
+      this.#fill(this.#pool);
+      this.#offset = 0;
+    }
+    const key = this.#pool.subarray(this.#offset, this.#offset + 4);
+    this.#offset += 4;
+    return key;
+  }
+}
+
+/** Size of the header for a payload of `length` bytes. */
+export function headerLength(length: number, masked: boolean): number {
+  const base = length < 126 ? 2 : length < 65536 ? 4 : 10;
+  return masked ? base + 4 : base;
+}
+
+/**
+ * Encodes one frame. `maskKey` (4 bytes) masks the copied payload; the
+ * caller's `payload` is never modified.
+ *
+ * @example
+ * ```ts
+ * import { encodeFrame } from "./frame_encoder.ts";
+ * const frame = encodeFrame(0x1, new TextEncoder().encode("hi"), true, null);
+ * // frame is [0x81, 0x02, 0x68, 0x69]
+ * ```
+ */
+export function encodeFrame(
+  opcode: number,
+  payload: Uint8Array,
+  fin: boolean,
+  maskKey: Uint8Array | null,
+): Uint8Array {
+  const length = payload.length;
+  const head = headerLength(length, maskKey !== null);
+  const frame = new Uint8Array(head + length);
+  frame[0] = (fin ? 0x80 : 0) | opcode;
+  const maskBit = maskKey !== null ? 0x80 : 0;
+  let offset: number;
+  if (length < 126) {
+    frame[1] = maskBit | length;
+    offset = 2;
+  } else if (length < 65536) {
+    frame[1] = maskBit | 126;
+    frame[2] = length >> 8;
+    frame[3] = length & 0xff;
+    offset = 4;
+  } else {
+    frame[1] = maskBit | 127;
+    const high = Math.floor(length / 0x100000000);
+    frame[2] = high >>> 24;
+    frame[3] = (high >>> 16) & 0xff;
+    frame[4] = (high >>> 8) & 0xff;
+    frame[5] = high & 0xff;
+    frame[6] = length >>> 24;
+    frame[7] = (length >>> 16) & 0xff;
+    frame[8] = (length >>> 8) & 0xff;
+    frame[9] = length & 0xff;
+    offset = 10;
+  }
+  if (maskKey !== null) {
+    frame.set(maskKey, offset);
+    offset += 4;
+  }
+  frame.set(payload, offset);
+  if (maskKey !== null) applyMask(frame, maskKey, 0, offset, frame.length);
+  return frame;
+}

@@ -1,0 +1,186 @@
+/**
+ * Incremental frame parser. Bytes arrive in chunks of any size; the parser
+ * keeps at most the 14 header bytes of the frame in progress and hands
+ * payload bytes to its sink as soon as they arrive, so a huge frame is never
+ * buffered here and UTF-8 can be checked while it streams in.
+ *
+ * @module
+ */
+
+import { CloseCode, isControlOpcode, MAX_CONTROL_PAYLOAD, Opcode } from "./constants.ts";
+import { ProtocolError } from "./errors.ts";
+import { applyMask } from "./mask.ts";
+
+/** The decoded fixed part of a frame. */
+export interface FrameHeader {
+  /** Final fragment of a message. */
+  fin: boolean;
+  /** The three reserved bits, as a number 0–7 (RSV1 is 4). */
+  rsv: number;
+  /** Frame opcode. */
+  opcode: number;
+  /** Whether the frame was masked. */
+  masked: boolean;
+  /** Payload length in bytes. */
+  length: number;
+}
+
+/**
+ * Receives the parts of each frame in order: one `frameStart`, zero or more
+ * `framePayload` calls with unmasked bytes, one `frameEnd`. A sink may throw
+ * {@linkcode ProtocolError} to abort parsing.
+ */
+export interface FrameSink {
+  /** A header was parsed and passed the framing rules. */
+  frameStart(header: FrameHeader): void;
+  /** Unmasked payload bytes; the sink may keep the view (it owns the bytes). */
+  framePayload(data: Uint8Array): void;
+  /** The payload of the current frame is complete. */
+  frameEnd(): void;
+}
+
+/** How strict the parser is about masking and reserved bits. */
+export interface FrameParserOptions {
+  /** `true` on a server (client frames must be masked), `false` on a client. */
+  expectMasked: boolean;
+  /** RSV bits allowed by negotiated extensions; 0 without extensions. */
+  allowedRsv?: number;
+}
+
+const KNOWN_OPCODES = new Set<number>(Object.values(Opcode));
+// Lengths are JavaScript numbers: refuse what cannot be represented exactly.
+const MAX_SAFE_HIGH_WORD = 0x1fffff;
+
+/**
+ * Parses a byte stream into frames, enforcing the framing rules of RFC 6455
+ * section 5: reserved bits and opcodes, control-frame size and FIN, masking
+ * direction, minimal length encoding and the 64-bit length's top bit.
+ *
+ * @example
+ * ```ts
+ * import { FrameParser } from "./frame_parser.ts";
+ * const parser = new FrameParser({ expectMasked: false });
+ * const parts: Uint8Array[] = [];
+ * parser.push(new Uint8Array([0x81, 0x02, 0x68, 0x69]), {
+ *   frameStart() {},
+ *   framePayload(data) { parts.push(data); },
+ *   frameEnd() {},
+ * });
+ * ```
+ */
+export class FrameParser {
+  readonly #expectMasked: boolean;
+  readonly #allowedRsv: number;
+  readonly #head = new Uint8Array(14);
+  #headLength = 0;
+  #headNeeded = 2;
+  #inPayload = false;
+  #remaining = 0;
+  #maskKey: Uint8Array | null = null;
+  #maskOffset = 0;
+
+  /** @param options masking direction and allowed reserved bits */
+  constructor(options: FrameParserOptions) {
+    this.#expectMasked = options.expectMasked;
+    this.#allowedRsv = options.allowedRsv ?? 0;
+  }
+
+  /** True when no partial frame is buffered (a clean place for the stream to end). */
+  get idle(): boolean {
+    return !this.#inPayload && this.#headLength === 0;
+  }
+
+  /**
+   * Feeds `chunk` (which the parser may unmask in place) and reports frames to
+   * `sink`. Throws {@linkcode ProtocolError} on a framing violation; the
+   * parser must not be used after that.
+   */
+  push(chunk: Uint8Array, sink: FrameSink): void {
+    let pos = 0;
+    const end = chunk.length;
+    while (pos < end) {
+      if (!this.#inPayload) {
+        const take = Math.min(this.#headNeeded - this.#headLength, end - pos);
+        this.#head.set(chunk.subarray(pos, pos + take), this.#headLength);
+        this.#headLength += take;
+        pos += take;
+        if (this.#headLength < this.#headNeeded) return;
+        if (this.#headNeeded === 2) {
+          this.#headNeeded = this.#fullHeaderLength();
+          if (this.#headLength < this.#headNeeded) continue;
+        }
+        this.#startFrame(sink);
+        continue;
+      }
+      const take = Math.min(this.#remaining, end - pos);
+      const data = chunk.subarray(pos, pos + take);
+      pos += take;
+      if (this.#maskKey !== null) {
+        applyMask(data, this.#maskKey, this.#maskOffset);
+        this.#maskOffset += take;
+      }
+      this.#remaining -= take;
+      sink.framePayload(data);
+      if (this.#remaining === 0) this.#endFrame(sink);
+    }
+  }
+
+  #fullHeaderLength(): number {
+    const lengthByte = this.#head[1] & 0x7f;
+    const extended = lengthByte === 126 ? 2 : lengthByte === 127 ? 8 : 0;
+    return 2 + extended + ((this.#head[1] & 0x80) !== 0 ? 4 : 0);
+  }
+
+  #startFrame(sink: FrameSink): void {
+    const head = this.#head;
+    const fin = (head[0] & 0x80) !== 0;
+    const rsv = (head[0] >> 4) & 0x7;
+    const opcode = head[0] & 0x0f;
+    const masked = (head[1] & 0x80) !== 0;
+    let length = head[1] & 0x7f;
+    let offset = 2;
+    const fail = (message: string): never => {
+      throw new ProtocolError(CloseCode.ProtocolError, message);
+    };
+    if ((rsv & ~this.#allowedRsv) !== 0) fail(`reserved bits ${rsv} set without an extension`);
+    if (!KNOWN_OPCODES.has(opcode)) fail(`reserved opcode 0x${opcode.toString(16)}`);
+    if (masked !== this.#expectMasked) {
+      fail(this.#expectMasked ? "client frame is not masked" : "server frame is masked");
+    }
+    if (length === 126) {
+      length = (head[2] << 8) | head[3];
+      offset = 4;
+      if (length < 126) fail("16-bit length used for a payload under 126 bytes");
+    } else if (length === 127) {
+      const high = ((head[2] << 24) | (head[3] << 16) | (head[4] << 8) | head[5]) >>> 0;
+      const low = ((head[6] << 24) | (head[7] << 16) | (head[8] << 8) | head[9]) >>> 0;
+      offset = 10;
+      if (high >= 0x80000000) fail("64-bit length with the most significant bit set");
+      if (high > MAX_SAFE_HIGH_WORD) {
+        throw new ProtocolError(CloseCode.MessageTooBig, "frame length exceeds 2^53 bytes");
+      }
+      length = high * 0x100000000 + low;
+      if (length < 65536) fail("64-bit length used for a payload under 65536 bytes");
+    }
+    if (isControlOpcode(opcode)) {
+      if (!fin) fail("fragmented control frame");
+      if (length > MAX_CONTROL_PAYLOAD) fail(`control frame payload of ${length} bytes`);
+    }
+    this.#maskKey = masked ? head.slice(offset, offset + 4) : null;
+    this.#maskOffset = 0;
+    this.#headLength = 0;
+    this.#headNeeded = 2;
+    this.#remaining = length;
+    sink.frameStart({ fin, rsv, opcode, masked, length });
+    if (length === 0) {
+      sink.frameEnd();
+    } else {
+      this.#inPayload = true;
+    }
+  }
+
+  #endFrame(sink: FrameSink): void {
+    this.#inPayload = false;
+    sink.frameEnd();
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * The opening handshake (RFC 6455 section 4): the client's request and the
+ * checks on the server's answer, plus the accept-key derivation both roles use.
+ *
+ * @module
+ */
+
+import { HANDSHAKE_GUID } from "./constants.ts";
+import { HandshakeError } from "./errors.ts";
+import type { RandomFill } from "./frame_encoder.ts";
+import { headerTokens, headerValue, type HttpHead } from "./http_head.ts";
+import { base64Encode, sha1 } from "./sha1_base64.ts";
+
+/** A fresh `Sec-WebSocket-Key`: 16 random bytes, Base64-encoded. */
+export function generateKey(fill: RandomFill): string {
+  const bytes = new Uint8Array(16);
+  fill(bytes);
+  return base64Encode(bytes);
+}
+
+/** `Sec-WebSocket-Accept` for `key`: Base64(SHA-1(key + GUID)). */
+export function acceptKey(key: string): string {
+  return base64Encode(sha1(new TextEncoder().encode(key + HANDSHAKE_GUID)));
+}
+
+/** True when `text` holds CR, LF or NUL, which would let it break out of a header line. */
+export function hasHeaderBreak(text: string): boolean {
+  return /[\r\n\0]/.test(text);
+}
+
+/** Headers a user may not set: they are the handshake itself. */
+export const RESERVED_REQUEST_HEADERS: ReadonlySet<string> = new Set([
+  "upgrade",
+  "connection",
+  "sec-websocket-key",
+  "sec-websocket-version",
+  "sec-websocket-accept",
+  "sec-websocket-extensions",
+  "content-length",
+  "transfer-encoding",
+]);
+
+/** What the client's upgrade request contains. */
+export interface ClientRequestParams {
+  /** `Host` value: hostname (IPv6 in brackets) and the port when not default. */
+  host: string;
+  /** Request target: path plus query, starting with `/`. */
+  path: string;
+  /** The `Sec-WebSocket-Key` from {@linkcode generateKey}. */
+  key: string;
+  /** Subprotocols to offer, in preference order. */
+  protocols?: readonly string[];
+  /**
+   * Extra headers, names already lower-cased and checked. A `host` entry
+   * replaces the computed Host value.
+   */
+  headers?: readonly [string, string][];
+}
+
+/**
+ * Builds the upgrade request text. Throws `TypeError` if any header name or
+ * value can break the request (CR, LF, NUL) — callers check user input first
+ * and report it with their own error code.
+ */
+export function buildClientRequest(params: ClientRequestParams): string {
+  let host = params.host;
+  const extra: string[] = [];
+  for (const [name, value] of params.headers ?? []) {
+    if (hasHeaderBreak(name) || hasHeaderBreak(value)) {
+      throw new TypeError(`header ${JSON.stringify(name)} holds CR, LF or NUL`);
+    }
+    if (name === "host") host = value;
+    else extra.push(`${name}: ${value}\r\n`);
+  }
+  let text = `GET ${params.path} HTTP/1.1\r\n` +
+    `host: ${host}\r\n` +
+    "upgrade: websocket\r\n" +
+    "connection: Upgrade\r\n" +
+    `sec-websocket-key: ${params.key}\r\n` +
+    "sec-websocket-version: 13\r\n";
+  if (params.protocols !== undefined && params.protocols.length > 0) {
+    text += `sec-websocket-protocol: ${params.protocols.join(", ")}\r\n`;
+  }
+  return text + extra.join("") + "\r\n";
+}
+
+/** What a valid handshake response told us. */
+export interface HandshakeResult {
+  /** HTTP status, always 101 for an accepted handshake. */
+  status: number;
+  /** The reason phrase of the status line, e.g. `Switching Protocols`. */
+  message: string;
+  /** The subprotocol the server picked, or `""`. */
+  protocol: string;
+}
+
+/** Parses `HTTP/1.1 101 Switching Protocols` into its parts. */
+export function parseStatusLine(line: string): { status: number; message: string } | undefined {
+  const match = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(line);
+  if (match === null) return undefined;
+  return { status: Number(match[1]), message: match[2] ?? "" };
+}
+
+/**
+ * Checks the server's answer against RFC 6455 section 4.1: status 101,
+ * `Upgrade: websocket`, `Connection: upgrade` (as a token), the accept key,
+ * a subprotocol only if one was offered and it is one of ours, no extensions
+ * (we offer none). Throws {@linkcode HandshakeError} on the first problem.
+ */
+export function validateServerResponse(
+  head: HttpHead,
+  key: string,
+  offeredProtocols: readonly string[] = [],
+): HandshakeResult {
+  const statusLine = parseStatusLine(head.startLine);
+  if (statusLine === undefined) {
+    throw new HandshakeError(
+      `malformed status line ${JSON.stringify(head.startLine.slice(0, 80))}`,
+    );
+  }
+  const { status, message } = statusLine;
+  if (status !== 101) {
+    throw new HandshakeError(`server answered ${status} ${message} instead of 101`, status);
+  }
+  const headers = head.headers;
+  if (!headerTokens(headerValue(headers, "upgrade")).includes("websocket")) {
+    throw new HandshakeError("response lacks `Upgrade: websocket`", status);
+  }
+  if (!headerTokens(headerValue(headers, "connection")).includes("upgrade")) {
+    throw new HandshakeError("response lacks `Connection: upgrade`", status);
+  }
+  const accept = headerValue(headers, "sec-websocket-accept");
+  if (accept !== acceptKey(key)) {
+    throw new HandshakeError("Sec-WebSocket-Accept does not match the key we sent", status);
+  }
+  const extensions = headerValue(headers, "sec-websocket-extensions");
+  if (extensions !== undefined && extensions.trim() !== "") {
+    throw new HandshakeError(`server chose extension ${extensions} that we did not offer`, status);
+  }
+  const chosen = headerValue(headers, "sec-websocket-protocol");
+  let protocol = "";
+  if (chosen !== undefined) {
+    if (chosen.includes(",") || !offeredProtocols.includes(chosen)) {
+      throw new HandshakeError(`server chose subprotocol ${chosen} that we did not offer`, status);
+    }
+    protocol = chosen;
+  }
+  return { status, message, protocol };
+}

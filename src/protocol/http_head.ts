@@ -1,0 +1,133 @@
+/**
+ * Reads the head of an HTTP/1.1 message (start line + headers) from a byte
+ * stream that may arrive split anywhere, with a hard size limit. Whatever
+ * follows the blank line is returned untouched: on a WebSocket upgrade it is
+ * already frame data.
+ *
+ * @module
+ */
+
+/** Header values by lower-case name; repeated headers become arrays. */
+export type HeaderMap = Record<string, string | string[]>;
+
+/** A parsed HTTP head. */
+export interface HttpHead {
+  /** The first line, e.g. `HTTP/1.1 101 Switching Protocols`. */
+  startLine: string;
+  /** Headers in arrival order, names lower-cased. */
+  headers: [name: string, value: string][];
+}
+
+/** Default limit on the size of a handshake head. */
+export const DEFAULT_MAX_HEAD_BYTES = 16 * 1024;
+
+/** The outcome of {@linkcode HttpHeadReader.push}. */
+export type HeadReadResult =
+  | { done: false }
+  | { done: true; head: HttpHead; rest: Uint8Array }
+  | { done: true; error: string };
+
+/**
+ * Accumulates bytes until `\r\n\r\n`, then parses the head.
+ *
+ * @example
+ * ```ts
+ * import { HttpHeadReader } from "./http_head.ts";
+ * const reader = new HttpHeadReader();
+ * const result = reader.push(new TextEncoder().encode("HTTP/1.1 101 OK\r\n\r\n"));
+ * ```
+ */
+export class HttpHeadReader {
+  readonly #maxBytes: number;
+  #buffer = new Uint8Array(0);
+
+  /** @param maxBytes the most bytes a head may take (default 16 KiB) */
+  constructor(maxBytes: number = DEFAULT_MAX_HEAD_BYTES) {
+    this.#maxBytes = maxBytes;
+  }
+
+  /** Adds bytes; reports the head once complete, or an error. */
+  push(chunk: Uint8Array): HeadReadResult {
+    const searchFrom = Math.max(0, this.#buffer.length - 3);
+    const joined = new Uint8Array(this.#buffer.length + chunk.length);
+    joined.set(this.#buffer);
+    joined.set(chunk, this.#buffer.length);
+    this.#buffer = joined;
+    const end = findHeadEnd(joined, searchFrom);
+    if (end < 0) {
+      if (joined.length > this.#maxBytes) {
+        return { done: true, error: `HTTP head exceeds ${this.#maxBytes} bytes` };
+      }
+      return { done: false };
+    }
+    if (end > this.#maxBytes) {
+      return { done: true, error: `HTTP head exceeds ${this.#maxBytes} bytes` };
+    }
+    const rest = joined.slice(end);
+    this.#buffer = new Uint8Array(0);
+    const parsed = parseHead(latin1(joined.subarray(0, end - 4)));
+    return typeof parsed === "string"
+      ? { done: true, error: parsed }
+      : { done: true, head: parsed, rest };
+  }
+}
+
+function findHeadEnd(bytes: Uint8Array, from: number): number {
+  for (let i = from; i + 3 < bytes.length; i++) {
+    if (bytes[i] === 13 && bytes[i + 1] === 10 && bytes[i + 2] === 13 && bytes[i + 3] === 10) {
+      return i + 4;
+    }
+  }
+  return -1;
+}
+
+function latin1(bytes: Uint8Array): string {
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 4096) {
+    text += String.fromCharCode(...bytes.subarray(i, i + 4096));
+  }
+  return text;
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+function parseHead(text: string): HttpHead | string {
+  const lines = text.split("\r\n");
+  const startLine = lines[0];
+  const headers: [string, string][] = [];
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i];
+    const colon = line.indexOf(":");
+    if (colon <= 0) return `malformed header line ${JSON.stringify(line.slice(0, 80))}`;
+    const name = line.slice(0, colon);
+    if (!TOKEN.test(name)) return `invalid header name ${JSON.stringify(name.slice(0, 80))}`;
+    const value = line.slice(colon + 1).trim();
+    if (/[\0\r\n]/.test(value)) return `invalid character in header ${name}`;
+    headers.push([name.toLowerCase(), value]);
+  }
+  return { startLine, headers };
+}
+
+/** Collects headers into a map; repeated names become arrays in order. */
+export function headerMap(headers: [string, string][]): HeaderMap {
+  const map: HeaderMap = {};
+  for (const [name, value] of headers) {
+    const existing = map[name];
+    if (existing === undefined) map[name] = value;
+    else if (Array.isArray(existing)) existing.push(value);
+    else map[name] = [existing, value];
+  }
+  return map;
+}
+
+/** All values of header `name` joined with ", " (the HTTP list rule), or undefined. */
+export function headerValue(headers: [string, string][], name: string): string | undefined {
+  const values = headers.filter(([n]) => n === name).map(([, v]) => v);
+  return values.length === 0 ? undefined : values.join(", ");
+}
+
+/** Splits a comma-separated header list into trimmed, non-empty lower-case tokens. */
+export function headerTokens(value: string | undefined): string[] {
+  if (value === undefined) return [];
+  return value.split(",").map((t) => t.trim().toLowerCase()).filter((t) => t !== "");
+}

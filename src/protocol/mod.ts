@@ -1,0 +1,15 @@
+/**
+ * The pure RFC 6455 core: no sockets, timers or globals. Shared by the
+ * client and the server, on Deno and on Node.
+ *
+ * @module
+ */
+
+export * from "./constants.ts";
+export * from "./errors.ts";
+export * from "./close.ts";
+export * from "./frame_parser.ts";
+export * from "./frame_encoder.ts";
+export * from "./http_head.ts";
+export * from "./handshake.ts";
+export * from "./connection.ts";

@@ -1,0 +1,14 @@
+/**
+ * Picks the transport for the runtime the code runs in.
+ *
+ * @module
+ */
+
+import { connectDeno } from "./deno_stream.ts";
+import type { Connector } from "./types.ts";
+
+/** The connector for this runtime (Deno today; Node comes with the npm build). */
+export function defaultConnector(): Connector {
+  if ("Deno" in globalThis) return connectDeno;
+  throw new Error("no transport for this runtime yet: run under Deno");
+}

@@ -1,0 +1,112 @@
+/**
+ * The Deno transport: {@linkcode ByteStream} over `Deno.Conn`, and a
+ * connector built on `Deno.connect` / `Deno.connectTls`.
+ *
+ * @module
+ */
+
+import type { ByteStream, ByteStreamReader, ConnectOptions } from "./types.ts";
+
+const READ_BUFFER_SIZE = 64 * 1024;
+
+/** Wraps an open Deno connection (TCP or TLS) as a {@linkcode ByteStream}. */
+export class DenoByteStream implements ByteStream {
+  readonly #conn: Deno.Conn;
+  #writeTail: Promise<void> = Promise.resolve();
+  #closed = false;
+  #finished: Promise<void> = Promise.resolve();
+  /** Address of the peer. */
+  readonly remoteAddress: { hostname: string; port: number };
+
+  /** @param conn a connected Deno socket; the stream takes ownership */
+  constructor(conn: Deno.Conn) {
+    this.#conn = conn;
+    const addr = conn.remoteAddr as Deno.NetAddr;
+    this.remoteAddress = { hostname: addr.hostname, port: addr.port };
+  }
+
+  /** Resolves when the read loop has ended. */
+  get finished(): Promise<void> {
+    return this.#finished;
+  }
+
+  /** Starts the read loop. */
+  startReading(reader: ByteStreamReader): void {
+    this.#finished = this.#readLoop(reader);
+  }
+
+  async #readLoop(reader: ByteStreamReader): Promise<void> {
+    // One scratch buffer per stream; each read is copied out at its exact size
+    // so the reader may keep what it gets.
+    const scratch = new Uint8Array(READ_BUFFER_SIZE);
+    let failure: unknown;
+    try {
+      while (true) {
+        const n = await this.#conn.read(scratch);
+        if (n === null) break;
+        reader.data(scratch.slice(0, n));
+      }
+    } catch (error) {
+      // Closing the socket ourselves interrupts the pending read: that is an end, not an error.
+      if (!this.#closed) failure = error;
+    }
+    reader.end(failure);
+  }
+
+  /** Writes all of `bytes`, after everything queued before. */
+  write(bytes: Uint8Array): Promise<void> {
+    const next = this.#writeTail.then(() => this.#writeAll(bytes));
+    // Later writes still run after a failed one (and fail themselves).
+    this.#writeTail = next.catch(() => {});
+    return next;
+  }
+
+  async #writeAll(bytes: Uint8Array): Promise<void> {
+    let offset = 0;
+    while (offset < bytes.length) {
+      offset += await this.#conn.write(bytes.subarray(offset));
+    }
+  }
+
+  /** Sends FIN (or TLS close_notify) once queued writes are done. */
+  closeWrite(): void {
+    this.#writeTail = this.#writeTail.then(() => this.#conn.closeWrite()).catch(() => {});
+  }
+
+  /** Closes the socket; the read loop ends. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#conn.close();
+    } catch {
+      // Already closed by the runtime (peer reset): nothing left to release.
+    }
+  }
+}
+
+/** Connects with `Deno.connect`, or `Deno.connectTls` when `options.tls` is set. */
+export async function connectDeno(options: ConnectOptions): Promise<ByteStream> {
+  const tls = options.tls;
+  if (tls === undefined) {
+    const conn = await Deno.connect({ hostname: options.hostname, port: options.port });
+    conn.setNoDelay(true);
+    return new DenoByteStream(conn);
+  }
+  const base: Deno.ConnectTlsOptions = {
+    hostname: options.hostname,
+    port: options.port,
+    caCerts: tls.caCerts,
+  };
+  const conn = tls.certChain !== undefined && tls.privateKey !== undefined
+    ? await Deno.connectTls({ ...base, cert: tls.certChain, key: tls.privateKey })
+    : await Deno.connectTls(base);
+  try {
+    // Finish the TLS handshake now so certificate errors fail the connect step.
+    await conn.handshake();
+  } catch (error) {
+    conn.close();
+    throw error;
+  }
+  return new DenoByteStream(conn);
+}

@@ -1,0 +1,57 @@
+/**
+ * The byte-stream interface every transport implements. It knows nothing of
+ * WebSocket: it moves bytes and reports the end of the stream.
+ *
+ * @module
+ */
+
+/** Receives what a {@linkcode ByteStream} reads. */
+export interface ByteStreamReader {
+  /** Bytes from the peer. The reader owns the array (it may modify or keep it). */
+  data(chunk: Uint8Array): void;
+  /** The stream ended: `error` undefined for a clean EOF. Called exactly once. */
+  end(error?: unknown): void;
+}
+
+/** An open, bidirectional byte stream (TCP or TLS). */
+export interface ByteStream {
+  /** Starts delivering received bytes to `reader`; call once. */
+  startReading(reader: ByteStreamReader): void;
+  /** Queues `bytes` for sending; resolves once handed to the OS, rejects if the stream broke. */
+  write(bytes: Uint8Array): Promise<void>;
+  /** Half-closes: tells the peer we will send nothing more (TCP FIN / TLS close_notify). */
+  closeWrite(): void;
+  /** Closes both directions at once; pending reads end. Safe to call twice. */
+  close(): void;
+  /** Resolves when the read side has finished and `reader.end` has been called. */
+  readonly finished: Promise<void>;
+  /** Address of the peer. */
+  readonly remoteAddress: { hostname: string; port: number };
+  /** Negotiated TLS version (e.g. `TLSv1.3`), when the stream is TLS. */
+  readonly tlsVersion?: string;
+}
+
+/** TLS settings of an outgoing connection. */
+export interface TlsConnectOptions {
+  /** Name to verify the certificate against (also sent as SNI). */
+  serverName: string;
+  /** Extra PEM root certificates to trust besides the system store. */
+  caCerts?: string[];
+  /** PEM client certificate chain for mutual TLS. */
+  certChain?: string;
+  /** PEM private key of the client certificate. */
+  privateKey?: string;
+}
+
+/** Where and how to connect. */
+export interface ConnectOptions {
+  /** Host name or IP literal (IPv6 without brackets). */
+  hostname: string;
+  /** TCP port. */
+  port: number;
+  /** Present for TLS. */
+  tls?: TlsConnectOptions;
+}
+
+/** Opens a {@linkcode ByteStream}; rejects when the connection cannot be made. */
+export type Connector = (options: ConnectOptions) => Promise<ByteStream>;

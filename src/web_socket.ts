@@ -1,0 +1,37 @@
+/**
+ * The members of the `webSocket` namespace, as `@ohos.net.webSocket`
+ * exposes them. `mod.ts` re-exports this module both as a namespace object
+ * (`webSocket`, also the default export) and as named exports.
+ *
+ * @module
+ */
+
+import { WebSocketClient } from "./client/mod.ts";
+import type { WebSocket } from "./client/mod.ts";
+
+export type {
+  CloseResult,
+  OpenResult,
+  SendData,
+  WebSocket,
+  WebSocketCloseOptions,
+  WebSocketRequestOptions,
+} from "./client/mod.ts";
+export type { AsyncCallback, Callback, ErrorCallback } from "./ohos/callbacks.ts";
+export { BusinessError, ErrorCode } from "./ohos/errors.ts";
+
+/**
+ * Creates a WebSocket client. Connect it with `connect(url)`.
+ *
+ * @example
+ * ```ts
+ * import webSocket from "../mod.ts";
+ * const ws = webSocket.createWebSocket();
+ * ws.on("open", (_err, value) => console.log("open", value.status));
+ * ws.on("message", (_err, data) => console.log("message", data));
+ * // await ws.connect("ws://127.0.0.1:8080/");
+ * ```
+ */
+export function createWebSocket(): WebSocket {
+  return new WebSocketClient();
+}
