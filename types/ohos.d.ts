@@ -425,7 +425,8 @@ declare module "@ohos.net.webSocket" {
     /**
      * A WebSocket client, made by {@link webSocket.createWebSocket}. Every asynchronous
      * method has a callback form (chosen when the last argument is a function) and a
-     * Promise form.
+     * Promise form. The error codes listed with `@throws` reach the caller through the
+     * callback or the rejected Promise.
      *
      * @syscap SystemCapability.Communication.NetStack
      * @since 6
@@ -901,7 +902,8 @@ declare module "@ohos.net.webSocket" {
     ) => void;
 
     /**
-     * A WebSocket server, made by {@link webSocket.createWebSocketServer}.
+     * A WebSocket server, made by {@link webSocket.createWebSocketServer}. The error codes
+     * listed with `@throws` reach the caller through the rejected Promise.
      *
      * @syscap SystemCapability.Communication.NetStack
      * @since 19

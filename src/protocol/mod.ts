@@ -12,4 +12,5 @@ export * from "./frame_parser.ts";
 export * from "./frame_encoder.ts";
 export * from "./http_head.ts";
 export * from "./handshake.ts";
+export * from "./sha1_base64.ts";
 export * from "./connection.ts";

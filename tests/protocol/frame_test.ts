@@ -1,0 +1,182 @@
+// Framing rules of RFC 6455 section 5 (spec section 8, "Frames"), one test each.
+import assert from "node:assert/strict";
+import {
+  encodeFrame,
+  FrameParser,
+  type FrameSink,
+  MaskKeySource,
+  ProtocolError,
+} from "../../src/protocol/mod.ts";
+import { closeCodeOf, concat, decodeWritten, frame, recorder } from "./helpers.ts";
+
+function expectFailure(bytes: Uint8Array, code: number, role: "client" | "server" = "client") {
+  const rec = recorder(role, 1 << 20);
+  rec.conn.receive(bytes);
+  assert.equal(rec.failures.length, 1, "exactly one failure");
+  assert.equal(rec.failures[0].closeCode, code);
+  assert.equal(rec.written.length, 1, "a close frame was sent");
+  assert.equal(closeCodeOf(rec.written[0]), code);
+  assert.equal(rec.messages.length, 0);
+  return rec;
+}
+
+Deno.test("rule: a client rejects a masked server frame with 1002", () => {
+  expectFailure(frame({ opcode: 1, payload: "hi", mask: [1, 2, 3, 4] }), 1002);
+});
+
+Deno.test("rule: a server rejects an unmasked client frame with 1002", () => {
+  expectFailure(frame({ opcode: 1, payload: "hi" }), 1002, "server");
+});
+
+Deno.test("rule: a server accepts masked client frames and unmasks them", () => {
+  const rec = recorder("server");
+  rec.conn.receive(frame({ opcode: 1, payload: "masked hello", mask: [9, 8, 7, 6] }));
+  assert.deepEqual(rec.messages, ["masked hello"]);
+});
+
+Deno.test("rule: reserved bits without a negotiated extension close with 1002", () => {
+  for (const rsv of [1, 2, 4, 7]) expectFailure(frame({ opcode: 1, rsv, payload: "x" }), 1002);
+});
+
+Deno.test("rule: reserved opcodes 3-7 and 0xB-0xF close with 1002", () => {
+  for (const opcode of [3, 4, 5, 6, 7, 0xb, 0xc, 0xd, 0xe, 0xf]) {
+    expectFailure(frame({ opcode, payload: "x" }), 1002);
+  }
+});
+
+Deno.test("rule: a fragmented control frame closes with 1002", () => {
+  expectFailure(frame({ opcode: 9, fin: false, payload: "p" }), 1002);
+});
+
+Deno.test("rule: a control frame over 125 bytes closes with 1002", () => {
+  expectFailure(frame({ opcode: 9, payload: new Uint8Array(126) }), 1002);
+  // 125 is the largest allowed: answered with a pong.
+  const rec = recorder();
+  rec.conn.receive(frame({ opcode: 9, payload: new Uint8Array(125).fill(7) }));
+  assert.equal(rec.failures.length, 0);
+  assert.deepEqual(decodeWritten(rec.written[0]).payload, new Uint8Array(125).fill(7));
+});
+
+Deno.test("rule: a 16-bit length for a payload under 126 bytes closes with 1002", () => {
+  expectFailure(frame({ opcode: 2, payload: new Uint8Array(100), lengthBits: 16 }), 1002);
+});
+
+Deno.test("rule: a 64-bit length for a payload under 65536 bytes closes with 1002", () => {
+  expectFailure(frame({ opcode: 2, payload: new Uint8Array(300), lengthBits: 64 }), 1002);
+});
+
+Deno.test("rule: a 64-bit length with the top bit set closes with 1002", () => {
+  // Only the header is needed: the violation is detected before any payload.
+  const bytes = frame({ opcode: 2, payload: new Uint8Array(70000), topBit: true });
+  expectFailure(bytes.subarray(0, 10), 1002);
+});
+
+Deno.test("rule: a frame length beyond 2^53 closes with 1009", () => {
+  const head = new Uint8Array([0x82, 127, 0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
+  expectFailure(head, 1009);
+});
+
+Deno.test("rule: continuation without a started message closes with 1002", () => {
+  expectFailure(frame({ opcode: 0, payload: "x" }), 1002);
+});
+
+Deno.test("rule: a new data frame inside a fragmented message closes with 1002", () => {
+  expectFailure(
+    concat([frame({ opcode: 1, fin: false, payload: "a" }), frame({ opcode: 1, payload: "b" })]),
+    1002,
+  );
+});
+
+Deno.test("rule: fragments are reassembled and control frames may interleave", () => {
+  const rec = recorder();
+  rec.conn.receive(concat([
+    frame({ opcode: 1, fin: false, payload: "Hel" }),
+    frame({ opcode: 9, payload: "ping!" }),
+    frame({ opcode: 0, fin: false, payload: "lo, " }),
+    frame({ opcode: 0xa, payload: "pong" }),
+    frame({ opcode: 0, payload: "world" }),
+  ]));
+  assert.deepEqual(rec.messages, ["Hello, world"]);
+  assert.equal(rec.pings.length, 1);
+  assert.equal(rec.pongs.length, 1);
+  const pong = decodeWritten(rec.written[0]);
+  assert.equal(pong.opcode, 0xa);
+  assert.equal(new TextDecoder().decode(pong.payload), "ping!", "pong echoes the ping payload");
+});
+
+Deno.test("rule: every client frame is masked with a fresh random key", () => {
+  const rec = recorder("client");
+  for (let i = 0; i < 50; i++) rec.conn.sendText("same text");
+  const keys = new Set<string>();
+  for (const bytes of rec.written) {
+    const decoded = decodeWritten(bytes);
+    assert.ok(decoded.masked);
+    assert.equal(new TextDecoder().decode(decoded.payload), "same text");
+    keys.add(Array.from(bytes.subarray(2, 6)).join(","));
+  }
+  assert.ok(keys.size >= 49, `keys repeat: only ${keys.size} distinct of 50`);
+});
+
+Deno.test("rule: server frames are never masked", () => {
+  const rec = recorder("server");
+  rec.conn.sendBinary(new Uint8Array([1, 2, 3]));
+  const decoded = decodeWritten(rec.written[0]);
+  assert.equal(decoded.masked, false);
+  assert.deepEqual(decoded.payload, new Uint8Array([1, 2, 3]));
+});
+
+Deno.test("rule: masking keys come from the injected CSPRNG, refilled in bulk", () => {
+  let calls = 0;
+  const source = new MaskKeySource((b) => {
+    calls++;
+    b.fill(calls);
+  });
+  assert.deepEqual(Array.from(source.next()), [1, 1, 1, 1]);
+  for (let i = 0; i < 1023; i++) source.next();
+  assert.equal(calls, 1);
+  assert.deepEqual(Array.from(source.next()), [2, 2, 2, 2]);
+});
+
+Deno.test("rule: the encoder uses the minimal length encoding at every boundary", () => {
+  for (const [len, headerBytes] of [[0, 2], [125, 2], [126, 4], [65535, 4], [65536, 10]]) {
+    const bytes = encodeFrame(2, new Uint8Array(len), true, null);
+    assert.equal(bytes.length, len + headerBytes, `length ${len}`);
+    const rec = recorder("client");
+    rec.conn.receive(bytes);
+    assert.equal((rec.messages[0] as Uint8Array).length, len);
+  }
+});
+
+Deno.test("rule: a message over the size limit closes with 1009 before its payload arrives", () => {
+  const rec = recorder("client", 1000);
+  // Header of a 5000-byte binary frame only.
+  rec.conn.receive(frame({ opcode: 2, payload: new Uint8Array(5000) }).subarray(0, 4));
+  assert.equal(rec.failures[0]?.closeCode, 1009);
+  assert.equal(closeCodeOf(rec.written[0]), 1009);
+});
+
+Deno.test("rule: the size limit counts the sum of fragments (1009)", () => {
+  const rec = recorder("client", 1000);
+  rec.conn.receive(concat([
+    frame({ opcode: 2, fin: false, payload: new Uint8Array(600) }),
+    frame({ opcode: 0, payload: new Uint8Array(600) }),
+  ]));
+  assert.equal(rec.failures[0]?.closeCode, 1009);
+});
+
+Deno.test("rule: the parser reports header, payload and end for each frame", () => {
+  const parser = new FrameParser({ expectMasked: false });
+  const events: string[] = [];
+  const sink: FrameSink = {
+    frameStart: (h) => events.push(`start ${h.opcode} ${h.length} ${h.fin}`),
+    framePayload: (d) => events.push(`data ${d.length}`),
+    frameEnd: () => events.push("end"),
+  };
+  parser.push(concat([frame({ opcode: 1, payload: "abc" }), frame({ opcode: 2 })]), sink);
+  assert.deepEqual(events, ["start 1 3 true", "data 3", "end", "start 2 0 true", "end"]);
+  assert.ok(parser.idle);
+  assert.throws(
+    () => parser.push(frame({ opcode: 3 }), sink),
+    (e) => e instanceof ProtocolError && e.closeCode === 1002,
+  );
+});

@@ -1,0 +1,192 @@
+// Opening-handshake rules (spec section 8, "Handshake"), one test each.
+import assert from "node:assert/strict";
+import {
+  acceptKey,
+  base64Decode,
+  base64Encode,
+  buildClientRequest,
+  generateKey,
+  HandshakeError,
+  headerMap,
+  HttpHeadReader,
+  sha1,
+  validateServerResponse,
+} from "../../src/protocol/mod.ts";
+
+const enc = new TextEncoder();
+const KEY = "dGhlIHNhbXBsZSBub25jZQ==";
+
+function head(lines: string[]): Uint8Array {
+  return enc.encode(lines.join("\r\n") + "\r\n\r\n");
+}
+
+function parse(bytes: Uint8Array) {
+  const result = new HttpHeadReader().push(bytes);
+  if (!result.done || "error" in result) throw new Error("head not parsed");
+  return result;
+}
+
+const GOOD = [
+  "HTTP/1.1 101 Switching Protocols",
+  "Upgrade: websocket",
+  "Connection: Upgrade",
+  `Sec-WebSocket-Accept: ${acceptKey(KEY)}`,
+];
+
+function refused(lines: string[], protocols: string[] = []): HandshakeError {
+  try {
+    validateServerResponse(parse(head(lines)).head, KEY, protocols);
+  } catch (error) {
+    assert.ok(error instanceof HandshakeError);
+    return error;
+  }
+  assert.fail("the response was accepted");
+}
+
+Deno.test("rule: SHA-1 and Base64 match known vectors", () => {
+  const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  assert.equal(hex(sha1(enc.encode("abc"))), "a9993e364706816aba3e25717850c26c9cd0d89d");
+  assert.equal(hex(sha1(new Uint8Array(0))), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+  assert.equal(
+    hex(sha1(enc.encode("a".repeat(1000)))),
+    "291e9a6c66994949b57ba5e650361e98fc36b1ba",
+  );
+  for (const text of ["", "f", "fo", "foo", "foob", "fooba", "foobar"]) {
+    const b64 = base64Encode(enc.encode(text));
+    assert.equal(b64, btoa(text));
+    assert.deepEqual(base64Decode(b64), enc.encode(text));
+  }
+  assert.equal(base64Decode("not base64!"), undefined);
+});
+
+Deno.test("rule: Sec-WebSocket-Accept is derived as in RFC 6455 section 1.3", () => {
+  assert.equal(acceptKey(KEY), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+});
+
+Deno.test("rule: the key is 16 random bytes from the CSPRNG, Base64-encoded", () => {
+  const keys = new Set<string>();
+  for (let i = 0; i < 20; i++) {
+    const key = generateKey((b) => crypto.getRandomValues(b));
+    assert.equal(base64Decode(key)?.length, 16);
+    keys.add(key);
+  }
+  assert.equal(keys.size, 20);
+  let asked = 0;
+  generateKey((b) => {
+    asked = b.length;
+  });
+  assert.equal(asked, 16);
+});
+
+Deno.test("rule: the request carries the upgrade headers and lower-cased user headers", () => {
+  const text = buildClientRequest({
+    host: "[::1]:8080",
+    path: "/chat?x=1",
+    key: KEY,
+    protocols: ["chat", "superchat"],
+    headers: [["x-token", "abc"], ["origin", "http://example"]],
+  });
+  const lines = text.split("\r\n");
+  assert.equal(lines[0], "GET /chat?x=1 HTTP/1.1");
+  assert.ok(lines.includes("host: [::1]:8080"));
+  assert.ok(lines.includes("upgrade: websocket"));
+  assert.ok(lines.includes("connection: Upgrade"));
+  assert.ok(lines.includes(`sec-websocket-key: ${KEY}`));
+  assert.ok(lines.includes("sec-websocket-version: 13"));
+  assert.ok(lines.includes("sec-websocket-protocol: chat, superchat"));
+  assert.ok(lines.includes("x-token: abc"));
+  assert.ok(text.endsWith("\r\n\r\n"));
+});
+
+Deno.test("rule: CR, LF or NUL in a header name or value is refused (no injection)", () => {
+  for (const header of [["x", "a\r\nevil: 1"], ["x\n", "a"], ["x", "a\0"]] as [string, string][]) {
+    assert.throws(() => buildClientRequest({ host: "h", path: "/", key: KEY, headers: [header] }));
+  }
+});
+
+Deno.test("rule: a valid 101 response is accepted", () => {
+  const result = validateServerResponse(parse(head(GOOD)).head, KEY);
+  assert.deepEqual(result, { status: 101, message: "Switching Protocols", protocol: "" });
+});
+
+Deno.test("rule: a status other than 101 fails the handshake and reports the status", () => {
+  const error = refused(["HTTP/1.1 404 Not Found", ...GOOD.slice(1)]);
+  assert.equal(error.status, 404);
+  assert.equal(refused(["HTTP/1.1 200 OK", ...GOOD.slice(1)]).status, 200);
+  refused(["garbage status line", ...GOOD.slice(1)]);
+});
+
+Deno.test("rule: Upgrade must be websocket", () => {
+  refused([GOOD[0], GOOD[2], GOOD[3]]);
+  refused([GOOD[0], "Upgrade: h2c", GOOD[2], GOOD[3]]);
+});
+
+Deno.test("rule: Connection must contain the upgrade token, case-insensitively", () => {
+  refused([GOOD[0], GOOD[1], GOOD[3]]);
+  refused([GOOD[0], GOOD[1], "Connection: close", GOOD[3]]);
+  const ok = validateServerResponse(
+    parse(head([GOOD[0], "UPGRADE: WebSocket", "connection: keep-alive, UPGRADE", GOOD[3]])).head,
+    KEY,
+  );
+  assert.equal(ok.status, 101);
+});
+
+Deno.test("rule: Sec-WebSocket-Accept must match the key", () => {
+  refused(GOOD.slice(0, 3));
+  refused([...GOOD.slice(0, 3), `Sec-WebSocket-Accept: ${acceptKey("other")}`]);
+});
+
+Deno.test("rule: a subprotocol that was not offered fails the handshake", () => {
+  refused([...GOOD, "Sec-WebSocket-Protocol: chat"]);
+  refused([...GOOD, "Sec-WebSocket-Protocol: other"], ["chat"]);
+  refused([...GOOD, "Sec-WebSocket-Protocol: chat, superchat"], ["chat", "superchat"]);
+  const ok = validateServerResponse(
+    parse(head([...GOOD, "Sec-WebSocket-Protocol: chat"])).head,
+    KEY,
+    ["superchat", "chat"],
+  );
+  assert.equal(ok.protocol, "chat");
+});
+
+Deno.test("rule: any extension in the answer fails the handshake (we offer none)", () => {
+  refused([...GOOD, "Sec-WebSocket-Extensions: permessage-deflate"]);
+});
+
+Deno.test("rule: a response split over many reads is parsed, and frame bytes after it are kept", () => {
+  const frameBytes = new Uint8Array([0x81, 0x02, 0x68, 0x69]);
+  const all = new Uint8Array([...head(GOOD), ...frameBytes]);
+  const reader = new HttpHeadReader();
+  let result;
+  for (let i = 0; i < all.length; i++) {
+    // Byte by byte until the head completes; the rest arrives in that last read.
+    const end = i === all.length - frameBytes.length - 1 ? all.length : i + 1;
+    result = reader.push(all.subarray(i, end));
+    if (result.done) break;
+  }
+  assert.ok(result?.done && !("error" in result));
+  assert.deepEqual(result.rest, frameBytes);
+  assert.equal(validateServerResponse(result.head, KEY).status, 101);
+});
+
+Deno.test("rule: the handshake head is bounded in size", () => {
+  const reader = new HttpHeadReader(1024);
+  let result = reader.push(enc.encode("HTTP/1.1 101 Switching Protocols\r\n"));
+  for (let i = 0; i < 100 && !result.done; i++) {
+    result = reader.push(enc.encode(`x-filler-${i}: ${"y".repeat(50)}\r\n`));
+  }
+  assert.ok(result.done && "error" in result, "reader gave up");
+});
+
+Deno.test("rule: repeated response headers are kept as arrays with lower-case names", () => {
+  const parsed = parse(head([...GOOD, "Set-Cookie: a=1", "set-cookie: b=2"]));
+  const map = headerMap(parsed.head.headers);
+  assert.deepEqual(map["set-cookie"], ["a=1", "b=2"]);
+  assert.equal(map["upgrade"], "websocket");
+});
+
+Deno.test("rule: malformed header lines are refused", () => {
+  const result = new HttpHeadReader().push(head(["HTTP/1.1 101 X", "no colon here"]));
+  assert.ok(result.done && "error" in result);
+  const bad = new HttpHeadReader().push(head(["HTTP/1.1 101 X", "bad name: v"]));
+  assert.ok(bad.done && "error" in bad);
+});
