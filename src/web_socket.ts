@@ -10,13 +10,19 @@ import { WebSocketClient } from "./client/mod.ts";
 import type { WebSocket } from "./client/mod.ts";
 
 export type {
+  ClientCert,
   CloseResult,
+  HttpProxy,
   OpenResult,
+  ProxyConfiguration,
+  ResponseHeaders,
   SendData,
   WebSocket,
   WebSocketCloseOptions,
+  WebSocketOpenInfo,
   WebSocketRequestOptions,
 } from "./client/mod.ts";
+export { TlsProtocol } from "./client/mod.ts";
 export type { AsyncCallback, Callback, ErrorCallback } from "./ohos/callbacks.ts";
 export { BusinessError, ErrorCode } from "./ohos/errors.ts";
 

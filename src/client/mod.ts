@@ -6,3 +6,4 @@
 
 export { WebSocketClient } from "./websocket.ts";
 export type * from "./types.ts";
+export { TlsProtocol } from "./types.ts";

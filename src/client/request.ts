@@ -22,10 +22,46 @@ export interface Target {
   path: string;
 }
 
+/** TLS client settings from `caPath`, `clientCert`, … (files not read yet). */
+export interface TlsSettings {
+  /** PEM bundle of extra trusted CAs. */
+  caPath?: string;
+  /** Client certificate for mutual TLS. */
+  clientCert?: { certPath: string; keyPath: string; keyPassword?: string };
+  /** Accept any server certificate (tests only). */
+  skipServerCertVerification: boolean;
+  /** Lowest TLS version: 0 = 1.0 … 3 = 1.3. */
+  minTlsVersion?: number;
+}
+
+/** An HTTP proxy to tunnel through with `CONNECT`. */
+export interface ProxySettings {
+  /** Proxy host name or IP. */
+  host: string;
+  /** Proxy port. */
+  port: number;
+  /** `user:password` for Basic proxy authorization. */
+  credentials?: string;
+  /** Hosts that bypass the proxy: exact names or `*.domain` wildcards. */
+  exclusionList: string[];
+}
+
 /** Checked `connect` settings. */
 export interface ConnectSettings {
   /** Extra handshake headers, lower-cased names. */
   headers: [string, string][];
+  /** Subprotocols to offer. */
+  protocols: string[];
+  /** TLS settings (used for wss only). */
+  tls: TlsSettings;
+  /** `'system'`, `'no-proxy'` or an explicit proxy. */
+  proxy: "system" | "no-proxy" | ProxySettings;
+  /** Seconds between heartbeat pings; 0 disables. */
+  pingIntervalS: number;
+  /** Seconds to wait for a pong. */
+  pongTimeoutS: number;
+  /** Send an `origin` header that includes a non-default port. */
+  supportOriginPort: boolean;
   /** See `WebSocketRequestOptions.handshakeTimeoutMs`. */
   handshakeTimeoutMs: number;
   /** See `WebSocketRequestOptions.closeTimeoutMs`. */
@@ -76,6 +112,40 @@ export function parseTarget(url: unknown): Target {
   };
 }
 
+/** Default heartbeat period and pong wait, in seconds (platform defaults). */
+export const DEFAULT_PING_INTERVAL_S = 30;
+/** Default time to wait for a pong, in seconds. */
+export const DEFAULT_PONG_TIMEOUT_S = 30;
+
+function nonNegativeNumber(
+  options: Record<string, unknown>,
+  name: string,
+  fallback: number,
+): number {
+  const value = options[name];
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+    throw parameterError(`${name} must be a number of seconds >= 0`);
+  }
+  return value;
+}
+
+function optionalBoolean(options: Record<string, unknown>, name: string): boolean {
+  const value = options[name];
+  if (value === undefined) return false;
+  if (typeof value !== "boolean") throw parameterError(`${name} must be a boolean`);
+  return value;
+}
+
+function optionalString(record: Record<string, unknown>, name: string): string | undefined {
+  const value = record[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || value === "") {
+    throw parameterError(`${name} must be a non-empty string`);
+  }
+  return value;
+}
+
 function positiveNumber(options: Record<string, unknown>, name: string, fallback: number): number {
   const value = options[name];
   if (value === undefined) return fallback;
@@ -94,6 +164,12 @@ export function parseSettings(options: unknown): ConnectSettings {
   const record = options as Record<string, unknown>;
   return {
     headers: parseHeaders(record.header),
+    protocols: parseProtocols(record.protocol),
+    tls: parseTls(record),
+    proxy: parseProxy(record.proxy),
+    pingIntervalS: nonNegativeNumber(record, "pingInterval", DEFAULT_PING_INTERVAL_S),
+    pongTimeoutS: nonNegativeNumber(record, "pongTimeout", DEFAULT_PONG_TIMEOUT_S),
+    supportOriginPort: optionalBoolean(record, "supportOriginPort"),
     handshakeTimeoutMs: positiveNumber(record, "handshakeTimeoutMs", DEFAULT_HANDSHAKE_TIMEOUT_MS),
     closeTimeoutMs: positiveNumber(record, "closeTimeoutMs", DEFAULT_CLOSE_TIMEOUT_MS),
     maxMessageSize: positiveNumber(record, "maxMessageSize", DEFAULT_MAX_MESSAGE_SIZE),
@@ -102,6 +178,79 @@ export function parseSettings(options: unknown): ConnectSettings {
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+function parseProtocols(protocol: unknown): string[] {
+  if (protocol === undefined || protocol === "") return [];
+  if (typeof protocol !== "string") throw parameterError("protocol must be a string");
+  const list = protocol.split(",").map((p) => p.trim());
+  for (const name of list) {
+    if (!TOKEN.test(name)) throw parameterError(`invalid subprotocol name ${JSON.stringify(name)}`);
+  }
+  if (new Set(list).size !== list.length) throw parameterError("a subprotocol is listed twice");
+  return list;
+}
+
+function parseTls(record: Record<string, unknown>): TlsSettings {
+  const tls: TlsSettings = {
+    caPath: optionalString(record, "caPath"),
+    skipServerCertVerification: optionalBoolean(record, "skipServerCertVerification"),
+  };
+  const cert = record.clientCert;
+  if (cert !== undefined) {
+    if (typeof cert !== "object" || cert === null || Array.isArray(cert)) {
+      throw parameterError("clientCert must be {certPath, keyPath, keyPassword?}");
+    }
+    const c = cert as Record<string, unknown>;
+    const certPath = optionalString(c, "certPath");
+    const keyPath = optionalString(c, "keyPath");
+    if (certPath === undefined || keyPath === undefined) {
+      throw parameterError("clientCert needs certPath and keyPath");
+    }
+    const keyPassword = c.keyPassword;
+    if (keyPassword !== undefined && typeof keyPassword !== "string") {
+      throw parameterError("clientCert.keyPassword must be a string");
+    }
+    tls.clientCert = { certPath, keyPath, keyPassword };
+  }
+  const min = record.minSupportTlsProtocol;
+  if (min !== undefined) {
+    if (typeof min !== "number" || !Number.isInteger(min) || min < 0 || min > 3) {
+      throw parameterError("minSupportTlsProtocol must be a TlsProtocol value (0-3)");
+    }
+    tls.minTlsVersion = min;
+  }
+  return tls;
+}
+
+function parseProxy(proxy: unknown): ConnectSettings["proxy"] {
+  if (proxy === undefined || proxy === null || proxy === "no-proxy") return "no-proxy";
+  if (proxy === "system") return "system";
+  if (typeof proxy !== "object" || Array.isArray(proxy)) {
+    throw parameterError("proxy must be 'system', 'no-proxy' or {host, port, exclusionList}");
+  }
+  const p = proxy as Record<string, unknown>;
+  const host = optionalString(p, "host");
+  if (host === undefined || hasHeaderBreak(host)) throw parameterError("proxy.host is required");
+  const port = p.port;
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw parameterError("proxy.port must be an integer 1-65535");
+  }
+  const exclusionList = p.exclusionList ?? [];
+  if (!Array.isArray(exclusionList) || exclusionList.some((e) => typeof e !== "string")) {
+    throw parameterError("proxy.exclusionList must be an array of strings");
+  }
+  const username = p.username, password = p.password;
+  if (username !== undefined && typeof username !== "string") {
+    throw parameterError("proxy.username must be a string");
+  }
+  if (password !== undefined && typeof password !== "string") {
+    throw parameterError("proxy.password must be a string");
+  }
+  const credentials = username === undefined || username === ""
+    ? undefined
+    : `${username}:${password ?? ""}`;
+  return { host, port, credentials, exclusionList: exclusionList as string[] };
+}
 
 function parseHeaders(header: unknown): [string, string][] {
   if (header === undefined || header === null) return [];

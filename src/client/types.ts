@@ -4,7 +4,58 @@
  * @module
  */
 
-import type { AsyncCallback, ErrorCallback } from "../ohos/callbacks.ts";
+import type { AsyncCallback, Callback, ErrorCallback } from "../ohos/callbacks.ts";
+
+/** TLS versions for `minSupportTlsProtocol` (API 26). */
+export const TlsProtocol = {
+  TLS_V_1_0: 0,
+  TLS_V_1_1: 1,
+  TLS_V_1_2: 2,
+  TLS_V_1_3: 3,
+} as const;
+
+/** One of the {@linkcode TlsProtocol} values. */
+export type TlsProtocol = typeof TlsProtocol[keyof typeof TlsProtocol];
+
+/** A client certificate for mutual TLS (API 11). */
+export interface ClientCert {
+  /** Path of the PEM certificate (chain). */
+  certPath: string;
+  /** Path of the PEM private key. */
+  keyPath: string;
+  /** Passphrase of an encrypted key. */
+  keyPassword?: string;
+}
+
+/** An HTTP proxy reached with `CONNECT` (API 12). */
+export interface HttpProxy {
+  /** Proxy host. */
+  host: string;
+  /** Proxy port. */
+  port: number;
+  /** User name for Basic proxy authorization. */
+  username?: string;
+  /** Password for Basic proxy authorization. */
+  password?: string;
+  /** Hosts that bypass the proxy: exact names or `*.domain` wildcards. */
+  exclusionList: string[];
+}
+
+/** `'system'` (environment variables), `'no-proxy'`, or an explicit proxy. */
+export type ProxyConfiguration = "system" | "no-proxy" | HttpProxy;
+
+/** Handshake response headers: lower-case names; repeated headers as arrays. */
+export type ResponseHeaders = Record<string, string | string[]>;
+
+/** Value of the `openInfo` event (API 26). */
+export interface WebSocketOpenInfo {
+  /** HTTP status, 101. */
+  status: number;
+  /** Reason phrase, e.g. `Switching Protocols`. */
+  message: string;
+  /** The subprotocol the server chose, `""` when none. */
+  protocol: string;
+}
 
 /**
  * Options of `connect` (the seed's `WebSocketRequestOptions`), plus the
@@ -13,6 +64,24 @@ import type { AsyncCallback, ErrorCallback } from "../ohos/callbacks.ts";
 export interface WebSocketRequestOptions {
   /** Extra HTTP headers for the handshake request; names are sent lower-cased. */
   header?: Record<string, string>;
+  /** PEM bundle of CAs to trust besides the system store (API 11). Missing file → 2302002. */
+  caPath?: string;
+  /** Client certificate for mutual TLS (API 11). Missing file → 2302002. */
+  clientCert?: ClientCert;
+  /** Accept any server certificate; for tests only (API 20, default false). */
+  skipServerCertVerification?: boolean;
+  /** Proxy to use (API 12, default `'no-proxy'`). */
+  proxy?: ProxyConfiguration;
+  /** Subprotocols to offer, comma-separated (API 12). */
+  protocol?: string;
+  /** Seconds between heartbeat pings (API 21, default 30, 0 disables). */
+  pingInterval?: number;
+  /** Seconds to wait for a pong before giving up (API 21, default 30). */
+  pongTimeout?: number;
+  /** Lowest TLS version accepted (API 26). */
+  minSupportTlsProtocol?: TlsProtocol;
+  /** Send an `origin` header naming a non-default port (API 26, default false). */
+  supportOriginPort?: boolean;
   /** Milliseconds allowed for TCP/TLS connect plus the opening handshake (default 30000). */
   handshakeTimeoutMs?: number;
   /** Milliseconds to wait for the peer's close frame and TCP end (default 5000). */
@@ -88,6 +157,12 @@ export interface WebSocket {
   on(type: "close", callback: AsyncCallback<CloseResult>): void;
   /** Something failed. */
   on(type: "error", callback: ErrorCallback): void;
+  /** A complete message has been delivered (API 11). */
+  on(type: "dataEnd", callback: Callback<void>): void;
+  /** The handshake response headers arrived, before `open` (API 12). */
+  on(type: "headerReceive", callback: Callback<ResponseHeaders>): void;
+  /** Status line and chosen subprotocol, after `open` (API 26). */
+  on(type: "openInfo", callback: Callback<WebSocketOpenInfo>): void;
 
   /** Removes one `open` listener, or all of them. */
   off(type: "open", callback?: AsyncCallback<OpenResult>): void;
@@ -97,4 +172,35 @@ export interface WebSocket {
   off(type: "close", callback?: AsyncCallback<CloseResult>): void;
   /** Removes one `error` listener, or all of them. */
   off(type: "error", callback?: ErrorCallback): void;
+  /** Removes one `dataEnd` listener, or all of them. */
+  off(type: "dataEnd", callback?: Callback<void>): void;
+  /** Removes one `headerReceive` listener, or all of them. */
+  off(type: "headerReceive", callback?: Callback<ResponseHeaders>): void;
+  /** Removes one `openInfo` listener, or all of them. */
+  off(type: "openInfo", callback?: Callback<WebSocketOpenInfo>): void;
+
+  /** Same as `on("open", callback)`. */
+  onOpen(callback: AsyncCallback<OpenResult>): void;
+  /** Same as `off("open", callback)`. */
+  offOpen(callback?: AsyncCallback<OpenResult>): void;
+  /** Same as `on("message", callback)`. */
+  onMessage(callback: AsyncCallback<string | ArrayBuffer>): void;
+  /** Same as `off("message", callback)`. */
+  offMessage(callback?: AsyncCallback<string | ArrayBuffer>): void;
+  /** Same as `on("close", callback)`. */
+  onClose(callback: AsyncCallback<CloseResult>): void;
+  /** Same as `off("close", callback)`. */
+  offClose(callback?: AsyncCallback<CloseResult>): void;
+  /** Same as `on("error", callback)`. */
+  onError(callback: ErrorCallback): void;
+  /** Same as `off("error", callback)`. */
+  offError(callback?: ErrorCallback): void;
+  /** Same as `on("dataEnd", callback)`. */
+  onDataEnd(callback: Callback<void>): void;
+  /** Same as `off("dataEnd", callback)`. */
+  offDataEnd(callback?: Callback<void>): void;
+  /** Same as `on("headerReceive", callback)`. */
+  onHeaderReceive(callback: Callback<ResponseHeaders>): void;
+  /** Same as `off("headerReceive", callback)`. */
+  offHeaderReceive(callback?: Callback<ResponseHeaders>): void;
 }

@@ -12,6 +12,7 @@ import {
   type CloseInfo,
   generateKey,
   HandshakeError,
+  headerMap,
   HttpHeadReader,
   isValidCloseCode,
   MAX_CLOSE_REASON_BYTES,
@@ -20,17 +21,35 @@ import {
   validateServerResponse,
   WebSocketConnection,
 } from "../protocol/mod.ts";
-import { type ByteStream, type Connector, defaultConnector } from "../transport/mod.ts";
-import { type AsyncCallback, type ErrorCallback, settle } from "../ohos/callbacks.ts";
+import {
+  type ByteStream,
+  type ConnectOptions,
+  type Connector,
+  defaultConnector,
+  getEnv,
+  isExcluded,
+  isMissingFileError,
+  proxyFromEnvironment,
+  readTextFile,
+  type TlsConnectOptions,
+} from "../transport/mod.ts";
+import {
+  type AsyncCallback,
+  type Callback,
+  type ErrorCallback,
+  settle,
+} from "../ohos/callbacks.ts";
 import { BusinessError, ErrorCode, parameterError } from "../ohos/errors.ts";
 import { ListenerRegistry } from "../ohos/listeners.ts";
 import { type ConnectSettings, parseSettings, parseTarget, type Target } from "./request.ts";
 import type {
   CloseResult,
   OpenResult,
+  ResponseHeaders,
   SendData,
   WebSocket,
   WebSocketCloseOptions,
+  WebSocketOpenInfo,
   WebSocketRequestOptions,
 } from "./types.ts";
 
@@ -39,9 +58,22 @@ type ClientEvents = {
   message: AsyncCallback<string | ArrayBuffer>;
   close: AsyncCallback<CloseResult>;
   error: ErrorCallback;
+  dataEnd: Callback<void>;
+  headerReceive: Callback<ResponseHeaders>;
+  openInfo: Callback<WebSocketOpenInfo>;
 };
 
-const EVENT_NAMES = ["open", "message", "close", "error"] as const;
+const EVENT_NAMES = [
+  "open",
+  "message",
+  "close",
+  "error",
+  "dataEnd",
+  "headerReceive",
+  "openInfo",
+] as const;
+
+const TLS_VERSIONS = ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"] as const;
 
 /** Life cycle of one client; `idle` before the first connect. */
 type State = "idle" | "connecting" | "open" | "closing" | "closed";
@@ -67,6 +99,8 @@ interface Session {
   rejectConnect: ((error: BusinessError<unknown>) => void) | null;
   handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   closeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Next heartbeat ping, or the wait for its pong. */
+  heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
   /** What the close event will report; first writer wins. */
   closeResult: CloseResult | null;
   lastWrite: Promise<void>;
@@ -119,6 +153,7 @@ export class WebSocketClient implements WebSocket {
         rejectConnect: reject,
         handshakeTimer: undefined,
         closeTimer: undefined,
+        heartbeatTimer: undefined,
         closeResult: null,
         lastWrite: Promise.resolve(),
       };
@@ -138,13 +173,16 @@ export class WebSocketClient implements WebSocket {
 
   async #openStream(session: Session, target: Target): Promise<void> {
     let stream: ByteStream;
+    let connectOptions: ConnectOptions;
     try {
-      const connector = this.#connector ?? defaultConnector();
-      stream = await connector({
-        hostname: target.hostname,
-        port: target.port,
-        tls: target.secure ? { serverName: target.hostname } : undefined,
-      });
+      connectOptions = await connectOptionsFor(target, session.settings);
+    } catch (error) {
+      this.#connectFailed(session, error);
+      return;
+    }
+    try {
+      const connector = this.#connector ?? defaultConnector(connectOptions);
+      stream = await connector(connectOptions);
     } catch (error) {
       this.#connectFailed(session, `cannot connect to ${target.host}: ${describe(error)}`);
       return;
@@ -161,26 +199,37 @@ export class WebSocketClient implements WebSocket {
       data: (chunk) => this.#onData(session, chunk),
       end: (error) => this.#onEnd(session, error),
     });
+    const headers = session.settings.headers;
+    if (session.settings.supportOriginPort && !headers.some(([name]) => name === "origin")) {
+      // The platform's option: an Origin that names the port when it is not the default.
+      headers.push(["origin", `${target.secure ? "https" : "http"}://${target.host}`]);
+    }
     const request = buildClientRequest({
       host: target.host,
       path: target.path,
       key,
-      headers: session.settings.headers,
+      protocols: session.settings.protocols,
+      headers,
     });
     stream.write(new TextEncoder().encode(request)).catch((error) =>
       this.#connectFailed(session, `cannot send the handshake: ${describe(error)}`)
     );
   }
 
-  /** Ends a connection attempt that has not opened: `error` event, then rejection. */
-  #connectFailed(session: Session, message: string, status?: number): void {
+  /**
+   * Ends a connection attempt that has not opened: `error` event, then
+   * rejection. `failure` is a message (code -1) or a ready `BusinessError`.
+   */
+  #connectFailed(session: Session, failure: unknown, status?: number): void {
     const reject = session.rejectConnect;
     if (reject === null) return;
     session.resolveConnect = session.rejectConnect = null;
     clearTimeout(session.handshakeTimer);
-    const error = status === undefined
-      ? new BusinessError(ErrorCode.ConnectFailed, message)
-      : new BusinessError<unknown>(ErrorCode.ConnectFailed, message, String(status));
+    const error = failure instanceof BusinessError
+      ? failure as BusinessError<unknown>
+      : status === undefined
+      ? new BusinessError(ErrorCode.ConnectFailed, describe(failure))
+      : new BusinessError<unknown>(ErrorCode.ConnectFailed, describe(failure), String(status));
     const finish = () => {
       if (this.#session === session) this.#state = "closed";
       this.#events.emit("error", error as BusinessError);
@@ -210,22 +259,22 @@ export class WebSocketClient implements WebSocket {
     }
     let accepted;
     try {
-      accepted = validateServerResponse(result.head, handshake.key);
+      accepted = validateServerResponse(result.head, handshake.key, session.settings.protocols);
     } catch (error) {
       const status = error instanceof HandshakeError ? error.status : undefined;
       this.#connectFailed(session, `handshake refused: ${describe(error)}`, status);
       return;
     }
     session.handshake = null;
-    const connection = this.#becomeOpen(session, {
-      status: accepted.status,
-      message: accepted.message,
-    });
+    if (this.#events.has("headerReceive")) {
+      this.#events.emit("headerReceive", headerMap(result.head.headers));
+    }
+    const connection = this.#becomeOpen(session, accepted);
     // Frames that came in the same read as the response.
     if (result.rest.length > 0) connection.receive(result.rest);
   }
 
-  #becomeOpen(session: Session, open: OpenResult): WebSocketConnection {
+  #becomeOpen(session: Session, open: WebSocketOpenInfo): WebSocketConnection {
     clearTimeout(session.handshakeTimer);
     const resolve = session.resolveConnect!;
     session.resolveConnect = session.rejectConnect = null;
@@ -238,12 +287,18 @@ export class WebSocketClient implements WebSocket {
           session.lastWrite.catch(() => {});
         },
         message: (data) => this.#emitMessage(data),
+        pong: () => this.#onPong(session),
         peerClose: (info) => this.#onPeerClose(session, info),
         fail: (error) => this.#onProtocolError(session, error),
       },
     );
     this.#state = "open";
-    this.#events.emit("open", undefined as unknown as BusinessError, open);
+    this.#events.emit("open", undefined as unknown as BusinessError, {
+      status: open.status,
+      message: open.message,
+    });
+    this.#events.emit("openInfo", open);
+    this.#scheduleHeartbeat(session);
     resolve(true);
     return session.connection;
   }
@@ -251,23 +306,56 @@ export class WebSocketClient implements WebSocket {
   #emitMessage(data: string | Uint8Array): void {
     if (typeof data === "string") {
       this.#events.emit("message", undefined as unknown as BusinessError, data);
-      return;
+    } else {
+      const buffer = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength
+        ? data.buffer as ArrayBuffer
+        : data.slice().buffer;
+      this.#events.emit("message", undefined as unknown as BusinessError, buffer);
     }
-    const buffer = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength
-      ? data.buffer as ArrayBuffer
-      : data.slice().buffer;
-    this.#events.emit("message", undefined as unknown as BusinessError, buffer);
+    this.#events.emit("dataEnd");
+  }
+
+  // ------------------------------------------------------------- heartbeat
+
+  /** Arms the next ping (platform `pingInterval`, seconds; 0 disables). */
+  #scheduleHeartbeat(session: Session): void {
+    const interval = session.settings.pingIntervalS;
+    if (interval === 0) return;
+    session.heartbeatTimer = setTimeout(() => {
+      const connection = session.connection;
+      if (connection === null || !connection.ping()) return;
+      session.heartbeatTimer = setTimeout(
+        () => this.#pongMissed(session),
+        session.settings.pongTimeoutS * 1000,
+      );
+    }, interval * 1000);
+  }
+
+  #onPong(session: Session): void {
+    clearTimeout(session.heartbeatTimer);
+    session.heartbeatTimer = undefined;
+    if (this.#state === "open") this.#scheduleHeartbeat(session);
+  }
+
+  /** No pong in time: the link is presumed dead; report it and drop TCP (close 1006). */
+  #pongMissed(session: Session): void {
+    const reason = `no pong received within ${session.settings.pongTimeoutS} s`;
+    session.closeResult ??= { code: CloseCode.Abnormal, reason };
+    this.#events.emit("error", new BusinessError(ErrorCode.Unknown, `heartbeat failed: ${reason}`));
+    session.stream?.close();
   }
 
   // ------------------------------------------------------------- closing
 
   #onPeerClose(session: Session, info: CloseInfo): void {
+    clearTimeout(session.heartbeatTimer);
     session.closeResult ??= { code: info.code, reason: info.reason };
     if (this.#state === "open") this.#state = "closing";
     this.#awaitTcpEnd(session);
   }
 
   #onProtocolError(session: Session, error: ProtocolError): void {
+    clearTimeout(session.heartbeatTimer);
     session.closeResult ??= { code: error.closeCode, reason: error.message };
     if (this.#state === "open") this.#state = "closing";
     this.#events.emit(
@@ -303,6 +391,7 @@ export class WebSocketClient implements WebSocket {
 
   #onEnd(session: Session, error: unknown): void {
     clearTimeout(session.closeTimer);
+    clearTimeout(session.heartbeatTimer);
     if (session.connection === null) {
       const why = error === undefined ? "server closed the connection" : describe(error);
       this.#connectFailed(session, `connection ended during the handshake: ${why}`);
@@ -400,6 +489,7 @@ export class WebSocketClient implements WebSocket {
       );
     }
     session.connection.close(code, reason);
+    clearTimeout(session.heartbeatTimer);
     this.#state = "closing";
     this.#armCloseTimer(session);
     return session.lastWrite.then(() => true, (error) => {
@@ -417,6 +507,12 @@ export class WebSocketClient implements WebSocket {
   on(type: "close", callback: AsyncCallback<CloseResult>): void;
   /** Something failed. */
   on(type: "error", callback: ErrorCallback): void;
+  /** A complete message has been delivered. */
+  on(type: "dataEnd", callback: Callback<void>): void;
+  /** The handshake response headers arrived (before `open`). */
+  on(type: "headerReceive", callback: Callback<ResponseHeaders>): void;
+  /** Status line and chosen subprotocol (after `open`). */
+  on(type: "openInfo", callback: Callback<WebSocketOpenInfo>): void;
   on(type: unknown, callback: unknown): void {
     this.#events.on(type, callback);
   }
@@ -429,8 +525,65 @@ export class WebSocketClient implements WebSocket {
   off(type: "close", callback?: AsyncCallback<CloseResult>): void;
   /** Removes one `error` listener, or all of them. */
   off(type: "error", callback?: ErrorCallback): void;
+  /** Removes one `dataEnd` listener, or all of them. */
+  off(type: "dataEnd", callback?: Callback<void>): void;
+  /** Removes one `headerReceive` listener, or all of them. */
+  off(type: "headerReceive", callback?: Callback<ResponseHeaders>): void;
+  /** Removes one `openInfo` listener, or all of them. */
+  off(type: "openInfo", callback?: Callback<WebSocketOpenInfo>): void;
   off(type: unknown, callback?: unknown): void {
     this.#events.off(type, callback);
+  }
+
+  // ArkTS 1.2 style: one method per event, same callbacks as on/off.
+
+  /** Same as `on("open", callback)`. */
+  onOpen(callback: AsyncCallback<OpenResult>): void {
+    this.#events.on("open", callback);
+  }
+  /** Same as `off("open", callback)`. */
+  offOpen(callback?: AsyncCallback<OpenResult>): void {
+    this.#events.off("open", callback);
+  }
+  /** Same as `on("message", callback)`. */
+  onMessage(callback: AsyncCallback<string | ArrayBuffer>): void {
+    this.#events.on("message", callback);
+  }
+  /** Same as `off("message", callback)`. */
+  offMessage(callback?: AsyncCallback<string | ArrayBuffer>): void {
+    this.#events.off("message", callback);
+  }
+  /** Same as `on("close", callback)`. */
+  onClose(callback: AsyncCallback<CloseResult>): void {
+    this.#events.on("close", callback);
+  }
+  /** Same as `off("close", callback)`. */
+  offClose(callback?: AsyncCallback<CloseResult>): void {
+    this.#events.off("close", callback);
+  }
+  /** Same as `on("error", callback)`. */
+  onError(callback: ErrorCallback): void {
+    this.#events.on("error", callback);
+  }
+  /** Same as `off("error", callback)`. */
+  offError(callback?: ErrorCallback): void {
+    this.#events.off("error", callback);
+  }
+  /** Same as `on("dataEnd", callback)`. */
+  onDataEnd(callback: Callback<void>): void {
+    this.#events.on("dataEnd", callback);
+  }
+  /** Same as `off("dataEnd", callback)`. */
+  offDataEnd(callback?: Callback<void>): void {
+    this.#events.off("dataEnd", callback);
+  }
+  /** Same as `on("headerReceive", callback)`. */
+  onHeaderReceive(callback: Callback<ResponseHeaders>): void {
+    this.#events.on("headerReceive", callback);
+  }
+  /** Same as `off("headerReceive", callback)`. */
+  offHeaderReceive(callback?: Callback<ResponseHeaders>): void {
+    this.#events.off("headerReceive", callback);
   }
 
   // --------------------------------------------------------------- helpers
@@ -447,6 +600,62 @@ export class WebSocketClient implements WebSocket {
       ? callback as AsyncCallback<boolean, unknown>
       : undefined;
     return settle(work, cb, (error) => reportListenerError("callback", error));
+  }
+}
+
+/**
+ * Resolves what the transport needs: certificate files read (a missing one
+ * is 2302002), TLS policy, and the proxy (explicit, or from the environment
+ * for `'system'`), honouring the exclusion list.
+ */
+async function connectOptionsFor(
+  target: Target,
+  settings: ConnectSettings,
+): Promise<ConnectOptions> {
+  const options: ConnectOptions = { hostname: target.hostname, port: target.port };
+  if (target.secure) {
+    const tls: TlsConnectOptions = { serverName: target.hostname };
+    const config = settings.tls;
+    if (config.caPath !== undefined) tls.caCerts = [await readCertificateFile(config.caPath)];
+    if (config.clientCert !== undefined) {
+      tls.certChain = await readCertificateFile(config.clientCert.certPath);
+      tls.privateKey = await readCertificateFile(config.clientCert.keyPath);
+      tls.keyPassword = config.clientCert.keyPassword;
+    }
+    if (config.skipServerCertVerification) tls.verify = false;
+    if (config.minTlsVersion !== undefined) tls.minVersion = TLS_VERSIONS[config.minTlsVersion];
+    options.tls = tls;
+  }
+  const proxy = settings.proxy;
+  if (proxy === "system") {
+    let fromEnv;
+    try {
+      fromEnv = proxyFromEnvironment(getEnv, target.secure, target.hostname);
+    } catch (error) {
+      throw new BusinessError(ErrorCode.ConnectFailed, `system proxy: ${describe(error)}`);
+    }
+    if (fromEnv !== undefined) options.proxy = fromEnv;
+  } else if (proxy !== "no-proxy" && !isExcluded(target.hostname, proxy.exclusionList)) {
+    options.proxy = {
+      hostname: proxy.host.replace(/^\[|\]$/g, ""),
+      port: proxy.port,
+      credentials: proxy.credentials,
+    };
+  }
+  return options;
+}
+
+async function readCertificateFile(path: string): Promise<string> {
+  try {
+    return await readTextFile(path);
+  } catch (error) {
+    if (isMissingFileError(error)) {
+      throw new BusinessError(
+        ErrorCode.CertificateFileMissing,
+        `certificate file ${path} does not exist`,
+      );
+    }
+    throw new BusinessError(ErrorCode.ConnectFailed, `cannot read ${path}: ${describe(error)}`);
   }
 }
 

@@ -5,10 +5,10 @@
  */
 
 import { connectDeno } from "./deno_stream.ts";
-import type { Connector } from "./types.ts";
+import type { ConnectOptions, Connector } from "./types.ts";
 
 /** The connector for this runtime (Deno today; Node comes with the npm build). */
-export function defaultConnector(): Connector {
+export function defaultConnector(_options?: ConnectOptions): Connector {
   if ("Deno" in globalThis) return connectDeno;
   throw new Error("no transport for this runtime yet: run under Deno");
 }

@@ -87,6 +87,9 @@ export class DenoByteStream implements ByteStream {
 
 /** Connects with `Deno.connect`, or `Deno.connectTls` when `options.tls` is set. */
 export async function connectDeno(options: ConnectOptions): Promise<ByteStream> {
+  if (!denoCanConnect(options)) {
+    throw new Error("these TLS or proxy options need the node:net/node:tls transport");
+  }
   const tls = options.tls;
   if (tls === undefined) {
     const conn = await Deno.connect({ hostname: options.hostname, port: options.port });
@@ -109,4 +112,16 @@ export async function connectDeno(options: ConnectOptions): Promise<ByteStream> 
     throw error;
   }
   return new DenoByteStream(conn);
+}
+
+/**
+ * True when `Deno.connect`/`Deno.connectTls` can honour every option: no
+ * proxy tunnel, and no TLS setting Deno lacks (skipping verification, a
+ * minimum version, an encrypted key).
+ */
+export function denoCanConnect(options: ConnectOptions): boolean {
+  const tls = options.tls;
+  return options.proxy === undefined &&
+    (tls === undefined ||
+      (tls.verify !== false && tls.minVersion === undefined && tls.keyPassword === undefined));
 }

@@ -13,3 +13,6 @@ export type {
 } from "./types.ts";
 export { connectDeno, DenoByteStream } from "./deno_stream.ts";
 export { defaultConnector } from "./default_connector.ts";
+export * from "./proxy.ts";
+export * from "./runtime.ts";
+export * from "./deno_listener.ts";

@@ -41,6 +41,12 @@ export interface TlsConnectOptions {
   certChain?: string;
   /** PEM private key of the client certificate. */
   privateKey?: string;
+  /** Passphrase of an encrypted `privateKey`. */
+  keyPassword?: string;
+  /** `false` accepts any certificate (chain and name unchecked). Default `true`. */
+  verify?: boolean;
+  /** Lowest TLS version to accept. */
+  minVersion?: "TLSv1" | "TLSv1.1" | "TLSv1.2" | "TLSv1.3";
 }
 
 /** Where and how to connect. */
@@ -51,6 +57,8 @@ export interface ConnectOptions {
   port: number;
   /** Present for TLS. */
   tls?: TlsConnectOptions;
+  /** Tunnel through this HTTP proxy with `CONNECT` (TLS, if any, runs inside the tunnel). */
+  proxy?: { hostname: string; port: number; credentials?: string };
 }
 
 /** Opens a {@linkcode ByteStream}; rejects when the connection cannot be made. */

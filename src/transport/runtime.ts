@@ -1,0 +1,34 @@
+/**
+ * The few runtime services the client needs besides sockets — reading a
+ * certificate file and an environment variable — on Deno and on Node.
+ *
+ * @module
+ */
+
+interface NodeProcessLike {
+  env: Record<string, string | undefined>;
+}
+
+/** Reads a UTF-8 text file (PEM certificates and keys). Rejects with the runtime's error. */
+export async function readTextFile(path: string): Promise<string> {
+  if ("Deno" in globalThis) return await Deno.readTextFile(path);
+  const fs = await import("node:fs/promises");
+  return await fs.readFile(path, "utf8");
+}
+
+/** True when the error means the file does not exist (or is not readable as a file). */
+export function isMissingFileError(error: unknown): boolean {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return error.name === "NotFound" || code === "ENOENT" || code === "EISDIR" ||
+      error.name === "IsADirectory";
+  }
+  return false;
+}
+
+/** Reads an environment variable; `undefined` when unset. */
+export function getEnv(name: string): string | undefined {
+  if ("Deno" in globalThis) return Deno.env.get(name);
+  const process = (globalThis as { process?: NodeProcessLike }).process;
+  return process?.env[name];
+}
