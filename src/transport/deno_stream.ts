@@ -5,6 +5,8 @@
  * @module
  */
 
+import { HttpHeadReader } from "../protocol/http_head.ts";
+import { buildConnectRequest, checkConnectResponse } from "./proxy.ts";
 import type { ByteStream, ByteStreamReader, ConnectOptions } from "./types.ts";
 
 const READ_BUFFER_SIZE = 64 * 1024;
@@ -85,12 +87,36 @@ export class DenoByteStream implements ByteStream {
   }
 }
 
-/** Connects with `Deno.connect`, or `Deno.connectTls` when `options.tls` is set. */
+/**
+ * Connects with `Deno.connect` (through a `CONNECT` tunnel when a proxy is
+ * given), then `Deno.connectTls` / `Deno.startTls` when `options.tls` is set.
+ */
 export async function connectDeno(options: ConnectOptions): Promise<ByteStream> {
   if (!denoCanConnect(options)) {
     throw new Error("these TLS or proxy options need the node:net/node:tls transport");
   }
   const tls = options.tls;
+  const proxy = options.proxy;
+  if (proxy !== undefined) {
+    const raw = await Deno.connect({ hostname: proxy.hostname, port: proxy.port });
+    let conn: Deno.Conn = raw;
+    try {
+      await openTunnel(raw, options.hostname, options.port, proxy.credentials);
+      if (tls !== undefined) {
+        const secured = await Deno.startTls(raw, {
+          hostname: options.hostname,
+          caCerts: tls.caCerts,
+        });
+        conn = secured;
+        await secured.handshake();
+      }
+    } catch (error) {
+      conn.close();
+      throw error;
+    }
+    raw.setNoDelay(true);
+    return new DenoByteStream(conn);
+  }
   if (tls === undefined) {
     const conn = await Deno.connect({ hostname: options.hostname, port: options.port });
     conn.setNoDelay(true);
@@ -114,14 +140,40 @@ export async function connectDeno(options: ConnectOptions): Promise<ByteStream> 
   return new DenoByteStream(conn);
 }
 
+/** Asks the proxy on `conn` for a tunnel to `host:port`; throws unless it agrees. */
+async function openTunnel(
+  conn: Deno.Conn,
+  host: string,
+  port: number,
+  credentials: string | undefined,
+): Promise<void> {
+  const request = new TextEncoder().encode(buildConnectRequest(host, port, credentials));
+  for (let offset = 0; offset < request.length;) {
+    offset += await conn.write(request.subarray(offset));
+  }
+  const reader = new HttpHeadReader();
+  const buffer = new Uint8Array(4096);
+  while (true) {
+    const n = await conn.read(buffer);
+    if (n === null) throw new Error("proxy closed the connection before answering CONNECT");
+    const result = reader.push(buffer.slice(0, n));
+    if (!result.done) continue;
+    if ("error" in result) throw new Error(`bad answer from the proxy: ${result.error}`);
+    checkConnectResponse(result.head);
+    if (result.rest.length > 0) throw new Error("proxy sent data before the tunnel was used");
+    return;
+  }
+}
+
 /**
- * True when `Deno.connect`/`Deno.connectTls` can honour every option: no
- * proxy tunnel, and no TLS setting Deno lacks (skipping verification, a
- * minimum version, an encrypted key).
+ * True when `Deno.connect`/`Deno.connectTls`/`Deno.startTls` can honour
+ * every option: no TLS setting Deno lacks (skipping verification, a minimum
+ * version, an encrypted key, a client certificate inside a proxy tunnel).
  */
 export function denoCanConnect(options: ConnectOptions): boolean {
   const tls = options.tls;
-  return options.proxy === undefined &&
-    (tls === undefined ||
-      (tls.verify !== false && tls.minVersion === undefined && tls.keyPassword === undefined));
+  if (tls === undefined) return true;
+  // Deno.startTls (used inside a proxy tunnel) takes no client certificate.
+  if (options.proxy !== undefined && tls.certChain !== undefined) return false;
+  return tls.verify !== false && tls.minVersion === undefined && tls.keyPassword === undefined;
 }
