@@ -70,6 +70,8 @@ export interface ConnectSettings {
   maxMessageSize: number;
   /** See `WebSocketRequestOptions.maxSendSize`. */
   maxSendSize: number;
+  /** See `WebSocketRequestOptions.maxBufferedBytes`. */
+  maxBufferedBytes: number;
 }
 
 /** URLs must be shorter than this many bytes (platform rule). */
@@ -78,6 +80,8 @@ export const MAX_URL_BYTES = 8196;
 export const DEFAULT_MAX_SEND_SIZE = 5 * 1024 * 1024 - 16;
 /** Default limit on an incoming message. */
 export const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024;
+/** Default limit on bytes queued for sending but not yet written. */
+export const DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 /** Default handshake timeout. */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 30_000;
 /** Default close-handshake timeout. */
@@ -174,6 +178,7 @@ export function parseSettings(options: unknown): ConnectSettings {
     closeTimeoutMs: positiveNumber(record, "closeTimeoutMs", DEFAULT_CLOSE_TIMEOUT_MS),
     maxMessageSize: positiveNumber(record, "maxMessageSize", DEFAULT_MAX_MESSAGE_SIZE),
     maxSendSize: positiveNumber(record, "maxSendSize", DEFAULT_MAX_SEND_SIZE),
+    maxBufferedBytes: positiveNumber(record, "maxBufferedBytes", DEFAULT_MAX_BUFFERED_BYTES),
   };
 }
 

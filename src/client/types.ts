@@ -90,6 +90,11 @@ export interface WebSocketRequestOptions {
   maxMessageSize?: number;
   /** Largest outgoing message in bytes; larger `send`s fail with 401 (default 5,242,864). */
   maxSendSize?: number;
+  /**
+   * Most bytes queued for sending but not yet written to the socket (default
+   * 64 MiB). A `send` that would exceed it fails with 2302999 and sends nothing.
+   */
+  maxBufferedBytes?: number;
 }
 
 /** Options of `close`. */

@@ -104,6 +104,8 @@ interface Session {
   /** What the close event will report; first writer wins. */
   closeResult: CloseResult | null;
   lastWrite: Promise<void>;
+  /** Bytes handed to the transport and not yet written. */
+  buffered: number;
 }
 
 /**
@@ -156,6 +158,7 @@ export class WebSocketClient implements WebSocket {
         heartbeatTimer: undefined,
         closeResult: null,
         lastWrite: Promise.resolve(),
+        buffered: 0,
       };
       this.#session = session;
       this.#state = "connecting";
@@ -282,9 +285,14 @@ export class WebSocketClient implements WebSocket {
       { role: "client", maxMessageSize: session.settings.maxMessageSize, random },
       {
         write: (bytes) => {
-          session.lastWrite = session.stream!.write(bytes);
+          session.buffered += bytes.length;
+          const written = session.stream!.write(bytes);
+          session.lastWrite = written;
           // Failures surface through send()'s promise or the read side ending.
-          session.lastWrite.catch(() => {});
+          const release = () => {
+            session.buffered -= bytes.length;
+          };
+          written.then(release, release);
         },
         message: (data) => this.#emitMessage(data),
         pong: () => this.#onPong(session),
@@ -445,6 +453,13 @@ export class WebSocketClient implements WebSocket {
     const connection = session?.connection;
     if (this.#state !== "open" || !connection || connection.closeSent) {
       throw new BusinessError(ErrorCode.ConnectFailed, "WebSocket is not open");
+    }
+    if (session!.buffered + size > session!.settings.maxBufferedBytes) {
+      // Refuse rather than queue without bound; the caller keeps the message.
+      throw new BusinessError(
+        ErrorCode.Unknown,
+        `send buffer full: ${session!.buffered} bytes are still waiting to be written`,
+      );
     }
     if (bytes === null) connection.sendText(data as string);
     else connection.sendBinary(bytes);

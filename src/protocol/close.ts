@@ -71,7 +71,7 @@ export function decodeClosePayload(payload: Uint8Array): CloseInfo {
   }
   let reason: string;
   try {
-    reason = new TextDecoder("utf-8", { fatal: true }).decode(payload.subarray(2));
+    reason = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(payload.subarray(2));
   } catch {
     throw new ProtocolError(CloseCode.InvalidPayload, "close reason is not valid UTF-8");
   }

@@ -51,6 +51,8 @@ export interface ConnectionOptions {
 export type ConnectionState = "open" | "closing" | "closed";
 
 const textEncoder = new TextEncoder();
+// Thrown by the sink to stop the parser mid-chunk once the peer's close arrived.
+const STOP_PARSING = Symbol("stop parsing");
 const EMPTY = new Uint8Array(0);
 
 /**
@@ -135,6 +137,7 @@ export class WebSocketConnection implements FrameSink {
     try {
       this.#parser.push(chunk, this);
     } catch (error) {
+      if (error === STOP_PARSING) return;
       if (!(error instanceof ProtocolError)) throw error;
       this.#fail(error);
     }
@@ -187,6 +190,8 @@ export class WebSocketConnection implements FrameSink {
 
   /** @internal */
   frameStart(header: FrameHeader): void {
+    // Nothing after the peer's close frame counts, even in the same read.
+    if (this.#closeReceived) throw STOP_PARSING;
     const opcode = header.opcode;
     this.#frameOpcode = opcode;
     this.#frameFin = header.fin;
@@ -207,7 +212,9 @@ export class WebSocketConnection implements FrameSink {
       }
       this.#messageOpcode = opcode;
       this.#messageSize = 0;
-      if (opcode === Opcode.Text) this.#decoder = new TextDecoder("utf-8", { fatal: true });
+      if (opcode === Opcode.Text) {
+        this.#decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+      }
     }
     if (this.#messageSize + header.length > this.#maxMessageSize) {
       throw new ProtocolError(

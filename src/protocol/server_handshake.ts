@@ -1,0 +1,178 @@
+/**
+ * The server side of the opening handshake (RFC 6455 section 4.2): checking a
+ * client's upgrade request, choosing a subprotocol, and the text of every
+ * answer the server may give (101, 400, 426, 503). Pure: it reads a parsed
+ * {@linkcode HttpHead} and returns strings to write.
+ *
+ * @module
+ */
+
+import { utf8Length } from "./close.ts";
+import { acceptKey } from "./handshake.ts";
+import { headerTokens, headerValue, type HttpHead } from "./http_head.ts";
+import { base64Decode } from "./sha1_base64.ts";
+
+/** The only protocol version this library speaks (RFC 6455). */
+export const WEBSOCKET_VERSION = "13";
+
+/** What a valid upgrade request asked for. */
+export interface UpgradeRequest {
+  /** Request target (path and query), as sent. */
+  path: string;
+  /** The client's `Sec-WebSocket-Key`, needed for the accept value. */
+  key: string;
+  /** Subprotocols the client offered, in its order of preference. */
+  protocols: string[];
+}
+
+/** Statuses with which a server may refuse a handshake. */
+export type RefusalStatus = 400 | 426 | 503;
+
+/** The outcome of {@linkcode checkUpgradeRequest}. */
+export type UpgradeCheck =
+  | { ok: true; request: UpgradeRequest }
+  | { ok: false; status: RefusalStatus; reason: string };
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * Checks a client's opening handshake against RFC 6455 section 4.2.1:
+ * `GET` with HTTP/1.1 or later, a `Host`, `Upgrade: websocket`, `Connection`
+ * holding the `upgrade` token, and a `Sec-WebSocket-Key` that is the Base64
+ * form of 16 bytes. A missing or different `Sec-WebSocket-Version` asks for
+ * 426 (the answer then names the version we speak); everything else wrong
+ * asks for 400. The first problem found is reported.
+ *
+ * @example
+ * ```ts
+ * import { checkUpgradeRequest } from "./server_handshake.ts";
+ * const check = checkUpgradeRequest({
+ *   startLine: "GET /chat HTTP/1.1",
+ *   headers: [
+ *     ["host", "127.0.0.1:8080"],
+ *     ["upgrade", "websocket"],
+ *     ["connection", "Upgrade"],
+ *     ["sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="],
+ *     ["sec-websocket-version", "13"],
+ *   ],
+ * });
+ * // check.ok === true, check.request.path === "/chat"
+ * ```
+ */
+export function checkUpgradeRequest(head: HttpHead): UpgradeCheck {
+  const refuse = (status: RefusalStatus, reason: string): UpgradeCheck => ({
+    ok: false,
+    status,
+    reason,
+  });
+  const match = /^([A-Z]+) (\S+) HTTP\/(\d)\.(\d)$/.exec(head.startLine);
+  if (match === null) {
+    return refuse(400, `malformed request line ${JSON.stringify(head.startLine.slice(0, 80))}`);
+  }
+  const [, method, path, major, minor] = match;
+  if (method !== "GET") return refuse(400, `a WebSocket handshake uses GET, not ${method}`);
+  if (Number(major) < 1 || (Number(major) === 1 && Number(minor) < 1)) {
+    return refuse(400, `a WebSocket handshake needs HTTP/1.1 or later, not ${major}.${minor}`);
+  }
+  const headers = head.headers;
+  if (headerValue(headers, "host") === undefined) return refuse(400, "missing Host header");
+  if (!headerTokens(headerValue(headers, "upgrade")).includes("websocket")) {
+    return refuse(400, "missing `Upgrade: websocket` header");
+  }
+  if (!headerTokens(headerValue(headers, "connection")).includes("upgrade")) {
+    return refuse(400, "the Connection header does not hold `upgrade`");
+  }
+  // A repeated header is joined with ", " by headerValue, so it can't pass as one key.
+  const key = headerValue(headers, "sec-websocket-key");
+  if (key === undefined) return refuse(400, "missing Sec-WebSocket-Key header");
+  if (base64Decode(key)?.length !== 16) {
+    return refuse(400, "Sec-WebSocket-Key is not the Base64 form of 16 bytes");
+  }
+  const version = headerValue(headers, "sec-websocket-version");
+  if (version !== WEBSOCKET_VERSION) {
+    return refuse(
+      426,
+      version === undefined
+        ? "missing Sec-WebSocket-Version header; this server speaks version 13"
+        : `unsupported Sec-WebSocket-Version ${version}; this server speaks version 13`,
+    );
+  }
+  const protocols = (headerValue(headers, "sec-websocket-protocol") ?? "")
+    .split(",").map((p) => p.trim()).filter((p) => p !== "");
+  const badProtocol = protocols.find((p) => !TOKEN.test(p));
+  if (badProtocol !== undefined) {
+    return refuse(400, `subprotocol ${JSON.stringify(badProtocol)} is not an HTTP token`);
+  }
+  return { ok: true, request: { path, key, protocols } };
+}
+
+/**
+ * Picks the subprotocol to answer with: the client's most preferred one that
+ * the server supports, or `undefined` when none matches (the handshake then
+ * goes on without `Sec-WebSocket-Protocol`, as RFC 6455 section 4.2.2 allows;
+ * the client decides whether that is acceptable). Names match exactly.
+ *
+ * @example
+ * ```ts
+ * import { selectSubprotocol } from "./server_handshake.ts";
+ * selectSubprotocol(["chat.v2", "chat"], ["chat"]); // "chat"
+ * ```
+ */
+export function selectSubprotocol(
+  offered: readonly string[],
+  supported: readonly string[],
+): string | undefined {
+  return offered.find((protocol) => supported.includes(protocol));
+}
+
+/**
+ * The `101 Switching Protocols` answer for a request that passed
+ * {@linkcode checkUpgradeRequest}, with the chosen subprotocol if any.
+ * No extension is ever accepted.
+ *
+ * @example
+ * ```ts
+ * import { buildAcceptResponse } from "./server_handshake.ts";
+ * const text = buildAcceptResponse({ key: "dGhlIHNhbXBsZSBub25jZQ==" });
+ * // text contains "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+ * ```
+ */
+export function buildAcceptResponse(params: { key: string; protocol?: string }): string {
+  let text = "HTTP/1.1 101 Switching Protocols\r\n" +
+    "Upgrade: websocket\r\n" +
+    "Connection: Upgrade\r\n" +
+    `Sec-WebSocket-Accept: ${acceptKey(params.key)}\r\n`;
+  if (params.protocol !== undefined) text += `Sec-WebSocket-Protocol: ${params.protocol}\r\n`;
+  return text + "\r\n";
+}
+
+const STATUS_TEXT: Record<RefusalStatus, string> = {
+  400: "Bad Request",
+  426: "Upgrade Required",
+  503: "Service Unavailable",
+};
+
+/**
+ * A complete refusal: status line, a plain-text body stating `reason`, and
+ * `Connection: close`. A 426 also carries `Sec-WebSocket-Version: 13` and
+ * `Upgrade: websocket` so the client learns what this server speaks.
+ * CR and LF in `reason` are replaced, so it can't add header lines.
+ *
+ * @example
+ * ```ts
+ * import { buildRefusalResponse } from "./server_handshake.ts";
+ * const text = buildRefusalResponse(503, "too many connections");
+ * // text starts with "HTTP/1.1 503 Service Unavailable\r\n"
+ * ```
+ */
+export function buildRefusalResponse(status: RefusalStatus, reason: string): string {
+  const body = `${status} ${STATUS_TEXT[status]}: ${reason.replace(/[\r\n\0]/g, " ")}\n`;
+  let text = `HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\n` +
+    "Content-Type: text/plain; charset=utf-8\r\n" +
+    `Content-Length: ${utf8Length(body)}\r\n` +
+    "Connection: close\r\n";
+  if (status === 426) {
+    text += `Upgrade: websocket\r\nSec-WebSocket-Version: ${WEBSOCKET_VERSION}\r\n`;
+  }
+  return text + "\r\n" + body;
+}
