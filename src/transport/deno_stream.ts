@@ -11,10 +11,46 @@ import type { ByteStream, ByteStreamReader, ConnectOptions } from "./types.ts";
 
 const READ_BUFFER_SIZE = 64 * 1024;
 
+// Small writes are merged up to this size; bigger buffers go out as they are.
+const COALESCE_LIMIT = 256 * 1024;
+
+/** Groups queued buffers so that runs of small ones become one buffer. */
+function coalesce(batch: Uint8Array[]): Uint8Array[] {
+  if (batch.length === 1) return batch;
+  const out: Uint8Array[] = [];
+  let run: Uint8Array[] = [];
+  let runBytes = 0;
+  const flushRun = () => {
+    if (run.length === 1) out.push(run[0]);
+    else if (run.length > 1) {
+      const merged = new Uint8Array(runBytes);
+      let offset = 0;
+      for (const part of run) {
+        merged.set(part, offset);
+        offset += part.length;
+      }
+      out.push(merged);
+    }
+    run = [];
+    runBytes = 0;
+  };
+  for (const bytes of batch) {
+    if (runBytes + bytes.length > COALESCE_LIMIT) flushRun();
+    run.push(bytes);
+    runBytes += bytes.length;
+  }
+  flushRun();
+  return out;
+}
+
 /** Wraps an open Deno connection (TCP or TLS) as a {@linkcode ByteStream}. */
 export class DenoByteStream implements ByteStream {
   readonly #conn: Deno.Conn;
-  #writeTail: Promise<void> = Promise.resolve();
+  #queue: Uint8Array[] = [];
+  #waiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
+  #writing = false;
+  #writeError: unknown = undefined;
+  #closeWriteRequested = false;
   #closed = false;
   #finished: Promise<void> = Promise.resolve();
   /** Address of the peer. */
@@ -55,12 +91,46 @@ export class DenoByteStream implements ByteStream {
     reader.end(failure);
   }
 
-  /** Writes all of `bytes`, after everything queued before. */
+  /**
+   * Queues `bytes`; resolves once they are written. Writes queued while one
+   * is in flight are coalesced into one system call (small frames cost one
+   * `write` per batch, not per frame).
+   */
   write(bytes: Uint8Array): Promise<void> {
-    const next = this.#writeTail.then(() => this.#writeAll(bytes));
-    // Later writes still run after a failed one (and fail themselves).
-    this.#writeTail = next.catch(() => {});
-    return next;
+    return new Promise((resolve, reject) => {
+      if (this.#writeError !== undefined) {
+        reject(this.#writeError);
+        return;
+      }
+      this.#queue.push(bytes);
+      this.#waiters.push({ resolve, reject });
+      if (!this.#writing) this.#flush();
+    });
+  }
+
+  async #flush(): Promise<void> {
+    this.#writing = true;
+    while (this.#queue.length > 0 && this.#writeError === undefined) {
+      const batch = this.#queue;
+      const waiters = this.#waiters;
+      this.#queue = [];
+      this.#waiters = [];
+      try {
+        for (const data of coalesce(batch)) await this.#writeAll(data);
+        for (const waiter of waiters) waiter.resolve();
+      } catch (error) {
+        // A broken socket stays broken: fail this batch and everything after it.
+        this.#writeError = error;
+        for (const waiter of [...waiters, ...this.#waiters]) waiter.reject(error);
+        this.#queue = [];
+        this.#waiters = [];
+      }
+    }
+    this.#writing = false;
+    if (this.#closeWriteRequested && this.#writeError === undefined) {
+      this.#closeWriteRequested = false;
+      await this.#conn.closeWrite().catch(() => {});
+    }
   }
 
   async #writeAll(bytes: Uint8Array): Promise<void> {
@@ -72,7 +142,8 @@ export class DenoByteStream implements ByteStream {
 
   /** Sends FIN (or TLS close_notify) once queued writes are done. */
   closeWrite(): void {
-    this.#writeTail = this.#writeTail.then(() => this.#conn.closeWrite()).catch(() => {});
+    this.#closeWriteRequested = true;
+    if (!this.#writing) this.#flush();
   }
 
   /** Closes the socket; the read loop ends. */
