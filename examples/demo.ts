@@ -16,7 +16,7 @@ if (import.meta.main) {
   if (url !== undefined) {
     await runSeedExample(url);
   } else {
-    const server = startEchoServer({ hostname: "127.0.0.1", port: 0, sayBye: true });
+    const server = await startEchoServer({ hostname: "127.0.0.1", port: 0, sayBye: true });
     await runSeedExample(server.url);
     await server.stop();
   }

@@ -1,47 +1,47 @@
 /**
- * A small echo server for the demo and local experiments. With `sayBye`, it
- * sends `bye` after each echo, which makes the seed's example close itself.
+ * A small echo server for the demo and local experiments, built on this
+ * library's own `createWebSocketServer()`. With `sayBye`, it sends `bye`
+ * after each echo, which makes the seed's example close itself.
  *
  * Run it alone: `deno run --allow-net examples/echo_server.ts [port]`.
  *
  * @module
  */
 
+import webSocket from "../mod.ts";
+
 /** A running echo server. */
 export interface EchoServer {
   /** `ws://127.0.0.1:<port>/` */
   url: string;
-  /** Stops listening and waits for open connections to end. */
+  /** Closes every client (1001), waits for them, and releases the port. */
   stop(): Promise<void>;
 }
 
 /** Starts the echo server on `hostname:port` (port 0 picks a free one). */
-export function startEchoServer(
+export async function startEchoServer(
   options: { hostname: string; port: number; sayBye?: boolean },
-): EchoServer {
-  const server = Deno.serve(
-    { hostname: options.hostname, port: options.port, onListen: () => {} },
-    (request) => {
-      if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-        return new Response("this is a WebSocket echo server\n", { status: 426 });
-      }
-      const { socket, response } = Deno.upgradeWebSocket(request);
-      socket.onmessage = (event) => {
-        socket.send(event.data);
-        if (options.sayBye) socket.send("bye");
-      };
-      return response;
-    },
-  );
+): Promise<EchoServer> {
+  const server = webSocket.createWebSocketServer();
+  server.on("messageReceive", ({ clientConnection, data }) => {
+    // A client may leave between its message and our answer; that is not an error here.
+    server.send(data, clientConnection).catch(() => {});
+    if (options.sayBye) server.send("bye", clientConnection).catch(() => {});
+  });
+  server.on("error", (err) => console.error(`echo server: ${err.message}`));
+  await server.start({ serverIP: options.hostname, serverPort: options.port });
+  const port = server.address()!.serverPort;
   const host = options.hostname.includes(":") ? `[${options.hostname}]` : options.hostname;
   return {
-    url: `ws://${host}:${server.addr.port}/`,
-    stop: () => server.shutdown(),
+    url: `ws://${host}:${port}/`,
+    stop: async () => {
+      await server.stop();
+    },
   };
 }
 
 if (import.meta.main) {
   const port = Number(Deno.args[0] ?? 8080);
-  const server = startEchoServer({ hostname: "127.0.0.1", port });
+  const server = await startEchoServer({ hostname: "127.0.0.1", port });
   console.log(`echo server listening on ${server.url}`);
 }

@@ -25,6 +25,17 @@ export type {
 export { TlsProtocol } from "./client/mod.ts";
 export type { AsyncCallback, Callback, ErrorCallback } from "./ohos/callbacks.ts";
 export { BusinessError, ErrorCode } from "./ohos/errors.ts";
+import { WebSocketServerImpl } from "./server/mod.ts";
+import type { WebSocketServer } from "./server/mod.ts";
+export type {
+  ClientConnectionCloseCallback,
+  ServerCert,
+  ServerSendData,
+  WebSocketConnection,
+  WebSocketMessage,
+  WebSocketServer,
+  WebSocketServerConfig,
+} from "./server/mod.ts";
 
 /**
  * Creates a WebSocket client. Connect it with `connect(url)`.
@@ -40,4 +51,22 @@ export { BusinessError, ErrorCode } from "./ohos/errors.ts";
  */
 export function createWebSocket(): WebSocket {
   return new WebSocketClient();
+}
+
+/**
+ * Creates a WebSocket server (API 19). Start it with `start(config)`.
+ *
+ * @example
+ * ```ts
+ * import webSocket from "../mod.ts";
+ * const server = webSocket.createWebSocketServer();
+ * server.on("connect", (connection) => console.log("client", connection.clientIP));
+ * server.on("messageReceive", (message) => {
+ *   server.send(message.data, message.clientConnection);
+ * });
+ * // await server.start({ serverIP: "127.0.0.1", serverPort: 8080 });
+ * ```
+ */
+export function createWebSocketServer(): WebSocketServer {
+  return new WebSocketServerImpl();
 }

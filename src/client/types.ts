@@ -5,6 +5,9 @@
  */
 
 import type { AsyncCallback, Callback, ErrorCallback } from "../ohos/callbacks.ts";
+import type { CloseResult, WebSocketCloseOptions } from "../ohos/close_types.ts";
+
+export type { CloseResult, WebSocketCloseOptions };
 
 /** TLS versions for `minSupportTlsProtocol` (API 26). */
 export const TlsProtocol = {
@@ -95,22 +98,6 @@ export interface WebSocketRequestOptions {
    * 64 MiB). A `send` that would exceed it fails with 2302999 and sends nothing.
    */
   maxBufferedBytes?: number;
-}
-
-/** Options of `close`. */
-export interface WebSocketCloseOptions {
-  /** Close code (default 1000). 1000–1003, 1007–1014 and 3000–4999 may be sent. */
-  code?: number;
-  /** Close reason (default `""`), at most 123 bytes in UTF-8. */
-  reason?: string;
-}
-
-/** Value of the `close` event. */
-export interface CloseResult {
-  /** Close code: the peer's, the one we failed with, or 1006 when the link dropped. */
-  code: number;
-  /** Close reason text. */
-  reason: string;
 }
 
 /** Value of the `open` event: the status line of the accepted handshake. */

@@ -1,0 +1,160 @@
+/**
+ * Turns the user's `start` config, `send` data and `close` options into
+ * checked values, or a 401 `BusinessError` naming the bad field.
+ *
+ * @module
+ */
+
+import { isValidCloseCode, MAX_CLOSE_REASON_BYTES, utf8Length } from "../protocol/mod.ts";
+import { parameterError } from "../ohos/errors.ts";
+
+/** The platform's cap on both connection limits, also their default. */
+export const PLATFORM_CONNECTION_CAP = 10;
+/** Default time a client has to complete the opening handshake. */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Default time to wait for a client's close frame / TCP end. */
+export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
+/** Default limit on an incoming message. */
+export const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
+/** The platform's largest `send`: 5 MiB minus 16 bytes. */
+export const DEFAULT_MAX_SEND_SIZE = 5 * 1024 * 1024 - 16;
+/** Default `serverIP`: every IPv4 interface. */
+export const DEFAULT_SERVER_IP = "0.0.0.0";
+
+/** Checked `start` settings. */
+export interface ServerSettings {
+  /** Address to bind. */
+  hostname: string;
+  /** Port to bind (0: any free one). */
+  port: number;
+  /** PEM file paths when serving TLS. */
+  tls?: { certPath: string; keyPath: string };
+  /** Subprotocols the server accepts (empty: none). */
+  protocols: string[];
+  /** Effective limit on open connections. */
+  maxClients: number;
+  /** Effective limit on open connections from one IP address. */
+  maxPerClient: number;
+  /** See `WebSocketServerConfig.handshakeTimeoutMs`. */
+  handshakeTimeoutMs: number;
+  /** See `WebSocketServerConfig.closeTimeoutMs`. */
+  closeTimeoutMs: number;
+  /** See `WebSocketServerConfig.maxMessageSize`. */
+  maxMessageSize: number;
+  /** See `WebSocketServerConfig.maxSendSize`. */
+  maxSendSize: number;
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function positiveNumber(config: Record<string, unknown>, name: string, fallback: number): number {
+  const value = config[name];
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    throw parameterError(`${name} must be a number > 0`);
+  }
+  return value;
+}
+
+/** A connection limit: a positive integer, lowered to the platform cap unless lifted. */
+function connectionLimit(config: Record<string, unknown>, name: string, uncapped: boolean): number {
+  const value = config[name];
+  if (value === undefined) return PLATFORM_CONNECTION_CAP;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
+    throw parameterError(`${name} must be an integer >= 1`);
+  }
+  return uncapped ? value : Math.min(value, PLATFORM_CONNECTION_CAP);
+}
+
+/** Checks `start`'s config; throws a 401 `BusinessError` for the first bad field. */
+export function parseServerConfig(config: unknown): ServerSettings {
+  if (!isRecord(config)) throw parameterError("config must be an object");
+  const { serverIP = DEFAULT_SERVER_IP, serverPort, serverCert, protocol } = config;
+  if (typeof serverIP !== "string" || serverIP === "") {
+    throw parameterError("serverIP must be a non-empty string");
+  }
+  if (
+    typeof serverPort !== "number" || !Number.isInteger(serverPort) || serverPort < 0 ||
+    serverPort > 65535
+  ) {
+    throw parameterError("serverPort must be an integer from 0 to 65535");
+  }
+  let tls: ServerSettings["tls"];
+  if (serverCert !== undefined) {
+    if (
+      !isRecord(serverCert) || typeof serverCert.certPath !== "string" ||
+      typeof serverCert.keyPath !== "string"
+    ) {
+      throw parameterError("serverCert must be { certPath: string, keyPath: string }");
+    }
+    tls = { certPath: serverCert.certPath, keyPath: serverCert.keyPath };
+  }
+  let protocols: string[] = [];
+  if (protocol !== undefined) {
+    if (typeof protocol !== "string") throw parameterError("protocol must be a string");
+    protocols = protocol.split(",").map((p) => p.trim()).filter((p) => p !== "");
+    const bad = protocols.find((p) => !TOKEN.test(p));
+    if (bad !== undefined) {
+      throw parameterError(`protocol ${JSON.stringify(bad)} is not a valid subprotocol name`);
+    }
+  }
+  const lift = config.allowMoreThanPlatformLimit;
+  if (lift !== undefined && typeof lift !== "boolean") {
+    throw parameterError("allowMoreThanPlatformLimit must be a boolean");
+  }
+  return {
+    // Deno binds an IPv6 literal given with or without brackets only without them.
+    hostname: serverIP.startsWith("[") && serverIP.endsWith("]") ? serverIP.slice(1, -1) : serverIP,
+    port: serverPort,
+    tls,
+    protocols,
+    maxClients: connectionLimit(config, "maxConcurrentClientsNumber", lift === true),
+    maxPerClient: connectionLimit(config, "maxConnectionsForOneClient", lift === true),
+    handshakeTimeoutMs: positiveNumber(config, "handshakeTimeoutMs", DEFAULT_HANDSHAKE_TIMEOUT_MS),
+    closeTimeoutMs: positiveNumber(config, "closeTimeoutMs", DEFAULT_CLOSE_TIMEOUT_MS),
+    maxMessageSize: positiveNumber(config, "maxMessageSize", DEFAULT_MAX_MESSAGE_SIZE),
+    maxSendSize: positiveNumber(config, "maxSendSize", DEFAULT_MAX_SEND_SIZE),
+  };
+}
+
+/** Checks `send`'s data: the text, or a byte view of the binary data. */
+export function parseSendData(data: unknown): string | Uint8Array {
+  if (typeof data === "string") return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) {
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  }
+  throw parameterError("data must be a string, an ArrayBuffer or a view of one");
+}
+
+/** Checks a connection argument: `{ clientIP: string, clientPort: number }`. */
+export function parseConnection(connection: unknown): { clientIP: string; clientPort: number } {
+  if (
+    !isRecord(connection) || typeof connection.clientIP !== "string" ||
+    typeof connection.clientPort !== "number"
+  ) {
+    throw parameterError("connection must be { clientIP: string, clientPort: number }");
+  }
+  return { clientIP: connection.clientIP, clientPort: connection.clientPort };
+}
+
+/** Checks `close`'s options; defaults to code 1000 and an empty reason. */
+export function parseCloseOptions(options: unknown): { code: number; reason: string } {
+  if (options === undefined || options === null) return { code: 1000, reason: "" };
+  if (!isRecord(options)) throw parameterError("close options must be an object");
+  const { code = 1000, reason = "" } = options;
+  if (typeof code !== "number" || !isValidCloseCode(code)) {
+    throw parameterError(
+      `close code ${String(code)} may not be sent (use 1000-1003, 1007-1014 or 3000-4999)`,
+    );
+  }
+  if (typeof reason !== "string") throw parameterError("close reason must be a string");
+  if (utf8Length(reason) > MAX_CLOSE_REASON_BYTES) {
+    throw parameterError(`close reason is longer than ${MAX_CLOSE_REASON_BYTES} UTF-8 bytes`);
+  }
+  return { code, reason };
+}
