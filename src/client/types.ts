@@ -5,7 +5,7 @@
  */
 
 import type { AsyncCallback, Callback, ErrorCallback } from "../ohos/callbacks.ts";
-import type { CloseResult, WebSocketCloseOptions } from "../ohos/close_types.ts";
+import type { CloseResult, WebSocketCloseOptions } from "../ohos/close.ts";
 
 export type { CloseResult, WebSocketCloseOptions };
 

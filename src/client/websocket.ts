@@ -14,10 +14,7 @@ import {
   HandshakeError,
   headerMap,
   HttpHeadReader,
-  isValidCloseCode,
-  MAX_CLOSE_REASON_BYTES,
   type ProtocolError,
-  utf8Length,
   validateServerResponse,
   WebSocketConnection,
 } from "../protocol/mod.ts";
@@ -41,7 +38,15 @@ import {
 } from "../ohos/callbacks.ts";
 import { BusinessError, ErrorCode, parameterError } from "../ohos/errors.ts";
 import { ListenerRegistry } from "../ohos/listeners.ts";
-import { type ConnectSettings, parseSettings, parseTarget, type Target } from "./request.ts";
+import { describe, parseCloseOptions } from "../ohos/close.ts";
+import { parseSendData } from "../ohos/send_data.ts";
+import {
+  type ConnectSettings,
+  DEFAULT_MAX_SEND_SIZE,
+  parseSettings,
+  parseTarget,
+  type Target,
+} from "./request.ts";
 import type {
   CloseResult,
   OpenResult,
@@ -436,20 +441,9 @@ export class WebSocketClient implements WebSocket {
     if (callback !== undefined && typeof callback !== "function") {
       throw parameterError("callback must be a function");
     }
-    let bytes: Uint8Array | null = null;
-    if (typeof data !== "string") {
-      if (data instanceof ArrayBuffer) bytes = new Uint8Array(data);
-      else if (ArrayBuffer.isView(data)) {
-        bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-      } else throw parameterError("data must be a string or an ArrayBuffer");
-    }
     const session = this.#session;
-    const size = bytes === null ? utf8Length(data as string) : bytes.length;
-    if (session !== null && size > session.settings.maxSendSize) {
-      throw parameterError(
-        `message of ${size} bytes exceeds the send limit of ${session.settings.maxSendSize}`,
-      );
-    }
+    const message = parseSendData(data, session?.settings.maxSendSize ?? DEFAULT_MAX_SEND_SIZE);
+    const size = message.bytes.length;
     const connection = session?.connection;
     if (this.#state !== "open" || !connection || connection.closeSent) {
       throw new BusinessError(ErrorCode.ConnectFailed, "WebSocket is not open");
@@ -461,8 +455,7 @@ export class WebSocketClient implements WebSocket {
         `send buffer full: ${session!.buffered} bytes are still waiting to be written`,
       );
     }
-    if (bytes === null) connection.sendText(data as string);
-    else connection.sendBinary(bytes);
+    connection.sendMessage(message.bytes, message.text);
     return session!.lastWrite.then(
       () => true,
       (error) => {
@@ -672,26 +665,4 @@ async function readCertificateFile(path: string): Promise<string> {
     }
     throw new BusinessError(ErrorCode.ConnectFailed, `cannot read ${path}: ${describe(error)}`);
   }
-}
-
-function parseCloseOptions(options: unknown): { code: number; reason: string } {
-  if (options === undefined || options === null) return { code: CloseCode.Normal, reason: "" };
-  if (typeof options !== "object" || Array.isArray(options)) {
-    throw parameterError("close options must be an object");
-  }
-  const { code = CloseCode.Normal, reason = "" } = options as Record<string, unknown>;
-  if (typeof code !== "number" || !isValidCloseCode(code)) {
-    throw parameterError(
-      `close code ${String(code)} may not be sent (use 1000-1003, 1007-1014 or 3000-4999)`,
-    );
-  }
-  if (typeof reason !== "string") throw parameterError("close reason must be a string");
-  if (utf8Length(reason) > MAX_CLOSE_REASON_BYTES) {
-    throw parameterError(`close reason is longer than ${MAX_CLOSE_REASON_BYTES} UTF-8 bytes`);
-  }
-  return { code, reason };
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -148,6 +148,14 @@ export class WebSocketConnection implements FrameSink {
     return this.#sendFrame(Opcode.Text, textEncoder.encode(text));
   }
 
+  /**
+   * Sends one message from bytes: `text` marks them as (already valid)
+   * UTF-8 text. Returns false (and sends nothing) after close.
+   */
+  sendMessage(bytes: Uint8Array, text: boolean): boolean {
+    return this.#sendFrame(text ? Opcode.Text : Opcode.Binary, bytes);
+  }
+
   /** Sends a binary message. Returns false (and sends nothing) after close. */
   sendBinary(data: Uint8Array): boolean {
     return this.#sendFrame(Opcode.Binary, data);

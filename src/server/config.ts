@@ -5,7 +5,6 @@
  * @module
  */
 
-import { isValidCloseCode, MAX_CLOSE_REASON_BYTES, utf8Length } from "../protocol/mod.ts";
 import { parameterError } from "../ohos/errors.ts";
 
 /** The platform's cap on both connection limits, also their default. */
@@ -121,16 +120,6 @@ export function parseServerConfig(config: unknown): ServerSettings {
   };
 }
 
-/** Checks `send`'s data: the text, or a byte view of the binary data. */
-export function parseSendData(data: unknown): string | Uint8Array {
-  if (typeof data === "string") return data;
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (ArrayBuffer.isView(data)) {
-    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  }
-  throw parameterError("data must be a string, an ArrayBuffer or a view of one");
-}
-
 /** Checks a connection argument: `{ clientIP: string, clientPort: number }`. */
 export function parseConnection(connection: unknown): { clientIP: string; clientPort: number } {
   if (
@@ -140,21 +129,4 @@ export function parseConnection(connection: unknown): { clientIP: string; client
     throw parameterError("connection must be { clientIP: string, clientPort: number }");
   }
   return { clientIP: connection.clientIP, clientPort: connection.clientPort };
-}
-
-/** Checks `close`'s options; defaults to code 1000 and an empty reason. */
-export function parseCloseOptions(options: unknown): { code: number; reason: string } {
-  if (options === undefined || options === null) return { code: 1000, reason: "" };
-  if (!isRecord(options)) throw parameterError("close options must be an object");
-  const { code = 1000, reason = "" } = options;
-  if (typeof code !== "number" || !isValidCloseCode(code)) {
-    throw parameterError(
-      `close code ${String(code)} may not be sent (use 1000-1003, 1007-1014 or 3000-4999)`,
-    );
-  }
-  if (typeof reason !== "string") throw parameterError("close reason must be a string");
-  if (utf8Length(reason) > MAX_CLOSE_REASON_BYTES) {
-    throw parameterError(`close reason is longer than ${MAX_CLOSE_REASON_BYTES} UTF-8 bytes`);
-  }
-  return { code, reason };
 }

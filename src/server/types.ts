@@ -7,7 +7,7 @@
 import type { Callback, ErrorCallback } from "../ohos/callbacks.ts";
 // Type-only: the server and the client report closes and take close options in the same
 // shapes (`@ohos.net.webSocket` declares them once). Nothing of the client runs here.
-import type { CloseResult, WebSocketCloseOptions } from "../ohos/close_types.ts";
+import type { CloseResult, WebSocketCloseOptions } from "../ohos/close.ts";
 
 /** Certificate and private key (PEM files) a server presents when it serves `wss:`. */
 export interface ServerCert {

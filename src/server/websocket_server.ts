@@ -16,7 +16,6 @@ import {
   type ProtocolError,
   type RefusalStatus,
   selectSubprotocol,
-  utf8Length,
   WebSocketConnection as ProtocolConnection,
 } from "../protocol/mod.ts";
 import {
@@ -29,14 +28,10 @@ import {
 import type { Callback, ErrorCallback } from "../ohos/callbacks.ts";
 import { BusinessError, ErrorCode, parameterError } from "../ohos/errors.ts";
 import { ListenerRegistry } from "../ohos/listeners.ts";
-import {
-  parseCloseOptions,
-  parseConnection,
-  parseSendData,
-  parseServerConfig,
-  type ServerSettings,
-} from "./config.ts";
-import type { CloseResult, WebSocketCloseOptions } from "../ohos/close_types.ts";
+import { parseConnection, parseServerConfig, type ServerSettings } from "./config.ts";
+import type { CloseResult, WebSocketCloseOptions } from "../ohos/close.ts";
+import { describe, parseCloseOptions } from "../ohos/close.ts";
+import { parseSendData } from "../ohos/send_data.ts";
 import type {
   ClientConnectionCloseCallback,
   ServerSendData,
@@ -428,16 +423,9 @@ export class WebSocketServerImpl implements WebSocketServer {
   }
 
   #send(data: unknown, connection: unknown): Promise<boolean> {
-    const payload = parseSendData(data);
+    const message = parseSendData(data, this.#run?.settings.maxSendSize ?? Infinity);
     const client = this.#openClient(connection);
-    const limit = this.#run!.settings.maxSendSize;
-    const size = typeof payload === "string" ? utf8Length(payload) : payload.length;
-    if (size > limit) {
-      throw parameterError(`message of ${size} bytes exceeds the send limit of ${limit}`);
-    }
-    const protocol = client.connection!;
-    if (typeof payload === "string") protocol.sendText(payload);
-    else protocol.sendBinary(payload);
+    client.connection!.sendMessage(message.bytes, message.text);
     return client.lastWrite.then(() => true, (error) => {
       throw new BusinessError(
         ErrorCode.Unknown,
@@ -568,8 +556,4 @@ function listenFailure(error: unknown, settings: ServerSettings): BusinessError 
     default:
       return new BusinessError(ErrorCode.CannotListenOnPort, `cannot listen on ${where}: ${why}`);
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
