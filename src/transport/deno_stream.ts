@@ -170,6 +170,8 @@ export async function connectDeno(options: ConnectOptions): Promise<ByteStream> 
   const proxy = options.proxy;
   if (proxy !== undefined) {
     const raw = await Deno.connect({ hostname: proxy.hostname, port: proxy.port });
+    // Before startTls: it takes over the socket's resource.
+    raw.setNoDelay(true);
     let conn: Deno.Conn = raw;
     try {
       await openTunnel(raw, options.hostname, options.port, proxy.credentials);
@@ -185,7 +187,6 @@ export async function connectDeno(options: ConnectOptions): Promise<ByteStream> 
       conn.close();
       throw error;
     }
-    raw.setNoDelay(true);
     return new DenoByteStream(conn);
   }
   if (tls === undefined) {

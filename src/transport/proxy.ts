@@ -27,13 +27,24 @@ export interface ProxyEndpoint {
 export function isExcluded(hostname: string, list: readonly string[]): boolean {
   const host = hostname.toLowerCase().replace(/^\[|\]$/g, "");
   for (const raw of list) {
-    const entry = raw.trim().toLowerCase().replace(/:\d+$/, "");
+    const entry = hostOfEntry(raw.trim().toLowerCase());
     if (entry === "") continue;
     if (entry === "*" || entry === host) return true;
     const suffix = entry.startsWith("*.") ? entry.slice(1) : entry.startsWith(".") ? entry : null;
     if (suffix !== null && (host.endsWith(suffix) || host === suffix.slice(1))) return true;
   }
   return false;
+}
+
+/** The host part of an exclusion entry: `[::1]:80` → `::1`, `a.b:80` → `a.b`, `::1` stays. */
+function hostOfEntry(entry: string): string {
+  if (entry.startsWith("[")) {
+    const end = entry.indexOf("]");
+    return end < 0 ? entry : entry.slice(1, end);
+  }
+  // One colon is host:port; more than one is a bare IPv6 literal.
+  const colons = entry.split(":").length - 1;
+  return colons === 1 ? entry.slice(0, entry.indexOf(":")) : entry;
 }
 
 /**
