@@ -22,6 +22,7 @@ import {
   type ByteStream,
   type ConnectOptions,
   type Connector,
+  decryptPrivateKey,
   defaultConnector,
   getEnv,
   isExcluded,
@@ -627,8 +628,17 @@ async function connectOptionsFor(
     if (config.caPath !== undefined) tls.caCerts = [await readCertificateFile(config.caPath)];
     if (config.clientCert !== undefined) {
       tls.certChain = await readCertificateFile(config.clientCert.certPath);
-      tls.privateKey = await readCertificateFile(config.clientCert.keyPath);
-      tls.keyPassword = config.clientCert.keyPassword;
+      const key = await readCertificateFile(config.clientCert.keyPath);
+      const password = config.clientCert.keyPassword;
+      try {
+        // Decrypt up front: a wrong password must fail here, never connect without the cert.
+        tls.privateKey = password === undefined ? key : await decryptPrivateKey(key, password);
+      } catch (error) {
+        throw new BusinessError(
+          ErrorCode.ConnectFailed,
+          `cannot decrypt the client key ${config.clientCert.keyPath}: ${describe(error)}`,
+        );
+      }
     }
     if (config.skipServerCertVerification) tls.verify = false;
     if (config.minTlsVersion !== undefined) tls.minVersion = TLS_VERSIONS[config.minTlsVersion];

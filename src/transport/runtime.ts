@@ -32,3 +32,13 @@ export function getEnv(name: string): string | undefined {
   const process = (globalThis as { process?: NodeProcessLike }).process;
   return process?.env[name];
 }
+
+/**
+ * Decrypts a PEM private key with its passphrase and returns it as plain
+ * PKCS#8 PEM, so every TLS engine can use it. A wrong passphrase rejects.
+ */
+export async function decryptPrivateKey(pem: string, passphrase: string): Promise<string> {
+  const crypto = await import("node:crypto");
+  const key = crypto.createPrivateKey({ key: pem, format: "pem", passphrase });
+  return key.export({ type: "pkcs8", format: "pem" }).toString();
+}

@@ -1,0 +1,388 @@
+/**
+ * The Node transport: {@linkcode ByteStream} over a `node:net` / `node:tls`
+ * socket, and a connector built on `net.connect` / `tls.connect`.
+ *
+ * It also serves Deno when an option needs what `Deno.connectTls` lacks
+ * (skipping verification, a minimum TLS version, an encrypted key, a client
+ * certificate inside a proxy tunnel). The Node modules are loaded on first
+ * use, so importing this file costs nothing on a runtime that never calls
+ * {@linkcode connectNode}.
+ *
+ * @module
+ */
+
+import type * as NodeNet from "node:net";
+import type * as NodeTls from "node:tls";
+import { HttpHeadReader } from "../protocol/http_head.ts";
+import { buildConnectRequest, checkConnectResponse } from "./proxy.ts";
+import type { ByteStream, ByteStreamReader, ConnectOptions, TlsConnectOptions } from "./types.ts";
+
+/**
+ * The part of a Node socket (`net.Socket` or `tls.TLSSocket`) that
+ * {@linkcode NodeByteStream} uses. Declared here so that the public types do
+ * not depend on `@types/node`.
+ */
+export interface NodeSocket {
+  /** Registers a listener for bytes, end of input, errors or the final close. */
+  on(event: "data", listener: (chunk: Uint8Array) => void): unknown;
+  /** Registers a listener for bytes, end of input, errors or the final close. */
+  on(event: "end" | "close", listener: () => void): unknown;
+  /** Registers a listener for bytes, end of input, errors or the final close. */
+  on(event: "error", listener: (error: Error) => void): unknown;
+  /** Queues bytes; `callback` runs once they are flushed to the system, or with the failure. */
+  write(data: Uint8Array, callback: (error?: Error | null) => void): boolean;
+  /** Sends FIN (TLS: close_notify, then FIN) after the queued writes. */
+  end(): unknown;
+  /** Releases the socket at once. */
+  destroy(): unknown;
+  /** True once the socket has been destroyed. */
+  readonly destroyed: boolean;
+  /** Peer address, when connected. */
+  readonly remoteAddress?: string;
+  /** Peer port, when connected. */
+  readonly remotePort?: number;
+  /** Negotiated TLS version (TLS sockets only). */
+  getProtocol?(): string | null;
+}
+
+/** Wraps a connected Node socket (TCP or TLS) as a {@linkcode ByteStream}. */
+export class NodeByteStream implements ByteStream {
+  readonly #socket: NodeSocket;
+  #reader: ByteStreamReader | null = null;
+  /** Set once the socket reported its end (EOF, error or close), whether delivered yet or not. */
+  #end: { error: unknown } | null = null;
+  #endReported = false;
+  #closedByUs = false;
+  #writeEnded = false;
+  readonly #finished: Promise<void>;
+  #resolveFinished: () => void = () => {};
+  /** Address of the peer. */
+  readonly remoteAddress: { hostname: string; port: number };
+  /** Negotiated TLS version (e.g. `TLSv1.3`), when the socket is TLS. */
+  readonly tlsVersion?: string;
+
+  /**
+   * @param socket a connected socket; the stream takes ownership. Create it
+   *   with `allowHalfOpen: true` so that a peer's FIN does not end our side.
+   */
+  constructor(socket: NodeSocket) {
+    this.#socket = socket;
+    this.#finished = new Promise((resolve) => {
+      this.#resolveFinished = resolve;
+    });
+    this.remoteAddress = { hostname: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
+    const protocol = socket.getProtocol?.();
+    if (typeof protocol === "string") this.tlsVersion = protocol;
+    // Listening for errors from the start also keeps an unhandled socket error
+    // from crashing the process before startReading is called.
+    socket.on("error", (error) => this.#ended(error));
+    socket.on("end", () => this.#ended(undefined));
+    socket.on("close", () => this.#ended(undefined));
+  }
+
+  /**
+   * Resolves once `reader.end` has been called (at once when reading never
+   * started, as nothing will be reported).
+   */
+  get finished(): Promise<void> {
+    return this.#reader === null ? Promise.resolve() : this.#finished;
+  }
+
+  /** Starts delivering bytes to `reader`; call once. */
+  startReading(reader: ByteStreamReader): void {
+    if (this.#reader !== null) throw new Error("startReading may be called only once");
+    this.#reader = reader;
+    this.#socket.on("data", (chunk) => {
+      if (this.#end !== null) return;
+      // A Buffer's slice() is a view, not a copy; hand over a plain Uint8Array
+      // so the reader's slice() behaves as it does everywhere else.
+      reader.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    });
+    if (this.#end !== null) this.#report();
+  }
+
+  #ended(error: unknown): void {
+    if (this.#end !== null) return;
+    // Closing the socket ourselves is an end, not an error (as in the Deno transport).
+    this.#end = { error: this.#closedByUs ? undefined : error };
+    if (this.#reader !== null) this.#report();
+  }
+
+  #report(): void {
+    if (this.#endReported) return;
+    this.#endReported = true;
+    try {
+      this.#reader!.end(this.#end!.error);
+    } finally {
+      this.#resolveFinished();
+    }
+  }
+
+  /**
+   * Queues `bytes` after everything written before; resolves once they are
+   * flushed to the system, rejects if the socket broke or was closed.
+   */
+  write(bytes: Uint8Array): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.#writeEnded || this.#closedByUs || this.#socket.destroyed) {
+        // Node would also emit an 'error' for a write after end(); refuse it here instead.
+        reject(new Error("the stream is closed for writing"));
+        return;
+      }
+      this.#socket.write(bytes, (error) => error ? reject(error) : resolve());
+    });
+  }
+
+  /** Sends FIN (TLS: close_notify) once queued writes are flushed. */
+  closeWrite(): void {
+    if (this.#writeEnded || this.#closedByUs) return;
+    this.#writeEnded = true;
+    this.#socket.end();
+  }
+
+  /** Closes both directions now; the reader gets its end. Safe to call twice. */
+  close(): void {
+    if (this.#closedByUs) return;
+    this.#closedByUs = true;
+    this.#socket.destroy();
+  }
+}
+
+/** The Node built-ins this transport uses, loaded on first use. */
+interface NodeModules {
+  net: typeof NodeNet;
+  tls: typeof NodeTls;
+}
+
+let nodeModules: Promise<NodeModules> | undefined;
+
+function loadNodeModules(): Promise<NodeModules> {
+  nodeModules ??= Promise.all([import("node:net"), import("node:tls")]).then(
+    ([net, tls]) => ({ net, tls }),
+  );
+  return nodeModules;
+}
+
+const TLS_VERSION_ORDER = ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"];
+
+/** The `tls.connect` options this transport sets: a subset of Node's `tls.ConnectionOptions`. */
+export interface NodeTlsSettings {
+  /** Fail the handshake when the chain or the name does not verify. */
+  rejectUnauthorized: boolean;
+  /** Checks the certificate against the expected name; returns the failure, if any. */
+  checkServerIdentity(host: string, cert: object): Error | undefined;
+  /** SNI name (never an IP address). */
+  servername?: string;
+  /** Trusted roots; unset means Node's defaults. */
+  ca?: string[];
+  /** PEM client certificate chain. */
+  cert?: string;
+  /** PEM private key. */
+  key?: string;
+  /** Passphrase of `key`. */
+  passphrase?: string;
+  /** Lowest TLS version to accept. */
+  minVersion?: TlsConnectOptions["minVersion"];
+}
+
+/** What {@linkcode nodeTlsOptions} needs of `node:tls`. */
+export interface NodeTlsModule {
+  /** Node's name check (`tls.checkServerIdentity`). */
+  checkServerIdentity(host: string, cert: never): Error | undefined;
+  /** The bundled Mozilla roots (`tls.rootCertificates`). */
+  readonly rootCertificates: readonly string[];
+  /** Node 22.15+: the default roots including `NODE_EXTRA_CA_CERTS` and the system store. */
+  getCACertificates?(type?: "default"): string[];
+}
+
+/**
+ * The `tls.connect` options for `tls`: certificates verified (chain and
+ * name) unless `verify` is `false`; extra CAs trusted together with the
+ * default roots; the name checked is always `serverName`, also when it is
+ * an IP address (which is not sent as SNI, as RFC 6066 forbids).
+ */
+export function nodeTlsOptions(
+  tlsModule: NodeTlsModule,
+  isIP: (input: string) => number,
+  tls: TlsConnectOptions,
+): NodeTlsSettings {
+  const verify = tls.verify !== false;
+  const options: NodeTlsSettings = {
+    rejectUnauthorized: verify,
+    checkServerIdentity: verify
+      ? (_host, cert) => tlsModule.checkServerIdentity(tls.serverName, cert as never)
+      : () => undefined,
+  };
+  if (isIP(tls.serverName) === 0) options.servername = tls.serverName;
+  if (tls.caCerts !== undefined && tls.caCerts.length > 0) {
+    // Node's `ca` replaces its default roots; keep them and add the extra ones.
+    options.ca = [...defaultRoots(tlsModule), ...tls.caCerts];
+  }
+  if (tls.certChain !== undefined) options.cert = tls.certChain;
+  if (tls.privateKey !== undefined) options.key = tls.privateKey;
+  if (tls.keyPassword !== undefined) options.passphrase = tls.keyPassword;
+  if (tls.minVersion !== undefined) options.minVersion = tls.minVersion;
+  return options;
+}
+
+/**
+ * The roots Node trusts by default: with `NODE_EXTRA_CA_CERTS` and the
+ * system store when this Node can list them (`tls.getCACertificates`,
+ * Node 22.15+), else the bundled Mozilla roots.
+ */
+function defaultRoots(tlsModule: NodeTlsModule): readonly string[] {
+  if (typeof tlsModule.getCACertificates === "function") {
+    try {
+      return tlsModule.getCACertificates("default");
+    } catch {
+      // Fall back to the bundled roots below.
+    }
+  }
+  return tlsModule.rootCertificates ?? [];
+}
+
+/** Resolves with `socket` once `readyEvent` fires; rejects (and destroys it) on an error first. */
+function whenReady<S extends NodeNet.Socket>(socket: S, readyEvent: string): Promise<S> {
+  return new Promise((resolve, reject) => {
+    const onReady = () => {
+      socket.off("error", onError);
+      resolve(socket);
+    };
+    const onError = (error: Error) => {
+      socket.off(readyEvent, onReady);
+      socket.destroy();
+      reject(error);
+    };
+    socket.once(readyEvent, onReady);
+    socket.once("error", onError);
+  });
+}
+
+/** Asks the proxy on `socket` for a tunnel to `host:port`; rejects unless it agrees. */
+function openTunnel(
+  socket: NodeNet.Socket,
+  host: string,
+  port: number,
+  credentials: string | undefined,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const reader = new HttpHeadReader();
+    const finish = (error?: Error) => {
+      socket.off("data", onData);
+      socket.off("end", onEnd);
+      socket.off("error", finish);
+      // Removing the listener does not stop the flow: pause, or bytes are lost.
+      socket.pause();
+      if (error === undefined) resolve();
+      else reject(error);
+    };
+    const onData = (chunk: Uint8Array) => {
+      const result = reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+      if (!result.done) return;
+      if ("error" in result) return finish(new Error(`bad answer from the proxy: ${result.error}`));
+      try {
+        checkConnectResponse(result.head);
+      } catch (error) {
+        return finish(error as Error);
+      }
+      if (result.rest.length > 0) {
+        return finish(new Error("proxy sent data before the tunnel was used"));
+      }
+      finish();
+    };
+    const onEnd = () => finish(new Error("proxy closed the connection before answering CONNECT"));
+    socket.on("data", onData);
+    socket.once("end", onEnd);
+    socket.once("error", finish);
+    socket.write(new TextEncoder().encode(buildConnectRequest(host, port, credentials)));
+  });
+}
+
+/**
+ * Connects with `node:net` (through an HTTP `CONNECT` tunnel when
+ * `options.proxy` is set), then `node:tls` when `options.tls` is set.
+ * The TLS handshake, certificate and host-name checks finish before the
+ * promise resolves, so their failures reject it.
+ *
+ * @example
+ * ```ts ignore
+ * import { connectNode } from "./node_stream.ts";
+ * const stream = await connectNode({
+ *   hostname: "example.com",
+ *   port: 443,
+ *   tls: { serverName: "example.com" },
+ * });
+ * stream.close();
+ * ```
+ */
+export async function connectNode(options: ConnectOptions): Promise<ByteStream> {
+  const { net, tls } = await loadNodeModules();
+  const tlsSettings = options.tls;
+  const proxy = options.proxy;
+  let socket: NodeNet.Socket;
+  if (proxy !== undefined) {
+    const raw = await whenReady(
+      net.connect({ host: proxy.hostname, port: proxy.port, allowHalfOpen: true }),
+      "connect",
+    );
+    raw.setNoDelay(true);
+    try {
+      await openTunnel(raw, options.hostname, options.port, proxy.credentials);
+    } catch (error) {
+      raw.destroy();
+      throw error;
+    }
+    if (tlsSettings === undefined) {
+      socket = raw;
+    } else {
+      // Failures of the tunnel's socket surface through the TLS socket above it.
+      raw.on("error", () => {});
+      const secured = tls.connect(halfOpen({
+        ...nodeTlsOptions(tls, net.isIP, tlsSettings),
+        socket: raw,
+      }));
+      secured.once("close", () => raw.destroy());
+      socket = await whenReady(secured, "secureConnect");
+    }
+  } else if (tlsSettings === undefined) {
+    socket = await whenReady(
+      net.connect({ host: options.hostname, port: options.port, allowHalfOpen: true }),
+      "connect",
+    );
+    socket.setNoDelay(true);
+  } else {
+    socket = await whenReady(
+      tls.connect(halfOpen({
+        ...nodeTlsOptions(tls, net.isIP, tlsSettings),
+        host: options.hostname,
+        port: options.port,
+      })),
+      "secureConnect",
+    );
+    socket.setNoDelay(true);
+  }
+  if (tlsSettings?.minVersion !== undefined) checkMinVersion(socket, tlsSettings.minVersion);
+  return new NodeByteStream(socket);
+}
+
+/**
+ * `tls.connect` passes `allowHalfOpen` on to its `TLSSocket` (as
+ * `net.connect` does), although `@types/node` does not list it there.
+ */
+function halfOpen(options: NodeTls.ConnectionOptions): NodeTls.ConnectionOptions {
+  return Object.assign(options, { allowHalfOpen: true });
+}
+
+/**
+ * `minVersion` is also passed to `tls.connect`; checking the negotiated
+ * version again covers runtimes whose `node:tls` ignores the option.
+ */
+function checkMinVersion(socket: NodeNet.Socket, minVersion: string): void {
+  const negotiated = (socket as NodeTls.TLSSocket).getProtocol?.();
+  if (typeof negotiated !== "string") return;
+  const rank = TLS_VERSION_ORDER.indexOf(negotiated);
+  if (rank >= 0 && rank < TLS_VERSION_ORDER.indexOf(minVersion)) {
+    socket.destroy();
+    throw new Error(`server negotiated ${negotiated}, older than the required ${minVersion}`);
+  }
+}
