@@ -35,6 +35,8 @@ export interface NodeSocket {
   end(): unknown;
   /** Releases the socket at once. */
   destroy(): unknown;
+  /** Lets `data` events flow (needed after an explicit `pause()`). */
+  resume(): unknown;
   /** True once the socket has been destroyed. */
   readonly destroyed: boolean;
   /** Peer address, when connected. */
@@ -62,6 +64,8 @@ export class NodeByteStream implements ByteStream {
   readonly tlsVersion?: string;
 
   /**
+   * Takes over a connected socket and starts listening for its end and errors.
+   *
    * @param socket a connected socket; the stream takes ownership. Create it
    *   with `allowHalfOpen: true` so that a peer's FIN does not end our side.
    */
@@ -96,8 +100,18 @@ export class NodeByteStream implements ByteStream {
       if (this.#end !== null) return;
       // A Buffer's slice() is a view, not a copy; hand over a plain Uint8Array
       // so the reader's slice() behaves as it does everywhere else.
-      reader.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      try {
+        reader.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      } catch (error) {
+        // As in the Deno transport, a reader that throws ends the stream with that error
+        // (instead of an uncaught exception out of the socket's event).
+        this.#ended(error);
+        this.#socket.destroy();
+      }
     });
+    // A 'data' listener does not restart a socket that was paused explicitly (after a
+    // proxy's CONNECT answer, for one).
+    this.#socket.resume();
     if (this.#end !== null) this.#report();
   }
 

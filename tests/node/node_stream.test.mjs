@@ -1,0 +1,546 @@
+// The Node transport of the BUILT package (npm/esm/src/transport/*.js, loaded by path: it is
+// internal, not a package export): the ByteStream contract on node:net / node:tls, against
+// plain TCP and TLS servers on 127.0.0.1.
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import * as net from "node:net";
+import * as tls from "node:tls";
+import { pathToFileURL } from "node:url";
+import { describe, test } from "node:test";
+import helpers from "./helpers.cjs";
+
+const { builtModulePath, startTcpServer, testCerts, within } = helpers;
+const T = { timeout: 15_000 };
+
+const { connectNode, nodeTlsOptions } = await import(
+  pathToFileURL(builtModulePath("esm/src/transport/node_stream.js")).href
+);
+const { defaultConnector } = await import(
+  pathToFileURL(builtModulePath("esm/src/transport/default_connector.js")).href
+);
+
+/** A reader that records what a ByteStream delivers. */
+function recordingReader() {
+  const chunks = [];
+  const ends = [];
+  let resolveEnd;
+  const ended = new Promise((resolve) => resolveEnd = resolve);
+  return {
+    chunks,
+    ends,
+    ended: () => within(5000, "reader.end", ended),
+    bytes: () => Buffer.concat(chunks.map((c) => Buffer.from(c))),
+    data(chunk) {
+      assert.equal(
+        Object.getPrototypeOf(chunk),
+        Uint8Array.prototype,
+        "chunks are plain Uint8Arrays",
+      );
+      chunks.push(chunk);
+    },
+    end(error) {
+      ends.push(error);
+      resolveEnd(error);
+    },
+  };
+}
+
+/** Resolves with everything a server-side socket received once the peer ended it. */
+function collect(socket) {
+  return within(
+    5000,
+    "server received everything",
+    new Promise((resolve) => {
+      const parts = [];
+      socket.on("data", (chunk) => parts.push(chunk));
+      socket.on("end", () => resolve(Buffer.concat(parts)));
+    }),
+  );
+}
+
+test("defaultConnector() is connectNode when globalThis.Deno is absent", () => {
+  assert.equal("Deno" in globalThis, false);
+  assert.equal(defaultConnector(), connectNode);
+  assert.equal(defaultConnector({ hostname: "127.0.0.1", port: 1 }), connectNode);
+});
+
+test("the CommonJS build exposes the same transport", () => {
+  const require = createRequire(import.meta.url);
+  const cjs = require(builtModulePath("script/src/transport/node_stream.js"));
+  assert.equal(typeof cjs.connectNode, "function");
+  assert.equal(typeof cjs.NodeByteStream, "function");
+});
+
+describe("TCP", () => {
+  test(
+    "writes resolve in order and the bytes arrive in the order written; closeWrite sends FIN after them",
+    T,
+    async () => {
+      let received;
+      const server = await startTcpServer((socket) => {
+        received = collect(socket);
+      });
+      try {
+        const stream = await connectNode({ hostname: "127.0.0.1", port: server.port });
+        assert.deepEqual(stream.remoteAddress, { hostname: "127.0.0.1", port: server.port });
+        assert.equal(stream.tlsVersion, undefined);
+        const reader = recordingReader();
+        stream.startReading(reader);
+        const expected = [];
+        const order = [];
+        const writes = [];
+        for (let i = 0; i < 300; i++) {
+          const size = i % 50 === 0 ? 100_000 : 1 + (i % 7);
+          const chunk = new Uint8Array(size).fill(i & 0xff);
+          expected.push(chunk);
+          writes.push(stream.write(chunk).then(() => order.push(i)));
+        }
+        stream.closeWrite();
+        await within(5000, "writes", Promise.all(writes));
+        assert.deepEqual(
+          order,
+          [...order].sort((a, b) => a - b),
+          "write promises resolve in order",
+        );
+        assert.deepEqual(await received, Buffer.concat(expected));
+        stream.close();
+        await within(5000, "finished", stream.finished);
+        assert.equal(reader.ends.length, 1);
+      } finally {
+        await server.close();
+      }
+    },
+  );
+
+  test(
+    "after closeWrite the read side stays open until the peer ends; end(undefined) is reported once",
+    T,
+    async () => {
+      const server = await startTcpServer((socket) => {
+        socket.on("end", () => socket.end("bye"));
+        socket.resume();
+      });
+      try {
+        const stream = await connectNode({ hostname: "127.0.0.1", port: server.port });
+        const reader = recordingReader();
+        stream.startReading(reader);
+        stream.closeWrite();
+        assert.equal(await reader.ended(), undefined);
+        assert.equal(reader.bytes().toString(), "bye");
+        await within(5000, "finished", stream.finished);
+        stream.close();
+        stream.close();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        assert.deepEqual(reader.ends, [undefined], "end is reported exactly once");
+      } finally {
+        await server.close();
+      }
+    },
+  );
+
+  test("a write after closeWrite rejects (no unhandled 'error' event)", T, async () => {
+    const server = await startTcpServer((socket) => socket.resume());
+    try {
+      const stream = await connectNode({ hostname: "127.0.0.1", port: server.port });
+      const reader = recordingReader();
+      stream.startReading(reader);
+      stream.closeWrite();
+      await assert.rejects(within(5000, "write", stream.write(new Uint8Array([1]))));
+      stream.close();
+      assert.equal(await reader.ended(), undefined);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("close() ends reading with end(undefined), once, and finished resolves", T, async () => {
+    const server = await startTcpServer(() => {});
+    try {
+      const stream = await connectNode({ hostname: "127.0.0.1", port: server.port });
+      const reader = recordingReader();
+      stream.startReading(reader);
+      stream.close();
+      assert.equal(await reader.ended(), undefined);
+      await within(5000, "finished", stream.finished);
+      await assert.rejects(stream.write(new Uint8Array([1])));
+      assert.equal(reader.ends.length, 1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("a peer reset reports end(error) exactly once", T, async () => {
+    const server = await startTcpServer((socket) =>
+      socket.on("data", () => socket.resetAndDestroy())
+    );
+    try {
+      const stream = await connectNode({ hostname: "127.0.0.1", port: server.port });
+      const reader = recordingReader();
+      stream.startReading(reader);
+      await stream.write(new Uint8Array([1, 2, 3]));
+      const error = await reader.ended();
+      assert.ok(error instanceof Error, "a reset is an error");
+      assert.equal(error.code, "ECONNRESET");
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal(reader.ends.length, 1);
+      stream.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  test(
+    "bytes and the end that arrive before startReading are delivered once reading starts",
+    T,
+    async () => {
+      const server = await startTcpServer((socket) => socket.end("early"));
+      try {
+        const stream = await connectNode({ hostname: "127.0.0.1", port: server.port });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const reader = recordingReader();
+        stream.startReading(reader);
+        assert.equal(await reader.ended(), undefined);
+        assert.equal(reader.bytes().toString(), "early");
+        stream.close();
+      } finally {
+        await server.close();
+      }
+    },
+  );
+
+  test(
+    "a reader whose data() throws gets end(that error) once; nothing escapes as uncaught",
+    T,
+    async () => {
+      const server = await startTcpServer((socket) => socket.write("boom"));
+      try {
+        const stream = await connectNode({ hostname: "127.0.0.1", port: server.port });
+        const failure = new Error("reader failed");
+        const ends = [];
+        const ended = new Promise((resolve) => {
+          stream.startReading({
+            data() {
+              throw failure;
+            },
+            end(error) {
+              ends.push(error);
+              resolve(error);
+            },
+          });
+        });
+        assert.equal(await within(5000, "reader.end", ended), failure);
+        await within(5000, "finished", stream.finished);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        assert.deepEqual(ends, [failure]);
+        stream.close();
+      } finally {
+        await server.close();
+      }
+    },
+  );
+
+  test("a refused connection rejects connectNode", T, async () => {
+    const server = await startTcpServer(() => {});
+    const port = server.port;
+    await server.close();
+    await assert.rejects(within(5000, "connect", connectNode({ hostname: "127.0.0.1", port })), {
+      code: "ECONNREFUSED",
+    });
+  });
+});
+
+/** A TLS server on 127.0.0.1 that echoes and records the SNI name of each connection. */
+async function startTlsEcho(options) {
+  const names = [];
+  const sockets = new Set();
+  const server = tls.createServer(options, (socket) => {
+    names.push(socket.servername);
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => {});
+    socket.pipe(socket);
+  });
+  server.on("tlsClientError", () => {});
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: server.address().port,
+    names,
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await within(5000, "tls server close", new Promise((resolve) => server.close(resolve)));
+    },
+  };
+}
+
+/** Connects, sends `text`, reads the echo back, closes. */
+async function echoOnce(options, text = "ping") {
+  const stream = await within(5000, "connect", connectNode(options));
+  const reader = recordingReader();
+  stream.startReading(reader);
+  await stream.write(new TextEncoder().encode(text));
+  await within(
+    5000,
+    "echo",
+    (async () => {
+      while (reader.bytes().length < text.length) await new Promise((r) => setTimeout(r, 5));
+    })(),
+  );
+  assert.equal(reader.bytes().toString(), text);
+  const version = stream.tlsVersion;
+  stream.close();
+  await reader.ended();
+  return version;
+}
+
+describe("TLS", () => {
+  test("nodeTlsOptions: extra CAs are added to Node's default roots, not instead of them", () => {
+    const certs = testCerts();
+    const options = nodeTlsOptions(tls, (s) => (/^[\d.]+$/.test(s) ? 4 : 0), {
+      serverName: "example.com",
+      caCerts: [certs.ca.pem],
+    });
+    assert.ok(options.ca.length > tls.rootCertificates.length - 1);
+    for (const root of tls.rootCertificates) assert.ok(options.ca.includes(root));
+    assert.equal(options.ca.at(-1), certs.ca.pem);
+    assert.equal(options.rejectUnauthorized, true, "verification is on by default");
+    assert.equal(options.servername, "example.com");
+    const noExtra = nodeTlsOptions(tls, () => 0, { serverName: "example.com" });
+    assert.equal(noExtra.ca, undefined, "without extra CAs Node keeps its own defaults");
+  });
+
+  test(
+    "with the test CA in caCerts the chain and the IP name verify; an IP is not sent as SNI",
+    T,
+    async () => {
+      const certs = testCerts();
+      const server = await startTlsEcho({ cert: certs.serverCert.pem, key: certs.serverKey.pem });
+      try {
+        const version = await echoOnce({
+          hostname: "127.0.0.1",
+          port: server.port,
+          tls: { serverName: "127.0.0.1", caCerts: [certs.ca.pem] },
+        });
+        assert.match(version, /^TLSv1\.[23]$/, "tlsVersion reports the negotiated version");
+        await echoOnce({
+          hostname: "127.0.0.1",
+          port: server.port,
+          tls: { serverName: "localhost", caCerts: [certs.ca.pem] },
+        });
+        assert.deepEqual(server.names, [false, "localhost"]);
+      } finally {
+        await server.close();
+      }
+    },
+  );
+
+  test("the chain is verified by default: an unknown CA rejects", T, async () => {
+    const certs = testCerts();
+    const server = await startTlsEcho({ cert: certs.serverCert.pem, key: certs.serverKey.pem });
+    try {
+      await assert.rejects(
+        within(
+          5000,
+          "connect",
+          connectNode({
+            hostname: "127.0.0.1",
+            port: server.port,
+            tls: { serverName: "127.0.0.1" },
+          }),
+        ),
+        (error) => /certificate/i.test(error.message),
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
+  test(
+    "the host name is verified by default: serverName not in the certificate rejects",
+    T,
+    async () => {
+      const certs = testCerts();
+      const server = await startTlsEcho({ cert: certs.wrongCert.pem, key: certs.wrongKey.pem });
+      try {
+        await assert.rejects(
+          within(
+            5000,
+            "connect",
+            connectNode({
+              hostname: "127.0.0.1",
+              port: server.port,
+              tls: { serverName: "127.0.0.1", caCerts: [certs.ca.pem] },
+            }),
+          ),
+          { code: "ERR_TLS_CERT_ALTNAME_INVALID" },
+        );
+      } finally {
+        await server.close();
+      }
+    },
+  );
+
+  test("verify: false accepts an untrusted certificate with a wrong name", T, async () => {
+    const certs = testCerts();
+    const server = await startTlsEcho({ cert: certs.wrongCert.pem, key: certs.wrongKey.pem });
+    try {
+      await echoOnce({
+        hostname: "127.0.0.1",
+        port: server.port,
+        tls: { serverName: "127.0.0.1", verify: false },
+      });
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("minVersion TLSv1.3 refuses a server that offers at most TLSv1.2", T, async () => {
+    const certs = testCerts();
+    const server = await startTlsEcho({
+      cert: certs.serverCert.pem,
+      key: certs.serverKey.pem,
+      maxVersion: "TLSv1.2",
+    });
+    try {
+      const base = { hostname: "127.0.0.1", port: server.port };
+      const tlsBase = { serverName: "127.0.0.1", caCerts: [certs.ca.pem] };
+      assert.equal(
+        await echoOnce({ ...base, tls: { ...tlsBase, minVersion: "TLSv1.2" } }),
+        "TLSv1.2",
+      );
+      await assert.rejects(
+        within(
+          5000,
+          "connect",
+          connectNode({ ...base, tls: { ...tlsBase, minVersion: "TLSv1.3" } }),
+        ),
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
+  test(
+    "a client certificate (plain or encrypted key with keyPassword) satisfies a server that requires one",
+    T,
+    async () => {
+      const certs = testCerts();
+      const server = await startTlsEcho({
+        cert: certs.serverCert.pem,
+        key: certs.serverKey.pem,
+        ca: [certs.ca.pem],
+        requestCert: true,
+        rejectUnauthorized: true,
+      });
+      try {
+        const base = {
+          hostname: "127.0.0.1",
+          port: server.port,
+          tls: {
+            serverName: "127.0.0.1",
+            caCerts: [certs.ca.pem],
+            certChain: certs.clientCert.pem,
+          },
+        };
+        await echoOnce({ ...base, tls: { ...base.tls, privateKey: certs.clientKey.pem } });
+        await echoOnce({
+          ...base,
+          tls: {
+            ...base.tls,
+            privateKey: certs.clientEncryptedKey.pem,
+            keyPassword: helpers.CLIENT_KEY_PASSWORD,
+          },
+        });
+      } finally {
+        await server.close();
+      }
+    },
+  );
+});
+
+/** A tiny HTTP CONNECT proxy; `answer` overrides the reply (e.g. a 407). Records requests. */
+async function startProxy(answer) {
+  const requests = [];
+  const server = await startTcpServer((client) => {
+    let head = Buffer.alloc(0);
+    const onData = (chunk) => {
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf("\r\n\r\n");
+      if (end < 0) return;
+      client.off("data", onData);
+      const text = head.subarray(0, end).toString();
+      requests.push(text);
+      if (answer) {
+        client.end(answer);
+        return;
+      }
+      const [host, port] = text.split(" ")[1].split(":");
+      const upstream = net.connect({ port: Number(port), host });
+      upstream.on("error", () => client.destroy());
+      upstream.on("connect", () => {
+        client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+        client.pipe(upstream);
+        upstream.pipe(client);
+      });
+    };
+    client.on("data", onData);
+  });
+  return { ...server, requests };
+}
+
+describe("HTTP CONNECT proxy", () => {
+  test("TCP and TLS streams run through the tunnel the proxy opened", T, async () => {
+    const certs = testCerts();
+    const target = await startTlsEcho({ cert: certs.serverCert.pem, key: certs.serverKey.pem });
+    const plain = await startTcpServer((socket) => socket.pipe(socket));
+    const proxy = await startProxy();
+    try {
+      await echoOnce({
+        hostname: "127.0.0.1",
+        port: plain.port,
+        proxy: { hostname: "127.0.0.1", port: proxy.port },
+      });
+      await echoOnce({
+        hostname: "127.0.0.1",
+        port: target.port,
+        tls: { serverName: "127.0.0.1", caCerts: [certs.ca.pem] },
+        proxy: { hostname: "127.0.0.1", port: proxy.port, credentials: "user:pass" },
+      });
+      assert.match(
+        proxy.requests[0],
+        new RegExp(`^CONNECT 127\\.0\\.0\\.1:${plain.port} HTTP/1\\.1`),
+      );
+      assert.doesNotMatch(proxy.requests[0], /proxy-authorization/i);
+      assert.match(
+        proxy.requests[1],
+        new RegExp(`^CONNECT 127\\.0\\.0\\.1:${target.port} HTTP/1\\.1`),
+      );
+      assert.match(proxy.requests[1], /proxy-authorization: Basic dXNlcjpwYXNz/i);
+    } finally {
+      await proxy.close();
+      await plain.close();
+      await target.close();
+    }
+  });
+
+  test("a 407 answer rejects connectNode with a clear message", T, async () => {
+    const proxy = await startProxy(
+      "HTTP/1.1 407 Proxy Authentication Required\r\ncontent-length: 0\r\n\r\n",
+    );
+    try {
+      await assert.rejects(
+        within(
+          5000,
+          "connect",
+          connectNode({
+            hostname: "127.0.0.1",
+            port: 9,
+            proxy: { hostname: "127.0.0.1", port: proxy.port },
+          }),
+        ),
+        /proxy requires authentication/,
+      );
+    } finally {
+      await proxy.close();
+    }
+  });
+});
