@@ -508,38 +508,12 @@ export class WebSocketClient implements WebSocket {
 
   // ---------------------------------------------------------------- events
 
-  /** The handshake succeeded. */
-  on(type: "open", callback: AsyncCallback<OpenResult>): void;
-  /** A message arrived: text as `string`, binary as `ArrayBuffer`. */
-  on(type: "message", callback: AsyncCallback<string | ArrayBuffer>): void;
-  /** The connection closed (only after it had opened). */
-  on(type: "close", callback: AsyncCallback<CloseResult>): void;
-  /** Something failed. */
-  on(type: "error", callback: ErrorCallback): void;
-  /** A complete message has been delivered. */
-  on(type: "dataEnd", callback: Callback<void>): void;
-  /** The handshake response headers arrived (before `open`). */
-  on(type: "headerReceive", callback: Callback<ResponseHeaders>): void;
-  /** Status line and chosen subprotocol (after `open`). */
-  on(type: "openInfo", callback: Callback<WebSocketOpenInfo>): void;
+  /** Adds a listener (the event names and callbacks are typed by {@linkcode WebSocket}). */
   on(type: unknown, callback: unknown): void {
     this.#events.on(type, callback);
   }
 
-  /** Removes one `open` listener, or all of them. */
-  off(type: "open", callback?: AsyncCallback<OpenResult>): void;
-  /** Removes one `message` listener, or all of them. */
-  off(type: "message", callback?: AsyncCallback<string | ArrayBuffer>): void;
-  /** Removes one `close` listener, or all of them. */
-  off(type: "close", callback?: AsyncCallback<CloseResult>): void;
-  /** Removes one `error` listener, or all of them. */
-  off(type: "error", callback?: ErrorCallback): void;
-  /** Removes one `dataEnd` listener, or all of them. */
-  off(type: "dataEnd", callback?: Callback<void>): void;
-  /** Removes one `headerReceive` listener, or all of them. */
-  off(type: "headerReceive", callback?: Callback<ResponseHeaders>): void;
-  /** Removes one `openInfo` listener, or all of them. */
-  off(type: "openInfo", callback?: Callback<WebSocketOpenInfo>): void;
+  /** Removes one listener, or every listener of the event. */
   off(type: unknown, callback?: unknown): void {
     this.#events.off(type, callback);
   }
