@@ -9,7 +9,10 @@ import { HttpHeadReader } from "../protocol/http_head.ts";
 import { buildConnectRequest, checkConnectResponse } from "./proxy.ts";
 import type { ByteStream, ByteStreamReader, ConnectOptions } from "./types.ts";
 
-const READ_BUFFER_SIZE = 64 * 1024;
+// The read buffer starts small (an idle connection holds it while its read
+// is pending) and doubles whenever a read fills it, up to the maximum.
+const MIN_READ_BUFFER = 4 * 1024;
+const MAX_READ_BUFFER = 1024 * 1024;
 
 // Small writes are merged up to this size; bigger buffers go out as they are.
 const COALESCE_LIMIT = 256 * 1024;
@@ -76,13 +79,18 @@ export class DenoByteStream implements ByteStream {
   async #readLoop(reader: ByteStreamReader): Promise<void> {
     // One scratch buffer per stream; each read is copied out at its exact size
     // so the reader may keep what it gets.
-    const scratch = new Uint8Array(READ_BUFFER_SIZE);
+    let scratch = new Uint8Array(MIN_READ_BUFFER);
     let failure: unknown;
     try {
       while (true) {
         const n = await this.#conn.read(scratch);
         if (n === null) break;
         reader.data(scratch.slice(0, n));
+        if (n === scratch.length && n < MAX_READ_BUFFER) {
+          scratch = new Uint8Array(n * 2);
+        } else if (n < scratch.length / 4 && scratch.length > MIN_READ_BUFFER) {
+          scratch = new Uint8Array(scratch.length / 2); // back towards idle size
+        }
       }
     } catch (error) {
       // Closing the socket ourselves interrupts the pending read: that is an end, not an error.
