@@ -31,10 +31,9 @@ export class ListenerRegistry<Events extends Record<string, (...args: never[]) =
     if (typeof listener !== "function") throw parameterError("callback must be a function");
     if (!this.#known.has(type)) return;
     const list = this.#listeners.get(type) ?? [];
-    if (!list.includes(listener as (...args: never[]) => void)) {
-      list.push(listener as (...args: never[]) => void);
-    }
-    this.#listeners.set(type, list);
+    if (list.includes(listener as (...args: never[]) => void)) return;
+    // Copy on write: emit() iterates the array it started with, unchanged.
+    this.#listeners.set(type, [...list, listener as (...args: never[]) => void]);
   }
 
   /** Removes `listener`, or every listener of `type` when none is given. */
@@ -49,8 +48,8 @@ export class ListenerRegistry<Events extends Record<string, (...args: never[]) =
     }
     const list = this.#listeners.get(type);
     if (list === undefined) return;
-    const index = list.indexOf(listener as (...args: never[]) => void);
-    if (index >= 0) list.splice(index, 1);
+    if (!list.includes(listener as (...args: never[]) => void)) return;
+    this.#listeners.set(type, list.filter((l) => l !== listener));
   }
 
   /** True when at least one listener is registered for `type`. */
@@ -62,7 +61,7 @@ export class ListenerRegistry<Events extends Record<string, (...args: never[]) =
   emit<K extends keyof Events & string>(type: K, ...args: Parameters<Events[K]>): void {
     const list = this.#listeners.get(type);
     if (list === undefined || list.length === 0) return;
-    for (const listener of [...list]) {
+    for (const listener of list) {
       try {
         (listener as (...a: Parameters<Events[K]>) => void)(...args);
       } catch (error) {

@@ -51,6 +51,13 @@ export interface ConnectionOptions {
 export type ConnectionState = "open" | "closing" | "closed";
 
 const textEncoder = new TextEncoder();
+
+function newDecoder(): TextDecoder {
+  // fatal: invalid UTF-8 throws (→ 1007); ignoreBOM: a leading U+FEFF is content.
+  return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+}
+// Stateless use only (no `stream` option), so one instance serves every connection.
+const WHOLE_DECODER = newDecoder();
 // Thrown by the sink to stop the parser mid-chunk once the peer's close arrived.
 const STOP_PARSING = Symbol("stop parsing");
 const EMPTY = new Uint8Array(0);
@@ -94,7 +101,12 @@ export class WebSocketConnection implements FrameSink {
   #messageSize = 0;
   #binaryParts: Uint8Array[] = [];
   #text = "";
-  #decoder: TextDecoder | null = null;
+  // A text frame whose whole payload came in one chunk waits here and is
+  // decoded once at its end; anything else streams through #streamDecoder.
+  #wholeText: Uint8Array | null = null;
+  #streaming = false;
+  #streamDecoder: TextDecoder | null = null;
+  #frameLength = 0;
 
   /**
    * @param options role, size limit and random source
@@ -203,6 +215,7 @@ export class WebSocketConnection implements FrameSink {
     const opcode = header.opcode;
     this.#frameOpcode = opcode;
     this.#frameFin = header.fin;
+    this.#frameLength = header.length;
     if (opcode >= Opcode.Close) {
       this.#controlParts = [];
       return;
@@ -220,9 +233,6 @@ export class WebSocketConnection implements FrameSink {
       }
       this.#messageOpcode = opcode;
       this.#messageSize = 0;
-      if (opcode === Opcode.Text) {
-        this.#decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-      }
     }
     if (this.#messageSize + header.length > this.#maxMessageSize) {
       throw new ProtocolError(
@@ -239,14 +249,22 @@ export class WebSocketConnection implements FrameSink {
       return;
     }
     this.#messageSize += data.length;
-    if (this.#decoder !== null) {
+    if (this.#messageOpcode !== Opcode.Text) {
+      this.#binaryParts.push(data);
+    } else if (
+      !this.#streaming && this.#frameFin && this.#frameOpcode === Opcode.Text &&
+      data.length === this.#frameLength
+    ) {
+      this.#wholeText = data;
+    } else {
+      // Fragments, or a frame still arriving: validate as the bytes come (fail fast).
+      this.#streaming = true;
+      this.#streamDecoder ??= newDecoder();
       try {
-        this.#text += this.#decoder.decode(data, { stream: true });
+        this.#text += this.#streamDecoder.decode(data, { stream: true });
       } catch {
         throw new ProtocolError(CloseCode.InvalidPayload, "text message is not valid UTF-8");
       }
-    } else {
-      this.#binaryParts.push(data);
     }
   }
 
@@ -260,14 +278,23 @@ export class WebSocketConnection implements FrameSink {
     }
     if (!this.#frameFin) return;
     let data: string | Uint8Array;
-    if (this.#decoder !== null) {
+    if (this.#messageOpcode !== Opcode.Text) {
+      data = concat(this.#binaryParts);
+    } else if (this.#wholeText !== null) {
       try {
-        data = this.#text + this.#decoder.decode();
+        data = WHOLE_DECODER.decode(this.#wholeText);
+      } catch {
+        throw new ProtocolError(CloseCode.InvalidPayload, "text message is not valid UTF-8");
+      }
+    } else if (this.#streaming) {
+      try {
+        data = this.#text + this.#streamDecoder!.decode();
       } catch {
         throw new ProtocolError(CloseCode.InvalidPayload, "text message ends mid-character");
       }
+      this.#streaming = false; // the flush above left the decoder clean for reuse
     } else {
-      data = concat(this.#binaryParts);
+      data = ""; // no payload bytes at all
     }
     this.#resetMessage();
     this.#handlers.message(data);
@@ -296,7 +323,12 @@ export class WebSocketConnection implements FrameSink {
     this.#messageSize = 0;
     this.#binaryParts = [];
     this.#text = "";
-    this.#decoder = null;
+    this.#wholeText = null;
+    if (this.#streaming) {
+      // Abandoned mid-message: the decoder may hold a partial character.
+      this.#streamDecoder = null;
+      this.#streaming = false;
+    }
   }
 }
 

@@ -15,15 +15,15 @@ export type RandomFill = (buffer: Uint8Array) => void;
  */
 export class MaskKeySource {
   readonly #fill: RandomFill;
-  readonly #pool = new Uint8Array(4096);
-  #offset = 4096;
+  readonly #pool = new Uint8Array(256);
+  #offset = 256;
 
   /** @param fill the CSPRNG, e.g. `(b) => crypto.getRandomValues(b)` */
   constructor(fill: RandomFill) {
     this.#fill = fill;
   }
 
-  /** A new key; the view stays valid until 1024 more keys are drawn. */
+  /** A new key; the view stays valid until 64 more keys are drawn. */
   next(): Uint8Array {
     if (this.#offset === this.#pool.length) {
       this.#fill(this.#pool);

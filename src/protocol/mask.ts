@@ -4,10 +4,15 @@
  * @module
  */
 
+// Word-wise masking reads the key as a 32-bit word in the platform's byte order.
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+// Below this, the byte loop beats setting up a word view.
+const WORD_THRESHOLD = 32;
+
 /**
  * XORs `data[start..end)` in place with `key`, where `keyOffset` is the
  * position in the frame payload of `data[start]` (so masking can resume
- * across chunk boundaries). Works 4 bytes at a time when the view is aligned.
+ * across chunk boundaries). Works 4 bytes at a time on longer runs.
  */
 export function applyMask(
   data: Uint8Array,
@@ -17,21 +22,23 @@ export function applyMask(
   end: number = data.length,
 ): void {
   let i = start;
-  // Align the key so the 32-bit loop can use it as one word.
-  while (i < end && ((data.byteOffset + i) & 3) !== 0) {
-    data[i] ^= key[(keyOffset + i - start) & 3];
-    i++;
-  }
-  const words = (end - i) >> 2;
-  if (words > 0) {
-    const shift = (keyOffset + i - start) & 3;
-    const k0 = key[shift & 3], k1 = key[(shift + 1) & 3];
-    const k2 = key[(shift + 2) & 3], k3 = key[(shift + 3) & 3];
-    // Build the word in platform byte order via a tiny Uint8Array view.
-    const keyWord = new Uint32Array(new Uint8Array([k0, k1, k2, k3]).buffer)[0];
+  // k(n) is the key byte for data[n]: the payload position is keyOffset + n - start.
+  const shift = keyOffset - start;
+  if (end - start >= WORD_THRESHOLD) {
+    // Align to 4 bytes so a Uint32Array view can be laid over the rest.
+    while (((data.byteOffset + i) & 3) !== 0) {
+      data[i] ^= key[(i + shift) & 3];
+      i++;
+    }
+    const words = (end - i) >> 2;
+    const b0 = key[(i + shift) & 3], b1 = key[(i + shift + 1) & 3];
+    const b2 = key[(i + shift + 2) & 3], b3 = key[(i + shift + 3) & 3];
+    const keyWord = LITTLE_ENDIAN
+      ? (b0 | (b1 << 8) | (b2 << 16) | (b3 << 24))
+      : ((b0 << 24) | (b1 << 16) | (b2 << 8) | b3);
     const view = new Uint32Array(data.buffer, data.byteOffset + i, words);
     for (let w = 0; w < words; w++) view[w] ^= keyWord;
     i += words * 4;
   }
-  for (; i < end; i++) data[i] ^= key[(keyOffset + i - start) & 3];
+  for (; i < end; i++) data[i] ^= key[(i + shift) & 3];
 }

@@ -37,6 +37,10 @@ export interface NodeSocket {
   destroy(): unknown;
   /** Lets `data` events flow (needed after an explicit `pause()`). */
   resume(): unknown;
+  /** Holds writes in memory until `uncork` (then they leave in one writev). */
+  cork(): void;
+  /** Flushes the writes held since `cork`. */
+  uncork(): void;
   /** True once the socket has been destroyed. */
   readonly destroyed: boolean;
   /** Peer address, when connected. */
@@ -56,6 +60,7 @@ export class NodeByteStream implements ByteStream {
   #endReported = false;
   #closedByUs = false;
   #writeEnded = false;
+  #corked = false;
   readonly #finished: Promise<void>;
   #resolveFinished: () => void = () => {};
   /** Address of the peer. */
@@ -142,6 +147,15 @@ export class NodeByteStream implements ByteStream {
         // Node would also emit an 'error' for a write after end(); refuse it here instead.
         reject(new Error("the stream is closed for writing"));
         return;
+      }
+      if (!this.#corked) {
+        // Gather the frames written in this turn into one writev (one system call).
+        this.#corked = true;
+        this.#socket.cork();
+        queueMicrotask(() => {
+          this.#corked = false;
+          this.#socket.uncork();
+        });
       }
       this.#socket.write(bytes, (error) => error ? reject(error) : resolve());
     });
