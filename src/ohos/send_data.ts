@@ -4,6 +4,7 @@
  * @module
  */
 
+import { encodeShortAscii } from "../protocol/mod.ts";
 import { parameterError } from "./errors.ts";
 
 const encoder = new TextEncoder();
@@ -22,8 +23,9 @@ export interface OutgoingMessage {
  */
 export function parseSendData(data: unknown, maxSendSize: number): OutgoingMessage {
   let message: OutgoingMessage;
-  if (typeof data === "string") message = { text: true, bytes: encoder.encode(data) };
-  else if (data instanceof ArrayBuffer) message = { text: false, bytes: new Uint8Array(data) };
+  if (typeof data === "string") {
+    message = { text: true, bytes: encodeShortAscii(data) ?? encoder.encode(data) };
+  } else if (data instanceof ArrayBuffer) message = { text: false, bytes: new Uint8Array(data) };
   else if (ArrayBuffer.isView(data)) {
     message = {
       text: false,

@@ -14,6 +14,7 @@ import { CloseCode, MAX_CLOSE_REASON_BYTES, Opcode } from "./constants.ts";
 import { ProtocolError } from "./errors.ts";
 import { encodeFrame, MaskKeySource, type RandomFill } from "./frame_encoder.ts";
 import { type FrameHeader, FrameParser, type FrameSink } from "./frame_parser.ts";
+import { decodeShortAscii } from "./short_text.ts";
 
 /** Which end of the connection this is. */
 export type Role = "client" | "server";
@@ -282,7 +283,7 @@ export class WebSocketConnection implements FrameSink {
       data = concat(this.#binaryParts);
     } else if (this.#wholeText !== null) {
       try {
-        data = WHOLE_DECODER.decode(this.#wholeText);
+        data = decodeShortAscii(this.#wholeText) ?? WHOLE_DECODER.decode(this.#wholeText);
       } catch {
         throw new ProtocolError(CloseCode.InvalidPayload, "text message is not valid UTF-8");
       }

@@ -85,11 +85,21 @@ export function encodeFrame(
     frame[9] = length & 0xff;
     offset = 10;
   }
-  if (maskKey !== null) {
-    frame.set(maskKey, offset);
-    offset += 4;
+  if (maskKey === null) {
+    frame.set(payload, offset);
+    return frame;
   }
-  frame.set(payload, offset);
-  if (maskKey !== null) applyMask(frame, maskKey, 0, offset, frame.length);
+  frame[offset] = maskKey[0];
+  frame[offset + 1] = maskKey[1];
+  frame[offset + 2] = maskKey[2];
+  frame[offset + 3] = maskKey[3];
+  offset += 4;
+  if (length < 64) {
+    // Copy and mask in one pass: cheaper than set() + applyMask() for small frames.
+    for (let i = 0; i < length; i++) frame[offset + i] = payload[i] ^ maskKey[i & 3];
+  } else {
+    frame.set(payload, offset);
+    applyMask(frame, maskKey, 0, offset, frame.length);
+  }
   return frame;
 }

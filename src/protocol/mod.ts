@@ -14,4 +14,5 @@ export * from "./http_head.ts";
 export * from "./handshake.ts";
 export * from "./sha1_base64.ts";
 export * from "./connection.ts";
+export * from "./short_text.ts";
 export * from "./server_handshake.ts";
