@@ -444,7 +444,7 @@ export class WebSocketClient implements WebSocket {
     }
     const session = this.#session;
     const message = parseSendData(data, session?.settings.maxSendSize ?? DEFAULT_MAX_SEND_SIZE);
-    const size = message.bytes.length;
+    const size = message.size;
     const connection = session?.connection;
     if (this.#state !== "open" || !connection || connection.closeSent) {
       throw new BusinessError(ErrorCode.ConnectFailed, "WebSocket is not open");
@@ -456,7 +456,7 @@ export class WebSocketClient implements WebSocket {
         `send buffer full: ${session!.buffered} bytes are still waiting to be written`,
       );
     }
-    connection.sendMessage(message.bytes, message.text);
+    connection.sendMessage(message.payload, message.text);
     return session!.lastWrite.then(
       () => true,
       (error) => {

@@ -162,11 +162,11 @@ export class WebSocketConnection implements FrameSink {
   }
 
   /**
-   * Sends one message from bytes: `text` marks them as (already valid)
-   * UTF-8 text. Returns false (and sends nothing) after close.
+   * Sends one message: bytes (`text` marks them as valid UTF-8), or a short
+   * ASCII string (see `isShortAscii`). Returns false (and sends nothing) after close.
    */
-  sendMessage(bytes: Uint8Array, text: boolean): boolean {
-    return this.#sendFrame(text ? Opcode.Text : Opcode.Binary, bytes);
+  sendMessage(payload: Uint8Array | string, text: boolean): boolean {
+    return this.#sendFrame(text ? Opcode.Text : Opcode.Binary, payload);
   }
 
   /** Sends a binary message. Returns false (and sends nothing) after close. */
@@ -193,7 +193,7 @@ export class WebSocketConnection implements FrameSink {
     return true;
   }
 
-  #sendFrame(opcode: number, payload: Uint8Array): boolean {
+  #sendFrame(opcode: number, payload: Uint8Array | string): boolean {
     if (this.#closeSent) return false;
     const key = this.#maskKeys === null ? null : this.#maskKeys.next();
     this.#handlers.write(encodeFrame(opcode, payload, true, key));

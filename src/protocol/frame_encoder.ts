@@ -35,6 +35,8 @@ export class MaskKeySource {
   }
 }
 
+const ZERO_KEY = new Uint8Array(4);
+
 /** Size of the header for a payload of `length` bytes. */
 export function headerLength(length: number, masked: boolean): number {
   const base = length < 126 ? 2 : length < 65536 ? 4 : 10;
@@ -43,7 +45,8 @@ export function headerLength(length: number, masked: boolean): number {
 
 /**
  * Encodes one frame. `maskKey` (4 bytes) masks the copied payload; the
- * caller's `payload` is never modified.
+ * caller's `payload` is never modified. A string payload must be ASCII (its
+ * char codes are its UTF-8 bytes); it is written without an intermediate array.
  *
  * @example
  * ```ts
@@ -54,7 +57,7 @@ export function headerLength(length: number, masked: boolean): number {
  */
 export function encodeFrame(
   opcode: number,
-  payload: Uint8Array,
+  payload: Uint8Array | string,
   fin: boolean,
   maskKey: Uint8Array | null,
 ): Uint8Array {
@@ -84,6 +87,15 @@ export function encodeFrame(
     frame[8] = (length >>> 8) & 0xff;
     frame[9] = length & 0xff;
     offset = 10;
+  }
+  if (typeof payload === "string") {
+    const k = maskKey ?? ZERO_KEY;
+    if (maskKey !== null) {
+      frame.set(maskKey, offset);
+      offset += 4;
+    }
+    for (let i = 0; i < length; i++) frame[offset + i] = payload.charCodeAt(i) ^ k[i & 3];
+    return frame;
   }
   if (maskKey === null) {
     frame.set(payload, offset);

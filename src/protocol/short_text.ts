@@ -11,19 +11,16 @@
 export const SHORT_TEXT = 64;
 
 /**
- * UTF-8 bytes of `text` when it is short and pure ASCII (where UTF-8 is the
- * identity), else `undefined`.
+ * True when `text` is short and pure ASCII, so its UTF-8 form is its
+ * char codes and can be written straight into a frame.
  */
-export function encodeShortAscii(text: string): Uint8Array | undefined {
+export function isShortAscii(text: string): boolean {
   const length = text.length;
-  if (length > SHORT_TEXT) return undefined;
-  const bytes = new Uint8Array(length);
+  if (length > SHORT_TEXT) return false;
   for (let i = 0; i < length; i++) {
-    const code = text.charCodeAt(i);
-    if (code > 0x7f) return undefined;
-    bytes[i] = code;
+    if (text.charCodeAt(i) > 0x7f) return false;
   }
-  return bytes;
+  return true;
 }
 
 /**

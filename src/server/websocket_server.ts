@@ -425,7 +425,7 @@ export class WebSocketServerImpl implements WebSocketServer {
   #send(data: unknown, connection: unknown): Promise<boolean> {
     const message = parseSendData(data, this.#run?.settings.maxSendSize ?? Infinity);
     const client = this.#openClient(connection);
-    client.connection!.sendMessage(message.bytes, message.text);
+    client.connection!.sendMessage(message.payload, message.text);
     return client.lastWrite.then(() => true, (error) => {
       throw new BusinessError(
         ErrorCode.Unknown,

@@ -1,23 +1,32 @@
 // The ASCII fast paths must agree with TextEncoder/TextDecoder and step aside otherwise.
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { decodeShortAscii, encodeShortAscii, SHORT_TEXT } from "../../src/protocol/mod.ts";
+import { decodeShortAscii, encodeFrame, isShortAscii, SHORT_TEXT } from "../../src/protocol/mod.ts";
+import { decodeWritten } from "./helpers.ts";
 
-Deno.test("rule: short ASCII encodes exactly as TextEncoder does", () => {
+Deno.test("rule: a short ASCII string is framed with exactly its UTF-8 bytes, masked or not", () => {
   fc.assert(
-    fc.property(fc.string({ unit: "binary-ascii", maxLength: SHORT_TEXT }), (text) => {
-      const bytes = encodeShortAscii(text);
-      if (/^[\x00-\x7f]*$/.test(text)) assert.deepEqual(bytes, new TextEncoder().encode(text));
-      else assert.equal(bytes, undefined);
-    }),
+    fc.property(
+      fc.string({ unit: "binary-ascii", maxLength: SHORT_TEXT }),
+      fc.boolean(),
+      (text, masked) => {
+        if (!isShortAscii(text)) return;
+        const key = masked ? new Uint8Array([7, 1, 200, 33]) : null;
+        const fromString = encodeFrame(1, text, true, key);
+        const fromBytes = encodeFrame(1, new TextEncoder().encode(text), true, key);
+        assert.deepEqual(fromString, fromBytes);
+        assert.equal(new TextDecoder().decode(decodeWritten(fromString).payload), text);
+      },
+    ),
   );
 });
 
-Deno.test("rule: the encoder fast path refuses non-ASCII and long strings", () => {
-  assert.equal(encodeShortAscii("é"), undefined);
-  assert.equal(encodeShortAscii("\ud800"), undefined, "a lone surrogate goes to TextEncoder");
-  assert.equal(encodeShortAscii("a".repeat(SHORT_TEXT + 1)), undefined);
-  assert.deepEqual(encodeShortAscii(""), new Uint8Array(0));
+Deno.test("rule: the fast path is refused for non-ASCII and long strings", () => {
+  assert.equal(isShortAscii("abc"), true);
+  assert.equal(isShortAscii(""), true);
+  assert.equal(isShortAscii("é"), false);
+  assert.equal(isShortAscii("\ud800"), false, "a lone surrogate goes to TextEncoder");
+  assert.equal(isShortAscii("a".repeat(SHORT_TEXT + 1)), false);
 });
 
 Deno.test("rule: short ASCII decodes exactly as TextDecoder does; other bytes fall back", () => {
