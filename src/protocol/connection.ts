@@ -12,7 +12,7 @@ import { decodeClosePayload, encodeClosePayload } from "./close.ts";
 import type { CloseInfo } from "./close.ts";
 import { CloseCode, MAX_CLOSE_REASON_BYTES, Opcode } from "./constants.ts";
 import { ProtocolError } from "./errors.ts";
-import { encodeFrame, MaskKeySource, type RandomFill } from "./frame_encoder.ts";
+import { encodeFrame, FrameSlab, MaskKeySource, type RandomFill } from "./frame_encoder.ts";
 import { type FrameHeader, FrameParser, type FrameSink } from "./frame_parser.ts";
 import { decodeShortAscii } from "./short_text.ts";
 
@@ -89,6 +89,7 @@ export class WebSocketConnection implements FrameSink {
   readonly #parser: FrameParser;
   readonly #maxMessageSize: number;
   readonly #maskKeys: MaskKeySource | null;
+  readonly #slab = new FrameSlab();
   #closeSent = false;
   #closeReceived = false;
   #failed = false;
@@ -196,7 +197,7 @@ export class WebSocketConnection implements FrameSink {
   #sendFrame(opcode: number, payload: Uint8Array | string): boolean {
     if (this.#closeSent) return false;
     const key = this.#maskKeys === null ? null : this.#maskKeys.next();
-    this.#handlers.write(encodeFrame(opcode, payload, true, key));
+    this.#handlers.write(encodeFrame(opcode, payload, true, key, this.#slab));
     return true;
   }
 

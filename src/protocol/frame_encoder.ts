@@ -37,6 +37,30 @@ export class MaskKeySource {
 
 const ZERO_KEY = new Uint8Array(4);
 
+/**
+ * Carves small frames out of shared blocks (1 KiB growing to 16 KiB), so a small message costs
+ * a view, not a buffer of its own. Blocks are never reused: a frame stays
+ * valid for as long as anyone holds it, and a block is freed by the garbage
+ * collector when its last frame is dropped.
+ */
+export class FrameSlab {
+  #block = new Uint8Array(0);
+  #offset = 0;
+
+  /** A fresh view of `size` bytes that no other frame shares. */
+  alloc(size: number): Uint8Array {
+    if (size > 1024) return new Uint8Array(size);
+    if (this.#offset + size > this.#block.length) {
+      // Start small (an idle connection keeps its last block) and grow with use.
+      this.#block = new Uint8Array(Math.min(16 * 1024, Math.max(1024, this.#block.length * 2)));
+      this.#offset = 0;
+    }
+    const view = this.#block.subarray(this.#offset, this.#offset + size);
+    this.#offset += size;
+    return view;
+  }
+}
+
 /** Size of the header for a payload of `length` bytes. */
 export function headerLength(length: number, masked: boolean): number {
   const base = length < 126 ? 2 : length < 65536 ? 4 : 10;
@@ -60,10 +84,11 @@ export function encodeFrame(
   payload: Uint8Array | string,
   fin: boolean,
   maskKey: Uint8Array | null,
+  slab?: FrameSlab,
 ): Uint8Array {
   const length = payload.length;
   const head = headerLength(length, maskKey !== null);
-  const frame = new Uint8Array(head + length);
+  const frame = slab === undefined ? new Uint8Array(head + length) : slab.alloc(head + length);
   frame[0] = (fin ? 0x80 : 0) | opcode;
   const maskBit = maskKey !== null ? 0x80 : 0;
   let offset: number;

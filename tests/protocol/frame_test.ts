@@ -4,6 +4,7 @@ import {
   encodeFrame,
   FrameParser,
   type FrameSink,
+  FrameSlab,
   MaskKeySource,
   ProtocolError,
 } from "../../src/protocol/mod.ts";
@@ -179,4 +180,18 @@ Deno.test("rule: the parser reports header, payload and end for each frame", () 
     () => parser.push(frame({ opcode: 3 }), sink),
     (e) => e instanceof ProtocolError && e.closeCode === 1002,
   );
+});
+
+Deno.test("rule: frames carved from a slab never share bytes, so queued frames stay intact", () => {
+  const slab = new FrameSlab();
+  const frames: Uint8Array[] = [];
+  for (let i = 0; i < 3000; i++) {
+    frames.push(encodeFrame(2, new Uint8Array([i & 255, (i >> 8) & 255]), true, null, slab));
+  }
+  frames.push(encodeFrame(2, new Uint8Array(5000).fill(9), true, null, slab)); // large: own buffer
+  frames.forEach((f, i) => {
+    if (i < 3000) assert.deepEqual(Array.from(f), [0x82, 2, i & 255, (i >> 8) & 255]);
+  });
+  assert.equal(frames[3000].length, 5004);
+  assert.ok(frames[3000].every((b, i) => i < 4 || b === 9));
 });
