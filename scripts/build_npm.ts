@@ -458,6 +458,26 @@ async function runNode(args: string[], cwd: string): Promise<string> {
   return text;
 }
 
+/** `npm pack --dry-run` must accept the package and list its entry points. */
+async function checkPack(packageDir: string): Promise<void> {
+  const output = await new Deno.Command("npm", {
+    args: ["pack", "--dry-run", "--json"],
+    cwd: packageDir,
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(SMOKE_TIMEOUT_MS),
+  }).output();
+  const text = new TextDecoder().decode(output.stdout);
+  if (!output.success) {
+    throw new Error(`npm pack rejected the package:\n${new TextDecoder().decode(output.stderr)}`);
+  }
+  const files = (JSON.parse(text) as { files: { path: string }[] }[])[0].files.map((f) => f.path);
+  for (const needed of ["package.json", "esm/mod.js", "script/mod.js", "types/ohos.d.ts"]) {
+    if (!files.includes(needed)) throw new Error(`npm pack left out ${needed}`);
+  }
+  console.log(`smoke test: npm pack accepts the package (${files.length} files)`);
+}
+
 /**
  * A throw-away project whose `node_modules/<name>` links to the built
  * package, so that imports go through the package's `exports` map.
@@ -529,6 +549,7 @@ function typeCheck(files: string[], options: ts.CompilerOptions): string {
  * `types/ohos.d.ts`, with each way of adding it.
  */
 export async function smokeTest(packageDir: string, name: string): Promise<void> {
+  await checkPack(packageDir);
   const consumer = await consumerProject(packageDir, name);
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (request) => {
     const { socket, response } = Deno.upgradeWebSocket(request);
