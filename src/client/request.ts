@@ -7,6 +7,14 @@
 
 import { hasHeaderBreak, RESERVED_REQUEST_HEADERS } from "../protocol/mod.ts";
 import { BusinessError, ErrorCode, parameterError } from "../ohos/errors.ts";
+import {
+  DEFAULT_MAX_BUFFERED_BYTES,
+  DEFAULT_MAX_SEND_SIZE,
+  positiveNumber,
+  timerValue,
+} from "../ohos/option_values.ts";
+
+export { DEFAULT_MAX_SEND_SIZE };
 
 /** Where to connect, derived from a ws:/wss: URL. */
 export interface Target {
@@ -76,12 +84,8 @@ export interface ConnectSettings {
 
 /** URLs must be shorter than this many bytes (platform rule). */
 export const MAX_URL_BYTES = 8196;
-/** The platform's largest `send`: 5 MiB minus 16 bytes. */
-export const DEFAULT_MAX_SEND_SIZE = 5 * 1024 * 1024 - 16;
 /** Default limit on an incoming message. */
 export const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024;
-/** Default limit on bytes queued for sending but not yet written. */
-export const DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 /** Default handshake timeout. */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 30_000;
 /** Default close-handshake timeout. */
@@ -121,19 +125,6 @@ export const DEFAULT_PING_INTERVAL_S = 30;
 /** Default time to wait for a pong, in seconds. */
 export const DEFAULT_PONG_TIMEOUT_S = 30;
 
-function nonNegativeNumber(
-  options: Record<string, unknown>,
-  name: string,
-  fallback: number,
-): number {
-  const value = options[name];
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-    throw parameterError(`${name} must be a number of seconds >= 0`);
-  }
-  return value;
-}
-
 function optionalBoolean(options: Record<string, unknown>, name: string): boolean {
   const value = options[name];
   if (value === undefined) return false;
@@ -150,15 +141,6 @@ function optionalString(record: Record<string, unknown>, name: string): string |
   return value;
 }
 
-function positiveNumber(options: Record<string, unknown>, name: string, fallback: number): number {
-  const value = options[name];
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw parameterError(`${name} must be a positive number`);
-  }
-  return value;
-}
-
 /** Checks the options object: every problem is a 401. */
 export function parseSettings(options: unknown): ConnectSettings {
   if (options === undefined || options === null) options = {};
@@ -171,11 +153,12 @@ export function parseSettings(options: unknown): ConnectSettings {
     protocols: parseProtocols(record.protocol),
     tls: parseTls(record),
     proxy: parseProxy(record.proxy),
-    pingIntervalS: nonNegativeNumber(record, "pingInterval", DEFAULT_PING_INTERVAL_S),
-    pongTimeoutS: nonNegativeNumber(record, "pongTimeout", DEFAULT_PONG_TIMEOUT_S),
+    pingIntervalS: timerValue(record, "pingInterval", DEFAULT_PING_INTERVAL_S, 1000, true),
+    // A zero pong wait would drop every connection at its first ping.
+    pongTimeoutS: timerValue(record, "pongTimeout", DEFAULT_PONG_TIMEOUT_S, 1000),
     supportOriginPort: optionalBoolean(record, "supportOriginPort"),
-    handshakeTimeoutMs: positiveNumber(record, "handshakeTimeoutMs", DEFAULT_HANDSHAKE_TIMEOUT_MS),
-    closeTimeoutMs: positiveNumber(record, "closeTimeoutMs", DEFAULT_CLOSE_TIMEOUT_MS),
+    handshakeTimeoutMs: timerValue(record, "handshakeTimeoutMs", DEFAULT_HANDSHAKE_TIMEOUT_MS, 1),
+    closeTimeoutMs: timerValue(record, "closeTimeoutMs", DEFAULT_CLOSE_TIMEOUT_MS, 1),
     maxMessageSize: positiveNumber(record, "maxMessageSize", DEFAULT_MAX_MESSAGE_SIZE),
     maxSendSize: positiveNumber(record, "maxSendSize", DEFAULT_MAX_SEND_SIZE),
     maxBufferedBytes: positiveNumber(record, "maxBufferedBytes", DEFAULT_MAX_BUFFERED_BYTES),

@@ -81,6 +81,10 @@ const EVENT_NAMES = [
 
 const TLS_VERSIONS = ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"] as const;
 
+// Room above maxBufferedBytes for frames the connection sends by itself (pongs, close);
+// user sends are refused at the limit, so only a peer that never reads gets past this.
+const CONTROL_HEADROOM = 1024 * 1024;
+
 /** Life cycle of one client; `idle` before the first connect. */
 type State = "idle" | "connecting" | "open" | "closing" | "closed";
 
@@ -112,6 +116,8 @@ interface Session {
   lastWrite: Promise<void>;
   /** Bytes handed to the transport and not yet written. */
   buffered: number;
+  /** Aborted when the attempt is abandoned, so the transport closes what it opened. */
+  attempt: AbortController;
 }
 
 /**
@@ -165,6 +171,7 @@ export class WebSocketClient implements WebSocket {
         closeResult: null,
         lastWrite: Promise.resolve(),
         buffered: 0,
+        attempt: new AbortController(),
       };
       this.#session = session;
       this.#state = "connecting";
@@ -176,7 +183,9 @@ export class WebSocketClient implements WebSocket {
           ),
         settings.handshakeTimeoutMs,
       );
-      this.#openStream(session, target);
+      this.#openStream(session, target).catch((error) =>
+        this.#connectFailed(session, `connect failed: ${describe(error)}`)
+      );
     });
   }
 
@@ -185,6 +194,7 @@ export class WebSocketClient implements WebSocket {
     let connectOptions: ConnectOptions;
     try {
       connectOptions = await connectOptionsFor(target, session.settings);
+      connectOptions.signal = session.attempt.signal;
     } catch (error) {
       this.#connectFailed(session, error);
       return;
@@ -234,6 +244,7 @@ export class WebSocketClient implements WebSocket {
     if (reject === null) return;
     session.resolveConnect = session.rejectConnect = null;
     clearTimeout(session.handshakeTimer);
+    session.attempt.abort();
     const error = failure instanceof BusinessError
       ? failure as BusinessError<unknown>
       : status === undefined
@@ -249,7 +260,7 @@ export class WebSocketClient implements WebSocket {
     } else {
       // Settle only once the socket is fully released (no pending reads).
       session.stream.close();
-      session.stream.finished.then(finish);
+      session.stream.finished.then(finish, finish);
     }
   }
 
@@ -292,6 +303,10 @@ export class WebSocketClient implements WebSocket {
       {
         write: (bytes) => {
           session.buffered += bytes.length;
+          if (session.buffered > session.settings.maxBufferedBytes + CONTROL_HEADROOM) {
+            this.#peerNotReading(session);
+            return;
+          }
           const written = session.stream!.write(bytes);
           session.lastWrite = written;
           // Failures surface through send()'s promise or the read side ending.
@@ -349,6 +364,17 @@ export class WebSocketClient implements WebSocket {
     clearTimeout(session.heartbeatTimer);
     session.heartbeatTimer = undefined;
     if (this.#state === "open") this.#scheduleHeartbeat(session);
+  }
+
+  /**
+   * Automatic frames (pongs, close) overflowed the send buffer: the peer keeps
+   * sending and never reads. Drop the connection rather than queue without bound.
+   */
+  #peerNotReading(session: Session): void {
+    const reason = `peer stopped reading: ${session.buffered} bytes are waiting to be written`;
+    session.closeResult ??= { code: CloseCode.Abnormal, reason };
+    this.#events.emit("error", new BusinessError(ErrorCode.Unknown, reason));
+    session.stream?.close();
   }
 
   /** No pong in time: the link is presumed dead; report it and drop TCP (close 1006). */

@@ -39,23 +39,30 @@ export type HeadReadResult =
  */
 export class HttpHeadReader {
   readonly #maxBytes: number;
-  #buffer = new Uint8Array(0);
+  // Grows by doubling, so a head sent one byte per read costs linear copying.
+  #buffer = new Uint8Array(256);
+  #length = 0;
 
-  /** @param maxBytes the most bytes a head may take (default 16 KiB) */
+  /** Creates a reader that gives up on heads over `maxBytes` (default 16 KiB). */
   constructor(maxBytes: number = DEFAULT_MAX_HEAD_BYTES) {
     this.#maxBytes = maxBytes;
   }
 
   /** Adds bytes; reports the head once complete, or an error. */
   push(chunk: Uint8Array): HeadReadResult {
-    const searchFrom = Math.max(0, this.#buffer.length - 3);
-    const joined = new Uint8Array(this.#buffer.length + chunk.length);
-    joined.set(this.#buffer);
-    joined.set(chunk, this.#buffer.length);
-    this.#buffer = joined;
+    const searchFrom = Math.max(0, this.#length - 3);
+    const needed = this.#length + chunk.length;
+    if (needed > this.#buffer.length) {
+      const grown = new Uint8Array(Math.max(needed, this.#buffer.length * 2));
+      grown.set(this.#buffer.subarray(0, this.#length));
+      this.#buffer = grown;
+    }
+    this.#buffer.set(chunk, this.#length);
+    this.#length = needed;
+    const joined = this.#buffer.subarray(0, needed);
     const end = findHeadEnd(joined, searchFrom);
     if (end < 0) {
-      if (joined.length > this.#maxBytes) {
+      if (needed > this.#maxBytes) {
         return { done: true, error: `HTTP head exceeds ${this.#maxBytes} bytes` };
       }
       return { done: false };
@@ -64,8 +71,9 @@ export class HttpHeadReader {
       return { done: true, error: `HTTP head exceeds ${this.#maxBytes} bytes` };
     }
     const rest = joined.slice(end);
-    this.#buffer = new Uint8Array(0);
     const parsed = parseHead(latin1(joined.subarray(0, end - 4)));
+    this.#buffer = new Uint8Array(0);
+    this.#length = 0;
     return typeof parsed === "string"
       ? { done: true, error: parsed }
       : { done: true, head: parsed, rest };

@@ -176,48 +176,57 @@ export async function connectDeno(options: ConnectOptions): Promise<ByteStream> 
   }
   const tls = options.tls;
   const proxy = options.proxy;
-  if (proxy !== undefined) {
-    const raw = await Deno.connect({ hostname: proxy.hostname, port: proxy.port });
-    // Before startTls: it takes over the socket's resource.
-    raw.setNoDelay(true);
-    let conn: Deno.Conn = raw;
-    try {
+  const signal = options.signal;
+  // The socket in use so far; closing it makes the pending step (tunnel, TLS) fail.
+  let current: Deno.Conn | undefined;
+  const abandon = () => closeQuietly(current);
+  signal?.addEventListener("abort", abandon, { once: true });
+  try {
+    if (proxy !== undefined) {
+      const raw = await Deno.connect({ hostname: proxy.hostname, port: proxy.port, signal });
+      current = raw;
+      raw.setNoDelay(true); // before startTls, which takes over the socket's resource
+      signal?.throwIfAborted();
       await openTunnel(raw, options.hostname, options.port, proxy.credentials);
       if (tls !== undefined) {
-        const secured = await Deno.startTls(raw, {
-          hostname: options.hostname,
-          caCerts: tls.caCerts,
-        });
-        conn = secured;
-        await secured.handshake();
+        current = await Deno.startTls(raw, { hostname: options.hostname, caCerts: tls.caCerts });
+        signal?.throwIfAborted();
+        await (current as Deno.TlsConn).handshake();
       }
-    } catch (error) {
-      conn.close();
-      throw error;
+    } else if (tls === undefined) {
+      const tcp = await Deno.connect({ hostname: options.hostname, port: options.port, signal });
+      current = tcp;
+      tcp.setNoDelay(true);
+    } else {
+      const base: Deno.ConnectTlsOptions = {
+        hostname: options.hostname,
+        port: options.port,
+        caCerts: tls.caCerts,
+      };
+      const secured = tls.certChain !== undefined && tls.privateKey !== undefined
+        ? await Deno.connectTls({ ...base, cert: tls.certChain, key: tls.privateKey })
+        : await Deno.connectTls(base);
+      current = secured;
+      signal?.throwIfAborted();
+      // Finish the TLS handshake now so certificate errors fail the connect step.
+      await secured.handshake();
     }
-    return new DenoByteStream(conn);
-  }
-  if (tls === undefined) {
-    const conn = await Deno.connect({ hostname: options.hostname, port: options.port });
-    conn.setNoDelay(true);
-    return new DenoByteStream(conn);
-  }
-  const base: Deno.ConnectTlsOptions = {
-    hostname: options.hostname,
-    port: options.port,
-    caCerts: tls.caCerts,
-  };
-  const conn = tls.certChain !== undefined && tls.privateKey !== undefined
-    ? await Deno.connectTls({ ...base, cert: tls.certChain, key: tls.privateKey })
-    : await Deno.connectTls(base);
-  try {
-    // Finish the TLS handshake now so certificate errors fail the connect step.
-    await conn.handshake();
+    signal?.throwIfAborted();
   } catch (error) {
-    conn.close();
+    closeQuietly(current);
     throw error;
+  } finally {
+    signal?.removeEventListener("abort", abandon);
   }
-  return new DenoByteStream(conn);
+  return new DenoByteStream(current);
+}
+
+function closeQuietly(conn: Deno.Conn | undefined): void {
+  try {
+    conn?.close();
+  } catch {
+    // Already closed, or its resource was taken over by startTls.
+  }
 }
 
 /** Asks the proxy on `conn` for a tunnel to `host:port`; throws unless it agrees. */

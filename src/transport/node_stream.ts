@@ -345,12 +345,19 @@ function openTunnel(
  */
 export async function connectNode(options: ConnectOptions): Promise<ByteStream> {
   const { net, tls } = await loadNodeModules();
+  // Each socket dies with the attempt; destroy() makes the pending step reject.
+  const guard = <S extends NodeNet.Socket>(socket: S): S => {
+    const abandon = () => socket.destroy(new Error("connection attempt abandoned"));
+    if (options.signal?.aborted) abandon();
+    else options.signal?.addEventListener("abort", abandon, { once: true });
+    return socket;
+  };
   const tlsSettings = options.tls;
   const proxy = options.proxy;
   let socket: NodeNet.Socket;
   if (proxy !== undefined) {
     const raw = await whenReady(
-      net.connect({ host: proxy.hostname, port: proxy.port, allowHalfOpen: true }),
+      guard(net.connect({ host: proxy.hostname, port: proxy.port, allowHalfOpen: true })),
       "connect",
     );
     raw.setNoDelay(true);
@@ -365,26 +372,26 @@ export async function connectNode(options: ConnectOptions): Promise<ByteStream> 
     } else {
       // Failures of the tunnel's socket surface through the TLS socket above it.
       raw.on("error", () => {});
-      const secured = tls.connect(halfOpen({
+      const secured = guard(tls.connect(halfOpen({
         ...nodeTlsOptions(tls, net.isIP, tlsSettings),
         socket: raw,
-      }));
+      })));
       secured.once("close", () => raw.destroy());
       socket = await whenReady(secured, "secureConnect");
     }
   } else if (tlsSettings === undefined) {
     socket = await whenReady(
-      net.connect({ host: options.hostname, port: options.port, allowHalfOpen: true }),
+      guard(net.connect({ host: options.hostname, port: options.port, allowHalfOpen: true })),
       "connect",
     );
     socket.setNoDelay(true);
   } else {
     socket = await whenReady(
-      tls.connect(halfOpen({
+      guard(tls.connect(halfOpen({
         ...nodeTlsOptions(tls, net.isIP, tlsSettings),
         host: options.hostname,
         port: options.port,
-      })),
+      }))),
       "secureConnect",
     );
     socket.setNoDelay(true);

@@ -57,6 +57,11 @@ export interface ConnectOptions {
   port: number;
   /** Present for TLS. */
   tls?: TlsConnectOptions;
+  /**
+   * Aborting it abandons the attempt: sockets opened so far are closed, so a
+   * silent proxy or TLS peer cannot keep them open after a handshake timeout.
+   */
+  signal?: AbortSignal;
   /** Tunnel through this HTTP proxy with `CONNECT` (TLS, if any, runs inside the tunnel). */
   proxy?: { hostname: string; port: number; credentials?: string };
 }
