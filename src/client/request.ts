@@ -5,7 +5,7 @@
  * @module
  */
 
-import { hasHeaderBreak, RESERVED_REQUEST_HEADERS } from "../protocol/mod.ts";
+import { hasHeaderBreak, isToken, RESERVED_REQUEST_HEADERS } from "../protocol/mod.ts";
 import { BusinessError, ErrorCode, parameterError } from "../ohos/errors.ts";
 import {
   DEFAULT_MAX_BUFFERED_BYTES,
@@ -165,14 +165,12 @@ export function parseSettings(options: unknown): ConnectSettings {
   };
 }
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-
 function parseProtocols(protocol: unknown): string[] {
   if (protocol === undefined || protocol === "") return [];
   if (typeof protocol !== "string") throw parameterError("protocol must be a string");
   const list = protocol.split(",").map((p) => p.trim());
   for (const name of list) {
-    if (!TOKEN.test(name)) throw parameterError(`invalid subprotocol name ${JSON.stringify(name)}`);
+    if (!isToken(name)) throw parameterError(`invalid subprotocol name ${JSON.stringify(name)}`);
   }
   if (new Set(list).size !== list.length) throw parameterError("a subprotocol is listed twice");
   return list;
@@ -248,7 +246,7 @@ function parseHeaders(header: unknown): [string, string][] {
   const out: [string, string][] = [];
   for (const [rawName, rawValue] of Object.entries(header)) {
     if (hasHeaderBreak(rawName)) throw parameterError(`header name holds CR, LF or NUL`);
-    if (!TOKEN.test(rawName)) {
+    if (!isToken(rawName)) {
       throw parameterError(`invalid header name ${JSON.stringify(rawName)}`);
     }
     if (!["string", "number", "boolean"].includes(typeof rawValue)) {

@@ -99,6 +99,11 @@ function latin1(bytes: Uint8Array): string {
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
+/** True when `text` is an HTTP token (RFC 9110): header names, subprotocol names. */
+export function isToken(text: string): boolean {
+  return TOKEN.test(text);
+}
+
 function parseHead(text: string): HttpHead | string {
   const lines = text.split("\r\n");
   const startLine = lines[0];

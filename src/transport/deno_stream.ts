@@ -5,8 +5,7 @@
  * @module
  */
 
-import { HttpHeadReader } from "../protocol/http_head.ts";
-import { buildConnectRequest, checkConnectResponse } from "./proxy.ts";
+import { buildConnectRequest, PROXY_CLOSED_EARLY, TunnelAnswerReader } from "./proxy.ts";
 import type { ByteStream, ByteStreamReader, ConnectOptions } from "./types.ts";
 
 // The read buffer starts small (an idle connection holds it while its read
@@ -240,17 +239,12 @@ async function openTunnel(
   for (let offset = 0; offset < request.length;) {
     offset += await conn.write(request.subarray(offset));
   }
-  const reader = new HttpHeadReader();
+  const reader = new TunnelAnswerReader();
   const buffer = new Uint8Array(4096);
   while (true) {
     const n = await conn.read(buffer);
-    if (n === null) throw new Error("proxy closed the connection before answering CONNECT");
-    const result = reader.push(buffer.slice(0, n));
-    if (!result.done) continue;
-    if ("error" in result) throw new Error(`bad answer from the proxy: ${result.error}`);
-    checkConnectResponse(result.head);
-    if (result.rest.length > 0) throw new Error("proxy sent data before the tunnel was used");
-    return;
+    if (n === null) throw new Error(PROXY_CLOSED_EARLY);
+    if (reader.push(buffer.slice(0, n))) return;
   }
 }
 

@@ -13,8 +13,7 @@
 
 import type * as NodeNet from "node:net";
 import type * as NodeTls from "node:tls";
-import { HttpHeadReader } from "../protocol/http_head.ts";
-import { buildConnectRequest, checkConnectResponse } from "./proxy.ts";
+import { buildConnectRequest, PROXY_CLOSED_EARLY, TunnelAnswerReader } from "./proxy.ts";
 import type { ByteStream, ByteStreamReader, ConnectOptions, TlsConnectOptions } from "./types.ts";
 
 /**
@@ -294,7 +293,7 @@ function openTunnel(
   credentials: string | undefined,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
-    const reader = new HttpHeadReader();
+    const reader = new TunnelAnswerReader();
     const finish = (error?: Error) => {
       socket.off("data", onData);
       socket.off("end", onEnd);
@@ -305,20 +304,13 @@ function openTunnel(
       else reject(error);
     };
     const onData = (chunk: Uint8Array) => {
-      const result = reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
-      if (!result.done) return;
-      if ("error" in result) return finish(new Error(`bad answer from the proxy: ${result.error}`));
       try {
-        checkConnectResponse(result.head);
+        if (reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length))) finish();
       } catch (error) {
-        return finish(error as Error);
+        finish(error as Error);
       }
-      if (result.rest.length > 0) {
-        return finish(new Error("proxy sent data before the tunnel was used"));
-      }
-      finish();
     };
-    const onEnd = () => finish(new Error("proxy closed the connection before answering CONNECT"));
+    const onEnd = () => finish(new Error(PROXY_CLOSED_EARLY));
     socket.on("data", onData);
     socket.once("end", onEnd);
     socket.once("error", finish);

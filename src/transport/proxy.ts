@@ -6,8 +6,7 @@
  * @module
  */
 
-import { base64Encode } from "../protocol/sha1_base64.ts";
-import { type HttpHead, parseStatusLine } from "../protocol/mod.ts";
+import { base64Encode, type HttpHead, HttpHeadReader, parseStatusLine } from "../protocol/mod.ts";
 
 /** A proxy to tunnel through. */
 export interface ProxyEndpoint {
@@ -101,5 +100,28 @@ export function checkConnectResponse(head: HttpHead): void {
   }
   if (status.status < 200 || status.status > 299) {
     throw new Error(`proxy refused the tunnel: ${status.status} ${status.message}`.trim());
+  }
+}
+
+/** Error text when the proxy hangs up before answering `CONNECT`. */
+export const PROXY_CLOSED_EARLY = "proxy closed the connection before answering CONNECT";
+
+/**
+ * Reads the proxy's answer to `CONNECT` from the bytes that follow it.
+ * `push` returns `false` while the answer is incomplete and `true` once the
+ * tunnel is open; it throws with a clear message for a refusal, a malformed
+ * answer, or bytes sent before the tunnel was used.
+ */
+export class TunnelAnswerReader {
+  readonly #head = new HttpHeadReader();
+
+  /** Adds bytes from the proxy. */
+  push(chunk: Uint8Array): boolean {
+    const result = this.#head.push(chunk);
+    if (!result.done) return false;
+    if ("error" in result) throw new Error(`bad answer from the proxy: ${result.error}`);
+    checkConnectResponse(result.head);
+    if (result.rest.length > 0) throw new Error("proxy sent data before the tunnel was used");
+    return true;
   }
 }
