@@ -129,7 +129,7 @@ export class WebSocketClient implements WebSocket {
   #state: State = "idle";
   #session: Session | null = null;
 
-  /** @param connector transport to use; defaults to the current runtime's */
+  /** Creates a client; `connector` replaces the runtime's transport (tests, custom engines). */
   constructor(connector?: Connector) {
     this.#connector = connector;
   }

@@ -111,6 +111,8 @@ export class WebSocketConnection implements FrameSink {
   #frameLength = 0;
 
   /**
+   * Creates a connection in the open state (the opening handshake is done).
+   *
    * @param options role, size limit and random source
    * @param handlers where bytes to send and received events go
    */

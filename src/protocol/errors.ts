@@ -13,6 +13,8 @@ export class ProtocolError extends Error {
   readonly closeCode: number;
 
   /**
+   * Creates the error with its close code and message.
+   *
    * @param closeCode the close code that ends the connection
    * @param message what went wrong, for humans
    */
@@ -29,6 +31,8 @@ export class HandshakeError extends Error {
   readonly status: number | undefined;
 
   /**
+   * Creates the error with its message and, when known, the HTTP status.
+   *
    * @param message what went wrong, for humans
    * @param status HTTP status of the response, when known
    */

@@ -18,7 +18,7 @@ export class MaskKeySource {
   readonly #pool = new Uint8Array(256);
   #offset = 256;
 
-  /** @param fill the CSPRNG, e.g. `(b) => crypto.getRandomValues(b)` */
+  /** Draws keys from `fill`, a CSPRNG such as `(b) => crypto.getRandomValues(b)`. */
   constructor(fill: RandomFill) {
     this.#fill = fill;
   }

@@ -81,7 +81,7 @@ export class FrameParser {
   #maskKey: Uint8Array | null = null;
   #maskOffset = 0;
 
-  /** @param options masking direction and allowed reserved bits */
+  /** Creates a parser; `options` sets the masking direction and allowed reserved bits. */
   constructor(options: FrameParserOptions) {
     this.#expectMasked = options.expectMasked;
     this.#allowedRsv = options.allowedRsv ?? 0;

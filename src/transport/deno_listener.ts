@@ -30,6 +30,8 @@ export class ListenError extends Error {
   readonly kind: ListenFailure;
 
   /**
+   * Wraps a listening Deno socket.
+   *
    * @param kind the failure class
    * @param message what went wrong, for humans
    * @param cause the runtime's own error, when there is one

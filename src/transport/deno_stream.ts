@@ -58,7 +58,7 @@ export class DenoByteStream implements ByteStream {
   /** Address of the peer. */
   readonly remoteAddress: { hostname: string; port: number };
 
-  /** @param conn a connected Deno socket; the stream takes ownership */
+  /** Wraps `conn`, a connected Deno socket; the stream takes ownership of it. */
   constructor(conn: Deno.Conn) {
     this.#conn = conn;
     const addr = conn.remoteAddr as Deno.NetAddr;
