@@ -33,6 +33,8 @@ import {
   checkUpgradeRequest,
   selectSubprotocol,
 } from "../src/protocol/mod.ts";
+import { WebSocketServerImpl } from "../src/server/websocket_server.ts";
+import type { StreamListener } from "../src/transport/mod.ts";
 
 // ------------------------------------------------------------------ harness
 
@@ -890,4 +892,127 @@ Deno.test("stop(): a client that never answers the close frame is cut after clos
   } finally {
     raw.close();
   }
+});
+
+// ------------------------------------------------ resource limits (review)
+
+Deno.test("401: handshakeTimeoutMs or closeTimeoutMs above 2^31-1 ms, and a maxBufferedBytes that is not a number > 0, reject start with 401 instead of misbehaving", async () => {
+  const server = webSocket.createWebSocketServer();
+  const bad: unknown[] = [
+    { serverPort: 0, handshakeTimeoutMs: 2 ** 31 },
+    { serverPort: 0, closeTimeoutMs: 2 ** 31 },
+    { serverPort: 0, closeTimeoutMs: 0 },
+    { serverPort: 0, maxBufferedBytes: 0 },
+    { serverPort: 0, maxBufferedBytes: "1" },
+    { serverPort: 0, maxBufferedBytes: Infinity },
+  ];
+  for (const config of bad) {
+    await rejectsWith(
+      server.start(config as WebSocketServerConfig),
+      401,
+      `start(${JSON.stringify(config)})`,
+    );
+  }
+});
+
+Deno.test("maxBufferedBytes: with a client that never reads, send fails with 2302999 'send buffer full' at the limit, and pongs pushing it past limit + 1 MiB drop it (close event 1006, 'stopped reading')", async () => {
+  const limit = 1024 * 1024;
+  const harness = await startServer({ maxBufferedBytes: limit });
+  const raw = await upgradedRaw(harness);
+  const [connection] = harness.server.listAllConnections();
+  const pending: Promise<unknown>[] = [];
+  try {
+    // The raw client never reads: once the kernel's buffers are full, writes stay queued.
+    const chunk = new Uint8Array(256 * 1024);
+    let refused: BusinessError | undefined;
+    for (let i = 0; i < 400 && refused === undefined; i++) {
+      const sent = harness.server.send(chunk, connection);
+      pending.push(sent.catch(() => {}));
+      try {
+        // A refusal is already settled; a queued send is not.
+        await Promise.race([sent, "queued"]);
+      } catch (error) {
+        refused = error as BusinessError;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    assert.ok(refused !== undefined, "send was never refused");
+    assert.equal(refused.code, 2302999);
+    assert.match(refused.message, /send buffer full/);
+    assert.deepEqual(harness.server.listAllConnections(), [connection], "still connected");
+    // Pings make the server queue pongs (127 bytes each) on top: 20000 are about 2.4 MiB.
+    const ping = clientFrame(0x9, "p".repeat(125));
+    const pings = new Uint8Array(ping.length * 20_000);
+    for (let i = 0; i < 20_000; i++) pings.set(ping, i * ping.length);
+    // The server drops the socket while this is being written; a reset is expected.
+    await within(raw.write(pings).catch(() => {}), "write pings");
+    const closed = await harness.closes.next("close event of the dropped client");
+    assert.ok([1006, 1008].includes(closed.result.code), `close code ${closed.result.code}`);
+    assert.match(closed.result.reason, /stopped reading/);
+    assert.deepEqual(harness.server.listAllConnections(), []);
+    await within(Promise.all(pending), "queued sends settle once the client is dropped");
+  } finally {
+    raw.close();
+    await harness.stop();
+  }
+});
+
+Deno.test("handshake cap: idle sockets from one IP beyond 2 × maxConnectionsForOneClient + 4 are closed at once, and a well-behaved client from 127.0.0.2 still connects and echoes", async () => {
+  const harness = await startServer({
+    maxConcurrentClientsNumber: 2,
+    maxConnectionsForOneClient: 1,
+    handshakeTimeoutMs: 2500,
+  });
+  const idle: RawClient[] = [];
+  try {
+    const started = Date.now();
+    for (let i = 0; i < 30; i++) idle.push(await RawClient.connect(harness.port));
+    const peer = await connectWs(harness.url, { localAddress: "127.0.0.2" });
+    await peer.send("through the crowd");
+    assert.equal(await peer.next("echo despite idle sockets"), "through the crowd");
+    await peer.close();
+    await within(peer.closed, "close");
+    // Kept sockets end by the handshake timeout (2.5 s); the rest were closed on accept.
+    const endedAfter = await Promise.all(
+      idle.map(async (raw) => {
+        assert.ok(await raw.ended(), "idle socket ends");
+        return Date.now() - started;
+      }),
+    );
+    const atOnce = endedAfter.filter((ms) => ms < 1500).length;
+    const kept = endedAfter.filter((ms) => ms >= 2000).length;
+    assert.equal(kept, 2 * 1 + 4, `kept until the handshake timeout: ${endedAfter}`);
+    assert.equal(atOnce, 30 - kept, `closed at once: ${endedAfter}`);
+  } finally {
+    for (const raw of idle) raw.close();
+    await harness.stop();
+  }
+});
+
+Deno.test("stop(): a listener whose finished promise rejects still leaves the server stopped (stop resolves true, an error event reports it) so it can start again", async () => {
+  let failing = true;
+  const listen = (): Promise<StreamListener> => {
+    const shouldFail = failing;
+    let settle!: () => void;
+    const finished = new Promise<void>((resolve, reject) => {
+      settle = () => shouldFail ? reject(new Error("accept loop crashed")) : resolve();
+    });
+    return Promise.resolve({
+      address: { hostname: "127.0.0.1", port: 1 },
+      startAccepting() {},
+      close: () => settle(),
+      finished,
+    });
+  };
+  const server = new WebSocketServerImpl(listen);
+  const errors: BusinessError[] = [];
+  server.on("error", (error) => errors.push(error));
+  assert.equal(await within(server.start({ serverPort: 0 }), "start"), true);
+  assert.equal(await within(server.stop(), "stop despite a rejected finished"), true);
+  assert.equal(errors.length, 1);
+  assert.match(errors[0].message, /accept loop crashed/);
+  assert.equal(server.address(), undefined);
+  failing = false;
+  assert.equal(await within(server.start({ serverPort: 0 }), "start again"), true);
+  assert.equal(await within(server.stop(), "second stop"), true);
 });

@@ -6,6 +6,14 @@
  */
 
 import { parameterError } from "../ohos/errors.ts";
+import {
+  DEFAULT_MAX_BUFFERED_BYTES,
+  DEFAULT_MAX_SEND_SIZE,
+  positiveNumber,
+  timerValue,
+} from "../ohos/option_values.ts";
+
+export { DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_MAX_SEND_SIZE };
 
 /** The platform's cap on both connection limits, also their default. */
 export const PLATFORM_CONNECTION_CAP = 10;
@@ -15,8 +23,6 @@ export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
 /** Default limit on an incoming message. */
 export const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
-/** The platform's largest `send`: 5 MiB minus 16 bytes. */
-export const DEFAULT_MAX_SEND_SIZE = 5 * 1024 * 1024 - 16;
 /** Default `serverIP`: every IPv4 interface. */
 export const DEFAULT_SERVER_IP = "0.0.0.0";
 
@@ -42,21 +48,14 @@ export interface ServerSettings {
   maxMessageSize: number;
   /** See `WebSocketServerConfig.maxSendSize`. */
   maxSendSize: number;
+  /** See `WebSocketServerConfig.maxBufferedBytes`. */
+  maxBufferedBytes: number;
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function positiveNumber(config: Record<string, unknown>, name: string, fallback: number): number {
-  const value = config[name];
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw parameterError(`${name} must be a number > 0`);
-  }
-  return value;
 }
 
 /** A connection limit: a positive integer, lowered to the platform cap unless lifted. */
@@ -113,10 +112,11 @@ export function parseServerConfig(config: unknown): ServerSettings {
     protocols,
     maxClients: connectionLimit(config, "maxConcurrentClientsNumber", lift === true),
     maxPerClient: connectionLimit(config, "maxConnectionsForOneClient", lift === true),
-    handshakeTimeoutMs: positiveNumber(config, "handshakeTimeoutMs", DEFAULT_HANDSHAKE_TIMEOUT_MS),
-    closeTimeoutMs: positiveNumber(config, "closeTimeoutMs", DEFAULT_CLOSE_TIMEOUT_MS),
+    handshakeTimeoutMs: timerValue(config, "handshakeTimeoutMs", DEFAULT_HANDSHAKE_TIMEOUT_MS, 1),
+    closeTimeoutMs: timerValue(config, "closeTimeoutMs", DEFAULT_CLOSE_TIMEOUT_MS, 1),
     maxMessageSize: positiveNumber(config, "maxMessageSize", DEFAULT_MAX_MESSAGE_SIZE),
     maxSendSize: positiveNumber(config, "maxSendSize", DEFAULT_MAX_SEND_SIZE),
+    maxBufferedBytes: positiveNumber(config, "maxBufferedBytes", DEFAULT_MAX_BUFFERED_BYTES),
   };
 }
 

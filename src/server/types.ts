@@ -63,6 +63,13 @@ export interface WebSocketServerConfig {
   maxMessageSize?: number;
   /** Largest outgoing message in bytes; larger `send`s fail with 401 (default 5,242,864). */
   maxSendSize?: number;
+  /**
+   * Most bytes queued for one client and not yet written (default 64 MiB). A `send`
+   * that would exceed it fails with 2302999 and sends nothing; a client whose automatic
+   * frames (pongs) push it more than 1 MiB past it has stopped reading and is dropped
+   * (its `close` event reports 1006). Not on the platform.
+   */
+  maxBufferedBytes?: number;
 }
 
 /** One client connected to a {@linkcode WebSocketServer}. */

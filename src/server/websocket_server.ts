@@ -55,6 +55,10 @@ const GOING_AWAY = { code: CloseCode.GoingAway, reason: "server is going away" }
 
 const encoder = new TextEncoder();
 
+// Room above maxBufferedBytes for frames the connection sends by itself (pongs, close);
+// user sends are refused at the limit, so only a client that never reads gets past this.
+const CONTROL_HEADROOM = 1024 * 1024;
+
 // Servers never mask, but the protocol core takes a random source for either role.
 const random = (buffer: Uint8Array): void => {
   crypto.getRandomValues(buffer);
@@ -94,6 +98,10 @@ interface Client {
   /** What the close event will report; first writer wins. */
   closeResult: CloseResult | null;
   lastWrite: Promise<void>;
+  /** Bytes handed to the transport and not yet written (see `maxBufferedBytes`). */
+  buffered: number;
+  /** Dropped for not reading: nothing more is written to or read from it. */
+  dropped: boolean;
 }
 
 /** One `start` … `stop` cycle: a listener and the clients it accepted. */
@@ -165,6 +173,8 @@ export class WebSocketServerImpl implements WebSocketServer {
       this.#state = "idle";
       throw listenFailure(error, settings);
     }
+    // stop() reports a failed accept loop; never leave the rejection unhandled meanwhile.
+    listener.finished.catch(() => {});
     const run: Run = { settings, listener, clients: new Set(), upgraded: new Map() };
     this.#run = run;
     this.#state = "running";
@@ -194,11 +204,17 @@ export class WebSocketServerImpl implements WebSocketServer {
       return;
     }
     const { hostname, port } = stream.remoteAddress;
+    const ipKey = ipKeyOf(hostname);
+    if (this.#tooManyInHandshake(run, ipKey)) {
+      // Idle or slow sockets must not pile up until their handshake timeout ends them.
+      stream.close();
+      return;
+    }
     const client: Client = {
       stream,
       info: Object.freeze({ clientIP: hostname, clientPort: port }),
       id: idOf(hostname, port),
-      ipKey: ipKeyOf(hostname),
+      ipKey,
       phase: "handshake",
       reader: new HttpHeadReader(),
       connection: null,
@@ -206,8 +222,12 @@ export class WebSocketServerImpl implements WebSocketServer {
       closeTimer: undefined,
       closeResult: null,
       lastWrite: Promise.resolve(),
+      buffered: 0,
+      dropped: false,
     };
     run.clients.add(client);
+    // A rejection here surfaces through the read side ending; never leave it unhandled.
+    stream.finished.catch(() => {});
     // Slow-loris guard: the TLS handshake and the whole request must arrive in time.
     client.timer = setTimeout(() => stream.close(), run.settings.handshakeTimeoutMs);
     stream.startReading({
@@ -216,7 +236,24 @@ export class WebSocketServerImpl implements WebSocketServer {
     });
   }
 
+  /**
+   * True when accepting one more socket that has not finished its handshake would
+   * pass `2 × maxConcurrentClientsNumber + 16` overall or
+   * `2 × maxConnectionsForOneClient + 4` from one IP address.
+   */
+  #tooManyInHandshake(run: Run, ipKey: string): boolean {
+    const { maxClients, maxPerClient } = run.settings;
+    // Every client that is not upgraded is in the handshake or being refused.
+    if (run.clients.size - run.upgraded.size >= 2 * maxClients + 16) return true;
+    let fromSameIp = 0;
+    for (const other of run.clients) {
+      if (other.connection === null && other.ipKey === ipKey) fromSameIp++;
+    }
+    return fromSameIp >= 2 * maxPerClient + 4;
+  }
+
   #onData(run: Run, client: Client, chunk: Uint8Array): void {
+    if (client.dropped) return;
     if (client.phase === "open" || client.phase === "closing") {
       client.connection!.receive(chunk);
     } else if (client.phase === "handshake") {
@@ -283,9 +320,19 @@ export class WebSocketServerImpl implements WebSocketServer {
       { role: "server", maxMessageSize: run.settings.maxMessageSize, random },
       {
         write: (bytes) => {
-          client.lastWrite = client.stream.write(bytes);
+          if (client.dropped) return;
+          client.buffered += bytes.length;
+          if (client.buffered > run.settings.maxBufferedBytes + CONTROL_HEADROOM) {
+            this.#clientNotReading(client);
+            return;
+          }
+          const written = client.stream.write(bytes);
+          client.lastWrite = written;
           // Failures surface through send()'s promise or the read side ending.
-          client.lastWrite.catch(() => {});
+          const release = () => {
+            client.buffered -= bytes.length;
+          };
+          written.then(release, release);
         },
         message: (data) => this.#emitMessage(client, data),
         peerClose: (info) => this.#onPeerClose(run, client, info),
@@ -315,6 +362,23 @@ export class WebSocketServerImpl implements WebSocketServer {
   }
 
   // ---------------------------------------------------------------- traffic
+
+  /**
+   * Automatic frames (pongs, close) overflowed the send buffer: the client keeps
+   * sending and never reads. Drop it rather than queue without bound.
+   */
+  #clientNotReading(client: Client): void {
+    client.dropped = true;
+    if (client.phase === "open") client.phase = "closing";
+    const reason =
+      `client stopped reading: ${client.buffered} bytes are waiting to be written (maxBufferedBytes)`;
+    client.closeResult ??= { code: CloseCode.Abnormal, reason };
+    this.#events.emit(
+      "error",
+      new BusinessError(ErrorCode.Unknown, `dropped ${label(client.info)}: ${reason}`),
+    );
+    client.stream.close();
+  }
 
   #emitMessage(client: Client, data: string | Uint8Array): void {
     const value = typeof data === "string"
@@ -425,6 +489,16 @@ export class WebSocketServerImpl implements WebSocketServer {
   #send(data: unknown, connection: unknown): Promise<boolean> {
     const message = parseSendData(data, this.#run?.settings.maxSendSize ?? Infinity);
     const client = this.#openClient(connection);
+    const limit = this.#run!.settings.maxBufferedBytes;
+    if (client.buffered + message.size > limit) {
+      // Refuse rather than queue without bound; the caller keeps the message.
+      throw new BusinessError(
+        ErrorCode.Unknown,
+        `send buffer full: ${client.buffered} bytes for ${
+          label(client.info)
+        } are still waiting to be written (maxBufferedBytes ${limit})`,
+      );
+    }
     client.connection!.sendMessage(message.payload, message.text);
     return client.lastWrite.then(() => true, (error) => {
       throw new BusinessError(
@@ -440,7 +514,6 @@ export class WebSocketServerImpl implements WebSocketServer {
   }
 
   #close(connection: unknown, options: unknown): Promise<boolean> {
-    parseConnection(connection);
     const { code, reason } = parseCloseOptions(options);
     const client = this.#openClient(connection);
     this.#startClose(this.#run!, client, code, reason);
@@ -467,30 +540,42 @@ export class WebSocketServerImpl implements WebSocketServer {
   }
 
   #stop(): Promise<boolean> {
-    if (this.#stopping !== null) return this.#stopping;
+    // Checked with the state: a body that failed at once may have run its finally first.
+    if (this.#state === "stopping" && this.#stopping !== null) return this.#stopping;
     const run = this.#run;
     if (this.#state !== "running" || run === null) {
       throw new BusinessError(ErrorCode.Unknown, `the server is not running (${this.#state})`);
     }
     this.#state = "stopping";
     this.#stopping = (async () => {
-      // The port is released first, so a new start() can bind it while clients close.
-      run.listener.close();
-      await run.listener.finished;
-      for (const client of [...run.clients]) {
-        if (client.phase === "open") {
-          this.#startClose(run, client, GOING_AWAY.code, GOING_AWAY.reason);
-        } else if (client.phase === "handshake" || client.phase === "refusing") {
-          client.stream.close();
+      // Whatever fails below, the server must not stay "stopping" forever.
+      try {
+        // The port is released first, so a new start() can bind it while clients close.
+        run.listener.close();
+        try {
+          await run.listener.finished;
+        } catch (error) {
+          this.#events.emit(
+            "error",
+            new BusinessError(ErrorCode.Unknown, `the listener failed: ${describe(error)}`),
+          );
         }
-        // `closing` clients already have a close timer running.
+        for (const client of [...run.clients]) {
+          if (client.phase === "open") {
+            this.#startClose(run, client, GOING_AWAY.code, GOING_AWAY.reason);
+          } else if (client.phase === "handshake" || client.phase === "refusing") {
+            client.stream.close();
+          }
+          // `closing` clients already have a close timer running.
+        }
+        // Each stream's read loop ends by the close timer at the latest.
+        await Promise.allSettled([...run.clients].map((client) => client.stream.finished));
+        return true;
+      } finally {
+        this.#run = null;
+        this.#state = "idle";
+        this.#stopping = null;
       }
-      // Each stream's read loop ends by the close timer at the latest.
-      await Promise.all([...run.clients].map((client) => client.stream.finished));
-      this.#run = null;
-      this.#state = "idle";
-      this.#stopping = null;
-      return true;
     })();
     return this.#stopping;
   }

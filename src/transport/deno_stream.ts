@@ -176,13 +176,19 @@ export async function connectDeno(options: ConnectOptions): Promise<ByteStream> 
   const tls = options.tls;
   const proxy = options.proxy;
   const signal = options.signal;
+  // Only the TCP connect step takes a signal natively; later steps close the socket instead.
+  const nativeSignal = signal as AbortSignal | undefined;
   // The socket in use so far; closing it makes the pending step (tunnel, TLS) fail.
   let current: Deno.Conn | undefined;
   const abandon = () => closeQuietly(current);
   signal?.addEventListener("abort", abandon, { once: true });
   try {
     if (proxy !== undefined) {
-      const raw = await Deno.connect({ hostname: proxy.hostname, port: proxy.port, signal });
+      const raw = await Deno.connect({
+        hostname: proxy.hostname,
+        port: proxy.port,
+        signal: nativeSignal,
+      });
       current = raw;
       raw.setNoDelay(true); // before startTls, which takes over the socket's resource
       signal?.throwIfAborted();
@@ -193,7 +199,11 @@ export async function connectDeno(options: ConnectOptions): Promise<ByteStream> 
         await (current as Deno.TlsConn).handshake();
       }
     } else if (tls === undefined) {
-      const tcp = await Deno.connect({ hostname: options.hostname, port: options.port, signal });
+      const tcp = await Deno.connect({
+        hostname: options.hostname,
+        port: options.port,
+        signal: nativeSignal,
+      });
       current = tcp;
       tcp.setNoDelay(true);
     } else {

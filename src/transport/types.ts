@@ -49,6 +49,21 @@ export interface TlsConnectOptions {
   minVersion?: "TLSv1" | "TLSv1.1" | "TLSv1.2" | "TLSv1.3";
 }
 
+/**
+ * The part of `AbortSignal` the transports use, declared here so the
+ * published types need no DOM library.
+ */
+export interface AbortSignalLike {
+  /** True once aborted. */
+  readonly aborted: boolean;
+  /** Registers `listener` for the abort. */
+  addEventListener(type: "abort", listener: () => void, options?: { once?: boolean }): void;
+  /** Unregisters `listener`. */
+  removeEventListener(type: "abort", listener: () => void): void;
+  /** Throws the abort reason when aborted. */
+  throwIfAborted(): void;
+}
+
 /** Where and how to connect. */
 export interface ConnectOptions {
   /** Host name or IP literal (IPv6 without brackets). */
@@ -61,7 +76,7 @@ export interface ConnectOptions {
    * Aborting it abandons the attempt: sockets opened so far are closed, so a
    * silent proxy or TLS peer cannot keep them open after a handshake timeout.
    */
-  signal?: AbortSignal;
+  signal?: AbortSignalLike;
   /** Tunnel through this HTTP proxy with `CONNECT` (TLS, if any, runs inside the tunnel). */
   proxy?: { hostname: string; port: number; credentials?: string };
 }
