@@ -28,6 +28,7 @@ import {
   isExcluded,
   isMissingFileError,
   proxyFromEnvironment,
+  randomFill,
   readTextFile,
   type TlsConnectOptions,
 } from "../transport/mod.ts";
@@ -38,8 +39,8 @@ import {
   settle,
 } from "../ohos/callbacks.ts";
 import { BusinessError, ErrorCode, parameterError } from "../ohos/errors.ts";
-import { ListenerRegistry } from "../ohos/listeners.ts";
-import { describe, parseCloseOptions } from "../ohos/close.ts";
+import { consoleReporter, ListenerRegistry } from "../ohos/listeners.ts";
+import { abnormalClose, describe, messageValue, parseCloseOptions } from "../ohos/close.ts";
 import { parseSendData } from "../ohos/send_data.ts";
 import {
   type ConnectSettings,
@@ -88,16 +89,7 @@ const CONTROL_HEADROOM = 1024 * 1024;
 /** Life cycle of one client; `idle` before the first connect. */
 type State = "idle" | "connecting" | "open" | "closing" | "closed";
 
-const random = (buffer: Uint8Array): void => {
-  crypto.getRandomValues(buffer);
-};
-
-function reportListenerError(type: string, error: unknown): void {
-  console.error(
-    `[ohos-websocket] a '${type}' callback threw; the connection is unaffected:`,
-    error,
-  );
-}
+const reportListenerError = consoleReporter("client");
 
 /** Everything that belongs to one connection attempt. */
 interface Session {
@@ -212,7 +204,7 @@ export class WebSocketClient implements WebSocket {
       return;
     }
     session.stream = stream;
-    const key = generateKey(random);
+    const key = generateKey(randomFill);
     session.handshake = { reader: new HttpHeadReader(), key };
     stream.startReading({
       data: (chunk) => this.#onData(session, chunk),
@@ -299,7 +291,7 @@ export class WebSocketClient implements WebSocket {
     const resolve = session.resolveConnect!;
     session.resolveConnect = session.rejectConnect = null;
     session.connection = new WebSocketConnection(
-      { role: "client", maxMessageSize: session.settings.maxMessageSize, random },
+      { role: "client", maxMessageSize: session.settings.maxMessageSize, random: randomFill },
       {
         write: (bytes) => {
           session.buffered += bytes.length;
@@ -333,14 +325,7 @@ export class WebSocketClient implements WebSocket {
   }
 
   #emitMessage(data: string | Uint8Array): void {
-    if (typeof data === "string") {
-      this.#events.emit("message", undefined as unknown as BusinessError, data);
-    } else {
-      const buffer = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength
-        ? data.buffer as ArrayBuffer
-        : data.slice().buffer;
-      this.#events.emit("message", undefined as unknown as BusinessError, buffer);
-    }
+    this.#events.emit("message", undefined as unknown as BusinessError, messageValue(data));
     this.#events.emit("dataEnd");
   }
 
@@ -445,12 +430,7 @@ export class WebSocketClient implements WebSocket {
         new BusinessError(ErrorCode.Unknown, `connection lost: ${describe(error)}`),
       );
     }
-    const result = session.closeResult ?? {
-      code: CloseCode.Abnormal,
-      reason: session.connection.atFrameBoundary
-        ? "connection closed without a close frame"
-        : "connection closed in the middle of a frame",
-    };
+    const result = session.closeResult ?? abnormalClose(session.connection.atFrameBoundary);
     this.#events.emit("close", undefined as unknown as BusinessError, result);
   }
 

@@ -70,3 +70,13 @@ export class ListenerRegistry<Events extends Record<string, (...args: never[]) =
     }
   }
 }
+
+/**
+ * A reporter for callbacks that throw: it logs to `console.error` and
+ * changes nothing else, so the connection or server carries on.
+ */
+export function consoleReporter(owner: string): (type: string, error: unknown) => void {
+  return (type, error) => {
+    console.error(`[ohos-websocket] a ${owner} '${type}' callback threw; it carries on:`, error);
+  };
+}

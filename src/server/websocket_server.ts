@@ -23,14 +23,15 @@ import {
   type Listen,
   listenDeno,
   ListenError,
+  randomFill,
   type StreamListener,
 } from "../transport/mod.ts";
 import type { Callback, ErrorCallback } from "../ohos/callbacks.ts";
 import { BusinessError, ErrorCode, parameterError } from "../ohos/errors.ts";
-import { ListenerRegistry } from "../ohos/listeners.ts";
+import { consoleReporter, ListenerRegistry } from "../ohos/listeners.ts";
 import { parseConnection, parseServerConfig, type ServerSettings } from "./config.ts";
 import type { CloseResult, WebSocketCloseOptions } from "../ohos/close.ts";
-import { describe, parseCloseOptions } from "../ohos/close.ts";
+import { abnormalClose, describe, messageValue, parseCloseOptions } from "../ohos/close.ts";
 import { parseSendData } from "../ohos/send_data.ts";
 import type {
   ClientConnectionCloseCallback,
@@ -59,17 +60,7 @@ const encoder = new TextEncoder();
 // user sends are refused at the limit, so only a client that never reads gets past this.
 const CONTROL_HEADROOM = 1024 * 1024;
 
-// Servers never mask, but the protocol core takes a random source for either role.
-const random = (buffer: Uint8Array): void => {
-  crypto.getRandomValues(buffer);
-};
-
-function reportListenerError(type: string, error: unknown): void {
-  console.error(
-    `[ohos-websocket] a server '${type}' callback threw; the server is unaffected:`,
-    error,
-  );
-}
+const reportListenerError = consoleReporter("server");
 
 /**
  * Where one accepted TCP/TLS connection stands. `handshake`: waiting for the
@@ -317,7 +308,7 @@ export class WebSocketServerImpl implements WebSocketServer {
     const protocol = selectSubprotocol(offered, run.settings.protocols);
     client.stream.write(encoder.encode(buildAcceptResponse({ key, protocol }))).catch(() => {});
     const connection = new ProtocolConnection(
-      { role: "server", maxMessageSize: run.settings.maxMessageSize, random },
+      { role: "server", maxMessageSize: run.settings.maxMessageSize, random: randomFill },
       {
         write: (bytes) => {
           if (client.dropped) return;
@@ -381,12 +372,10 @@ export class WebSocketServerImpl implements WebSocketServer {
   }
 
   #emitMessage(client: Client, data: string | Uint8Array): void {
-    const value = typeof data === "string"
-      ? data
-      : data.byteOffset === 0 && data.byteLength === data.buffer.byteLength
-      ? data.buffer as ArrayBuffer
-      : data.slice().buffer;
-    this.#events.emit("messageReceive", { clientConnection: client.info, data: value });
+    this.#events.emit("messageReceive", {
+      clientConnection: client.info,
+      data: messageValue(data),
+    });
   }
 
   #onPeerClose(run: Run, client: Client, info: CloseInfo): void {
@@ -450,12 +439,7 @@ export class WebSocketServerImpl implements WebSocketServer {
         ),
       );
     }
-    const result = client.closeResult ?? {
-      code: CloseCode.Abnormal,
-      reason: connection.atFrameBoundary
-        ? "connection closed without a close frame"
-        : "connection closed in the middle of a frame",
-    };
+    const result = client.closeResult ?? abnormalClose(connection.atFrameBoundary);
     this.#events.emit("close", client.info, result);
   }
 

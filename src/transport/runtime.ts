@@ -42,3 +42,8 @@ export async function decryptPrivateKey(pem: string, passphrase: string): Promis
   const key = crypto.createPrivateKey({ key: pem, format: "pem", passphrase });
   return key.export({ type: "pkcs8", format: "pem" }).toString();
 }
+
+/** Fills `buffer` from the runtime's CSPRNG (Web Crypto), for keys and masks. */
+export function randomFill(buffer: Uint8Array): void {
+  crypto.getRandomValues(buffer);
+}
