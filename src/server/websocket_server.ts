@@ -20,8 +20,8 @@ import {
 } from "../protocol/mod.ts";
 import {
   type ByteStream,
+  defaultListen,
   type Listen,
-  listenDeno,
   ListenError,
   randomFill,
   type StreamListener,
@@ -130,8 +130,8 @@ export class WebSocketServerImpl implements WebSocketServer {
   #run: Run | null = null;
   #stopping: Promise<boolean> | null = null;
 
-  /** @param listen transport that binds the port; defaults to Deno's */
-  constructor(listen: Listen = listenDeno) {
+  /** @param listen transport that binds the port; defaults to the runtime's (Deno or Node) */
+  constructor(listen: Listen = defaultListen()) {
     this.#listen = listen;
   }
 

@@ -6,6 +6,8 @@
 
 import { connectDeno, denoCanConnect } from "./deno_stream.ts";
 import { connectNode } from "./node_stream.ts";
+import { type Listen, listenDeno } from "./deno_listener.ts";
+import { listenNode } from "./node_listener.ts";
 import type { ConnectOptions, Connector } from "./types.ts";
 
 /**
@@ -28,4 +30,9 @@ export function defaultConnector(options?: ConnectOptions): Connector {
     return connectDeno;
   }
   return connectNode;
+}
+
+/** The listener for this runtime: `Deno.listen` on Deno, `node:net` / `node:tls` on Node. */
+export function defaultListen(): Listen {
+  return "Deno" in globalThis ? listenDeno : listenNode;
 }

@@ -30,7 +30,7 @@ export class ListenError extends Error {
   readonly kind: ListenFailure;
 
   /**
-   * Wraps a listening Deno socket.
+   * Creates the error with its kind, message and the runtime's own error.
    *
    * @param kind the failure class
    * @param message what went wrong, for humans

@@ -12,7 +12,8 @@ export type {
   TlsConnectOptions,
 } from "./types.ts";
 export { connectDeno, DenoByteStream } from "./deno_stream.ts";
-export { defaultConnector } from "./default_connector.ts";
+export { defaultConnector, defaultListen } from "./default_connector.ts";
+export { listenNode } from "./node_listener.ts";
 export * from "./proxy.ts";
 export * from "./runtime.ts";
 export * from "./deno_listener.ts";

@@ -176,14 +176,16 @@ export class NodeByteStream implements ByteStream {
 }
 
 /** The Node built-ins this transport uses, loaded on first use. */
-interface NodeModules {
+/** The two Node modules the transport uses. */
+export interface NodeModules {
   net: typeof NodeNet;
   tls: typeof NodeTls;
 }
 
 let nodeModules: Promise<NodeModules> | undefined;
 
-function loadNodeModules(): Promise<NodeModules> {
+/** Loads `node:net` and `node:tls` once, on first use (Deno users never pay for them). */
+export function loadNodeModules(): Promise<NodeModules> {
   nodeModules ??= Promise.all([import("node:net"), import("node:tls")]).then(
     ([net, tls]) => ({ net, tls }),
   );
