@@ -12,9 +12,7 @@
 import assert from "node:assert/strict";
 import {
   type BusinessError,
-  type CloseResult,
   createWebSocket,
-  type OpenResult,
   type WebSocket,
   type WebSocketRequestOptions,
 } from "../mod.ts";
@@ -33,64 +31,12 @@ import {
   ScriptedServer,
   withTimeout,
 } from "./helpers/scripted_server.ts";
+import { EventLog } from "./helpers/event_log.ts";
 
 const encoder = new TextEncoder();
 const PROTOCOL_ERROR = 1002;
 const INVALID_PAYLOAD = 1007;
 const UNKNOWN_ERROR = 2302999;
-
-// ------------------------------------------------------------- event recorder
-
-interface EventValues {
-  open: OpenResult;
-  message: string | ArrayBuffer;
-  close: CloseResult;
-  error: BusinessError;
-}
-type EventType = keyof EventValues;
-
-class EventLog {
-  readonly events: { type: EventType; value: unknown }[] = [];
-  readonly #listeners = new Set<() => void>();
-
-  constructor(ws: WebSocket) {
-    ws.on("open", (_err, value) => this.#push("open", value));
-    ws.on("message", (_err, value) => this.#push("message", value));
-    ws.on("close", (_err, value) => this.#push("close", value));
-    ws.on("error", (err) => this.#push("error", err));
-  }
-
-  #push(type: EventType, value: unknown): void {
-    this.events.push({ type, value });
-    for (const listener of [...this.#listeners]) listener();
-  }
-
-  types(): string[] {
-    return this.events.map((e) => e.type);
-  }
-
-  of<T extends EventType>(type: T): EventValues[T][] {
-    return this.events.filter((e) => e.type === type).map((e) => e.value as EventValues[T]);
-  }
-
-  /** Waits (bounded) until `count` events of `type` have been seen; returns the last one. */
-  async waitFor<T extends EventType>(type: T, ms = 2000, count = 1): Promise<EventValues[T]> {
-    let listener: (() => void) | undefined;
-    const seen = new Promise<void>((resolve) => {
-      listener = () => {
-        if (this.of(type).length >= count) resolve();
-      };
-      this.#listeners.add(listener);
-      listener();
-    });
-    try {
-      await withTimeout(seen, ms, `${count} '${type}' event(s); saw ${this.types().join(",")}`);
-    } finally {
-      this.#listeners.delete(listener!);
-    }
-    return this.of(type)[count - 1];
-  }
-}
 
 // ------------------------------------------------------------------ fixtures
 
