@@ -15,6 +15,7 @@ import webSocket, {
   type WebSocketServerConfig,
 } from "../mod.ts";
 import { Queue, within } from "./helpers/deno_server.ts";
+import { getTestCerts } from "./helpers/certs.ts";
 import {
   clientFrame,
   closeOf,
@@ -23,7 +24,6 @@ import {
   connectWs,
   type EchoPeer,
   findPythonWithWebsockets,
-  makeTestCerts,
   RawClient,
   upgradeRequest,
 } from "./helpers/server_peers.ts";
@@ -226,9 +226,9 @@ Deno.test("ws echo: our client, Deno's WebSocket and npm ws get text, binary, 0-
 });
 
 Deno.test("wss echo (serverCert): with a test CA, our client (caPath), Deno's WebSocket (HttpClient caCerts) and npm ws (ca) get text, binary, 0-byte and 4 MiB messages back", async () => {
-  const certs = await makeTestCerts();
+  const certs = await getTestCerts();
   const harness = await startServer({
-    serverCert: { certPath: certs.certPath, keyPath: certs.keyPath },
+    serverCert: { certPath: certs.serverCertPath, keyPath: certs.serverKeyPath },
   });
   const httpClient = Deno.createHttpClient({ caCerts: [certs.caPem] });
   try {
@@ -238,14 +238,13 @@ Deno.test("wss echo (serverCert): with a test CA, our client (caPath), Deno's We
   } finally {
     httpClient.close();
     await harness.stop();
-    await Deno.remove(certs.dir, { recursive: true });
   }
 });
 
 Deno.test("wss: a client that does not trust the server's certificate fails its TLS handshake and the server keeps serving trusting clients", async () => {
-  const certs = await makeTestCerts();
+  const certs = await getTestCerts();
   const harness = await startServer({
-    serverCert: { certPath: certs.certPath, keyPath: certs.keyPath },
+    serverCert: { certPath: certs.serverCertPath, keyPath: certs.serverKeyPath },
   });
   try {
     await assert.rejects(connectOurClient(harness.url), "a client without the CA must fail");
@@ -253,7 +252,6 @@ Deno.test("wss: a client that does not trust the server's certificate fails its 
     assert.equal(harness.connects.items.length, 1, "only the trusting client connected");
   } finally {
     await harness.stop();
-    await Deno.remove(certs.dir, { recursive: true });
   }
 });
 
@@ -287,10 +285,10 @@ Deno.test("python websockets client (Debian python3-websockets) completes text, 
     "Python's websockets library is missing: install the Debian package python3-websockets " +
       "(apt-get install -y python3-websockets); it serves /usr/bin/python3",
   );
-  const certs = await makeTestCerts();
+  const certs = await getTestCerts();
   const plain = await startServer();
   const secure = await startServer({
-    serverCert: { certPath: certs.certPath, keyPath: certs.keyPath },
+    serverCert: { certPath: certs.serverCertPath, keyPath: certs.serverKeyPath },
   });
   try {
     for (const [harness, extra] of [[plain, []], [secure, [certs.caPath]]] as const) {
@@ -318,7 +316,6 @@ Deno.test("python websockets client (Debian python3-websockets) completes text, 
   } finally {
     await plain.stop();
     await secure.stop();
-    await Deno.remove(certs.dir, { recursive: true });
   }
 });
 
