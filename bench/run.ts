@@ -175,6 +175,15 @@ const ALL_CLIENTS: Client[] = [
     kind: "tcp",
     workloads: ABCD,
   },
+  {
+    // What handing each message out in an ArrayBuffer of its own costs, and
+    // nothing else: the floor for any message API on this runtime.
+    id: "raw-tcp-fresh",
+    label: "raw TCP + new buffer per message (Deno)",
+    cmd: [...DENO_RUN, `${BENCH}clients/raw_tcp.ts`, "--fresh"],
+    kind: "tcp",
+    workloads: ["c"],
+  },
 ];
 
 const notes: string[] = [];

@@ -11,6 +11,8 @@
 import { main } from "../lib/driver.mjs";
 import type { Adapter, Payload } from "./adapter.ts";
 
+// `--fresh`: read every message into a new buffer of its own (see below).
+const FRESH = Deno.args.includes("--fresh");
 // run.ts passes a small buffer for the idle-connections workload (d).
 const READ_BUFFER_SIZE: number = JSON.parse(Deno.env.get("BENCH_CONFIG") ?? "{}").readBufferSize ??
   64 * 1024;
@@ -25,8 +27,27 @@ export const adapter: Adapter = {
     let size = 0;
     let pendingBytes = 0;
     let unit: Payload = "";
+    let sizeKnown = () => {};
+    const firstSend = new Promise<void>((resolve) => sizeKnown = resolve);
     const reading = (async () => {
       const buffer = new Uint8Array(READ_BUFFER_SIZE);
+      if (FRESH) {
+        // Every message lands in an ArrayBuffer of its own, as an API that
+        // hands out messages must do: the cheapest that contract allows.
+        await firstSend; // the message size is known from then on
+        let message = new Uint8Array(size);
+        let filled = 0;
+        while (true) {
+          const n = await conn.read(message.subarray(filled));
+          if (n === null) return;
+          filled += n;
+          if (filled === message.length) {
+            onMessage(unit);
+            message = new Uint8Array(size);
+            filled = 0;
+          }
+        }
+      }
       while (true) {
         const n = await conn.read(buffer);
         if (n === null) return;
@@ -70,6 +91,7 @@ export const adapter: Adapter = {
         if (length !== size) {
           size = length;
           unit = data;
+          sizeKnown();
         }
         queued.push(data);
         if (!flushing) return flush();

@@ -42,6 +42,7 @@ import { BusinessError, ErrorCode, parameterError } from "../ohos/errors.ts";
 import { consoleReporter, ListenerRegistry } from "../ohos/listeners.ts";
 import { abnormalClose, describe, messageValue, parseCloseOptions } from "../ohos/close.ts";
 import { parseSendData } from "../ohos/send_data.ts";
+import { framePool, writeFrame } from "../ohos/outbound.ts";
 import {
   type ConnectSettings,
   DEFAULT_MAX_SEND_SIZE,
@@ -81,10 +82,6 @@ const EVENT_NAMES = [
 ] as const;
 
 const TLS_VERSIONS = ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"] as const;
-
-// Room above maxBufferedBytes for frames the connection sends by itself (pongs, close);
-// user sends are refused at the limit, so only a peer that never reads gets past this.
-const CONTROL_HEADROOM = 1024 * 1024;
 
 /** Life cycle of one client; `idle` before the first connect. */
 type State = "idle" | "connecting" | "open" | "closing" | "closed";
@@ -208,6 +205,7 @@ export class WebSocketClient implements WebSocket {
     session.handshake = { reader: new HttpHeadReader(), key };
     stream.startReading({
       data: (chunk) => this.#onData(session, chunk),
+      readTarget: () => session.connection?.readTarget(),
       end: (error) => this.#onEnd(session, error),
     });
     const headers = session.settings.headers;
@@ -291,21 +289,17 @@ export class WebSocketClient implements WebSocket {
     const resolve = session.resolveConnect!;
     session.resolveConnect = session.rejectConnect = null;
     session.connection = new WebSocketConnection(
-      { role: "client", maxMessageSize: session.settings.maxMessageSize, random: randomFill },
+      {
+        role: "client",
+        maxMessageSize: session.settings.maxMessageSize,
+        random: randomFill,
+        pool: framePool,
+      },
       {
         write: (bytes) => {
-          session.buffered += bytes.length;
-          if (session.buffered > session.settings.maxBufferedBytes + CONTROL_HEADROOM) {
+          if (!writeFrame(session.stream!, session, bytes, session.settings.maxBufferedBytes)) {
             this.#peerNotReading(session);
-            return;
           }
-          const written = session.stream!.write(bytes);
-          session.lastWrite = written;
-          // Failures surface through send()'s promise or the read side ending.
-          const release = () => {
-            session.buffered -= bytes.length;
-          };
-          written.then(release, release);
         },
         message: (data) => this.#emitMessage(data),
         pong: () => this.#onPong(session),

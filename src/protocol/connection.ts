@@ -10,6 +10,7 @@
 
 import { decodeClosePayload, encodeClosePayload } from "./close.ts";
 import type { CloseInfo } from "./close.ts";
+import type { BufferPool } from "./buffer_pool.ts";
 import { CloseCode, MAX_CLOSE_REASON_BYTES, Opcode } from "./constants.ts";
 import { ProtocolError } from "./errors.ts";
 import { encodeFrame, FrameSlab, MaskKeySource, type RandomFill } from "./frame_encoder.ts";
@@ -43,6 +44,11 @@ export interface ConnectionOptions {
   maxMessageSize: number;
   /** CSPRNG for masking keys (used by the client role only). */
   random: RandomFill;
+  /**
+   * Where frames over 1 KiB are allocated. Whoever writes a frame may give it
+   * back to the pool once the write has completed.
+   */
+  pool?: BufferPool;
 }
 
 /**
@@ -62,6 +68,12 @@ const WHOLE_DECODER = newDecoder();
 // Thrown by the sink to stop the parser mid-chunk once the peer's close arrived.
 const STOP_PARSING = Symbol("stop parsing");
 const EMPTY = new Uint8Array(0);
+// A single-frame binary message up to this size gets its buffer when its
+// header arrives (so reads can land in it directly); bigger ones are
+// collected as they come, so an announced length alone cannot claim more.
+const MAX_EAGER_MESSAGE_BUFFER = 16 * 1024 * 1024;
+// Below this many outstanding payload bytes a direct read is not worth it.
+const MIN_READ_TARGET = 16 * 1024;
 
 /**
  * One WebSocket connection after the opening handshake.
@@ -89,7 +101,7 @@ export class WebSocketConnection implements FrameSink {
   readonly #parser: FrameParser;
   readonly #maxMessageSize: number;
   readonly #maskKeys: MaskKeySource | null;
-  readonly #slab = new FrameSlab();
+  readonly #slab: FrameSlab;
   #closeSent = false;
   #closeReceived = false;
   #failed = false;
@@ -102,6 +114,9 @@ export class WebSocketConnection implements FrameSink {
   #messageOpcode = 0;
   #messageSize = 0;
   #binaryParts: Uint8Array[] = [];
+  // A single-frame binary message whose size is known: its bytes go straight here.
+  #binaryBuffer: Uint8Array | null = null;
+  #binaryFilled = 0;
   #text = "";
   // A text frame whose whole payload came in one chunk waits here and is
   // decoded once at its end; anything else streams through #streamDecoder.
@@ -121,6 +136,7 @@ export class WebSocketConnection implements FrameSink {
     this.#maxMessageSize = options.maxMessageSize;
     this.#parser = new FrameParser({ expectMasked: options.role === "server" });
     this.#maskKeys = options.role === "client" ? new MaskKeySource(options.random) : null;
+    this.#slab = new FrameSlab(options.pool);
   }
 
   /** Where the close handshake stands. */
@@ -145,8 +161,23 @@ export class WebSocketConnection implements FrameSink {
   }
 
   /**
-   * Feeds bytes from the peer; the connection may modify `chunk` in place.
-   * Bytes after the peer's close frame or after a failure are ignored.
+   * Where the next bytes from the peer may be read to directly: the rest of a
+   * large binary payload, in the buffer the message will be delivered in.
+   * Undefined when no such payload is in progress. Reading into it and then
+   * passing that view to {@linkcode WebSocketConnection.receive} saves a copy.
+   */
+  readTarget(): Uint8Array | undefined {
+    const buffer = this.#binaryBuffer;
+    if (buffer === null || this.#failed || this.#closeReceived) return undefined;
+    const remaining = this.#parser.payloadRemaining;
+    if (remaining < MIN_READ_TARGET) return undefined;
+    return buffer.subarray(this.#binaryFilled, this.#binaryFilled + remaining);
+  }
+
+  /**
+   * Feeds bytes from the peer. The connection may modify `chunk` in place
+   * and copies what it keeps, so the caller may reuse the memory once this
+   * returns. Bytes after the peer's close frame or after a failure are ignored.
    */
   receive(chunk: Uint8Array): void {
     if (this.#failed || this.#closeReceived) return;
@@ -237,6 +268,14 @@ export class WebSocketConnection implements FrameSink {
       }
       this.#messageOpcode = opcode;
       this.#messageSize = 0;
+      if (
+        opcode === Opcode.Binary && header.fin && header.length > 0 &&
+        header.length <= MAX_EAGER_MESSAGE_BUFFER &&
+        header.length <= this.#maxMessageSize
+      ) {
+        this.#binaryBuffer = new Uint8Array(header.length);
+        this.#binaryFilled = 0;
+      }
     }
     if (this.#messageSize + header.length > this.#maxMessageSize) {
       throw new ProtocolError(
@@ -249,12 +288,19 @@ export class WebSocketConnection implements FrameSink {
   /** @internal */
   framePayload(data: Uint8Array): void {
     if (this.#frameOpcode >= Opcode.Close) {
-      this.#controlParts.push(data);
+      this.#controlParts.push(data.slice());
       return;
     }
     this.#messageSize += data.length;
-    if (this.#messageOpcode !== Opcode.Text) {
-      this.#binaryParts.push(data);
+    const buffer = this.#binaryBuffer;
+    if (buffer !== null) {
+      // Bytes read through readTarget() are already in place.
+      const inPlace = data.buffer === buffer.buffer &&
+        data.byteOffset === buffer.byteOffset + this.#binaryFilled;
+      if (!inPlace) buffer.set(data, this.#binaryFilled);
+      this.#binaryFilled += data.length;
+    } else if (this.#messageOpcode !== Opcode.Text) {
+      this.#binaryParts.push(data.slice());
     } else if (
       !this.#streaming && this.#frameFin && this.#frameOpcode === Opcode.Text &&
       data.length === this.#frameLength
@@ -282,7 +328,9 @@ export class WebSocketConnection implements FrameSink {
     }
     if (!this.#frameFin) return;
     let data: string | Uint8Array;
-    if (this.#messageOpcode !== Opcode.Text) {
+    if (this.#binaryBuffer !== null) {
+      data = this.#binaryBuffer;
+    } else if (this.#messageOpcode !== Opcode.Text) {
       data = concat(this.#binaryParts);
     } else if (this.#wholeText !== null) {
       try {
@@ -326,6 +374,7 @@ export class WebSocketConnection implements FrameSink {
     this.#messageOpcode = 0;
     this.#messageSize = 0;
     this.#binaryParts = [];
+    this.#binaryBuffer = null;
     this.#text = "";
     this.#wholeText = null;
     if (this.#streaming) {

@@ -4,7 +4,8 @@
  * @module
  */
 
-import { applyMask } from "./mask.ts";
+import type { BufferPool } from "./buffer_pool.ts";
+import { copyMasked } from "./mask.ts";
 
 /** Fills a buffer with cryptographically secure random bytes. */
 export type RandomFill = (buffer: Uint8Array) => void;
@@ -41,15 +42,22 @@ const ZERO_KEY = new Uint8Array(4);
  * Carves small frames out of shared blocks (1 KiB growing to 16 KiB), so a small message costs
  * a view, not a buffer of its own. Blocks are never reused: a frame stays
  * valid for as long as anyone holds it, and a block is freed by the garbage
- * collector when its last frame is dropped.
+ * collector when its last frame is dropped. Large frames come from a
+ * {@linkcode BufferPool} when one is given.
  */
 export class FrameSlab {
+  readonly #pool: BufferPool | undefined;
   #block = new Uint8Array(0);
   #offset = 0;
 
-  /** A fresh view of `size` bytes that no other frame shares. */
+  /** `pool`, if given, serves the frames over 1 KiB. */
+  constructor(pool?: BufferPool) {
+    this.#pool = pool;
+  }
+
+  /** A view of `size` bytes that no other frame shares. */
   alloc(size: number): Uint8Array {
-    if (size > 1024) return new Uint8Array(size);
+    if (size > 1024) return this.#pool === undefined ? new Uint8Array(size) : this.#pool.take(size);
     if (this.#offset + size > this.#block.length) {
       // Start small (an idle connection keeps its last block) and grow with use.
       this.#block = new Uint8Array(Math.min(16 * 1024, Math.max(1024, this.#block.length * 2)));
@@ -88,7 +96,11 @@ export function encodeFrame(
 ): Uint8Array {
   const length = payload.length;
   const head = headerLength(length, maskKey !== null);
-  const frame = slab === undefined ? new Uint8Array(head + length) : slab.alloc(head + length);
+  // A large masked payload starts on a 4-byte boundary so it can be masked a word at a time.
+  const lead = maskKey !== null && length > 1024 ? (4 - (head & 3)) & 3 : 0;
+  const size = head + length + lead;
+  let frame = slab === undefined ? new Uint8Array(size) : slab.alloc(size);
+  if (lead !== 0) frame = frame.subarray(lead);
   frame[0] = (fin ? 0x80 : 0) | opcode;
   const maskBit = maskKey !== null ? 0x80 : 0;
   let offset: number;
@@ -135,8 +147,7 @@ export function encodeFrame(
     // Copy and mask in one pass: cheaper than set() + applyMask() for small frames.
     for (let i = 0; i < length; i++) frame[offset + i] = payload[i] ^ maskKey[i & 3];
   } else {
-    frame.set(payload, offset);
-    applyMask(frame, maskKey, 0, offset, frame.length);
+    copyMasked(payload, frame, offset, maskKey);
   }
   return frame;
 }

@@ -33,7 +33,7 @@ export interface FrameHeader {
 export interface FrameSink {
   /** A header was parsed and passed the framing rules. */
   frameStart(header: FrameHeader): void;
-  /** Unmasked payload bytes; the sink may keep the view (it owns the bytes). */
+  /** Unmasked payload bytes, a view of the pushed chunk: copy what must outlive the call. */
   framePayload(data: Uint8Array): void;
   /** The payload of the current frame is complete. */
   frameEnd(): void;
@@ -90,6 +90,11 @@ export class FrameParser {
   /** True when no partial frame is buffered (a clean place for the stream to end). */
   get idle(): boolean {
     return !this.#inPayload && this.#headLength === 0;
+  }
+
+  /** Payload bytes of the current frame still to come (0 between frames). */
+  get payloadRemaining(): number {
+    return this.#inPayload ? this.#remaining : 0;
   }
 
   /**

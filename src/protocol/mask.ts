@@ -31,14 +31,45 @@ export function applyMask(
       i++;
     }
     const words = (end - i) >> 2;
-    const b0 = key[(i + shift) & 3], b1 = key[(i + shift + 1) & 3];
-    const b2 = key[(i + shift + 2) & 3], b3 = key[(i + shift + 3) & 3];
-    const keyWord = LITTLE_ENDIAN
-      ? (b0 | (b1 << 8) | (b2 << 16) | (b3 << 24))
-      : ((b0 << 24) | (b1 << 16) | (b2 << 8) | b3);
+    const word = keyWord(key, i + shift);
     const view = new Uint32Array(data.buffer, data.byteOffset + i, words);
-    for (let w = 0; w < words; w++) view[w] ^= keyWord;
+    for (let w = 0; w < words; w++) view[w] ^= word;
     i += words * 4;
   }
   for (; i < end; i++) data[i] ^= key[(i + shift) & 3];
+}
+
+/** The key as a 32-bit word whose first byte in memory is `key[at & 3]`. */
+function keyWord(key: Uint8Array, at: number): number {
+  const b0 = key[at & 3], b1 = key[(at + 1) & 3];
+  const b2 = key[(at + 2) & 3], b3 = key[(at + 3) & 3];
+  return LITTLE_ENDIAN
+    ? (b0 | (b1 << 8) | (b2 << 16) | (b3 << 24))
+    : ((b0 << 24) | (b1 << 16) | (b2 << 8) | b3);
+}
+
+/**
+ * Writes `source` masked with `key` into `target` from `offset` on, leaving
+ * `source` untouched. When both sides are 4-byte aligned this is one pass
+ * over the bytes, a word at a time; otherwise it copies, then masks.
+ */
+export function copyMasked(
+  source: Uint8Array,
+  target: Uint8Array,
+  offset: number,
+  key: Uint8Array,
+): void {
+  const length = source.length;
+  const targetStart = target.byteOffset + offset;
+  if (length < WORD_THRESHOLD || ((source.byteOffset | targetStart) & 3) !== 0) {
+    target.set(source, offset);
+    applyMask(target, key, 0, offset, offset + length);
+    return;
+  }
+  const words = length >> 2;
+  const from = new Uint32Array(source.buffer, source.byteOffset, words);
+  const to = new Uint32Array(target.buffer, targetStart, words);
+  const word = keyWord(key, 0);
+  for (let w = 0; w < words; w++) to[w] = from[w] ^ word;
+  for (let i = words * 4; i < length; i++) target[offset + i] = source[i] ^ key[i & 3];
 }

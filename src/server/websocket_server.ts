@@ -33,6 +33,7 @@ import { parseConnection, parseServerConfig, type ServerSettings } from "./confi
 import type { CloseResult, WebSocketCloseOptions } from "../ohos/close.ts";
 import { abnormalClose, describe, messageValue, parseCloseOptions } from "../ohos/close.ts";
 import { parseSendData } from "../ohos/send_data.ts";
+import { framePool, writeFrame } from "../ohos/outbound.ts";
 import type {
   ClientConnectionCloseCallback,
   ServerSendData,
@@ -55,10 +56,6 @@ const EVENT_NAMES = ["connect", "messageReceive", "close", "error"] as const;
 const GOING_AWAY = { code: CloseCode.GoingAway, reason: "server is going away" };
 
 const encoder = new TextEncoder();
-
-// Room above maxBufferedBytes for frames the connection sends by itself (pongs, close);
-// user sends are refused at the limit, so only a client that never reads gets past this.
-const CONTROL_HEADROOM = 1024 * 1024;
 
 const reportListenerError = consoleReporter("server");
 
@@ -223,6 +220,7 @@ export class WebSocketServerImpl implements WebSocketServer {
     client.timer = setTimeout(() => stream.close(), run.settings.handshakeTimeoutMs);
     stream.startReading({
       data: (chunk) => this.#onData(run, client, chunk),
+      readTarget: () => client.connection?.readTarget(),
       end: (error) => this.#onEnd(run, client, error),
     });
   }
@@ -308,22 +306,18 @@ export class WebSocketServerImpl implements WebSocketServer {
     const protocol = selectSubprotocol(offered, run.settings.protocols);
     client.stream.write(encoder.encode(buildAcceptResponse({ key, protocol }))).catch(() => {});
     const connection = new ProtocolConnection(
-      { role: "server", maxMessageSize: run.settings.maxMessageSize, random: randomFill },
+      {
+        role: "server",
+        maxMessageSize: run.settings.maxMessageSize,
+        random: randomFill,
+        pool: framePool,
+      },
       {
         write: (bytes) => {
           if (client.dropped) return;
-          client.buffered += bytes.length;
-          if (client.buffered > run.settings.maxBufferedBytes + CONTROL_HEADROOM) {
+          if (!writeFrame(client.stream, client, bytes, run.settings.maxBufferedBytes)) {
             this.#clientNotReading(client);
-            return;
           }
-          const written = client.stream.write(bytes);
-          client.lastWrite = written;
-          // Failures surface through send()'s promise or the read side ending.
-          const release = () => {
-            client.buffered -= bytes.length;
-          };
-          written.then(release, release);
         },
         message: (data) => this.#emitMessage(client, data),
         peerClose: (info) => this.#onPeerClose(run, client, info),

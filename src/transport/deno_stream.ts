@@ -11,7 +11,7 @@ import type { ByteStream, ByteStreamReader, ConnectOptions } from "./types.ts";
 // The read buffer starts small (an idle connection holds it while its read
 // is pending) and doubles whenever a read fills it, up to the maximum.
 const MIN_READ_BUFFER = 1024;
-const MAX_READ_BUFFER = 1024 * 1024;
+const MAX_READ_BUFFER = 256 * 1024;
 
 // Small writes are merged up to this size; bigger buffers go out as they are.
 const COALESCE_LIMIT = 256 * 1024;
@@ -76,15 +76,22 @@ export class DenoByteStream implements ByteStream {
   }
 
   async #readLoop(reader: ByteStreamReader): Promise<void> {
-    // One scratch buffer per stream; each read is copied out at its exact size
-    // so the reader may keep what it gets.
+    // One scratch buffer per stream, reused for every read: the reader copies
+    // what it keeps. A large payload is read straight into its destination.
     let scratch = new Uint8Array(MIN_READ_BUFFER);
     let failure: unknown;
     try {
       while (true) {
+        const target = reader.readTarget?.();
+        if (target !== undefined) {
+          const n = await this.#conn.read(target);
+          if (n === null) break;
+          reader.data(target.subarray(0, n));
+          continue;
+        }
         const n = await this.#conn.read(scratch);
         if (n === null) break;
-        reader.data(scratch.slice(0, n));
+        reader.data(scratch.subarray(0, n));
         if (n === scratch.length && n < MAX_READ_BUFFER) {
           scratch = new Uint8Array(n * 2);
         } else if (n < scratch.length / 4 && scratch.length > MIN_READ_BUFFER) {

@@ -7,8 +7,16 @@
 
 /** Receives what a {@linkcode ByteStream} reads. */
 export interface ByteStreamReader {
-  /** Bytes from the peer. The reader owns the array (it may modify or keep it). */
+  /**
+   * Bytes from the peer. The reader may modify them but must copy what it
+   * keeps: the stream may reuse the memory once the call returns.
+   */
   data(chunk: Uint8Array): void;
+  /**
+   * Optional: a buffer the next read should fill directly (the rest of a
+   * large payload). The stream then passes the filled part of it to `data`.
+   */
+  readTarget?(): Uint8Array | undefined;
   /** The stream ended: `error` undefined for a clean EOF. Called exactly once. */
   end(error?: unknown): void;
 }

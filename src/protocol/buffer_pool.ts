@@ -1,0 +1,89 @@
+/**
+ * A small cache of large byte buffers, so that sending big frames does not
+ * allocate (and fault in) fresh memory for every message.
+ *
+ * @module
+ */
+
+/** Limits of a {@linkcode BufferPool}. */
+export interface BufferPoolOptions {
+  /** Smallest request served from the pool; smaller ones get a fresh array. */
+  minSize: number;
+  /** Most bytes kept for reuse at once; buffers given back beyond it are dropped. */
+  maxBytes: number;
+}
+
+// Capacities are rounded up to 2^k × {1, 1.25, 1.5, 1.75} so that requests of
+// nearly the same size share buffers while wasting at most a quarter.
+function roundCapacity(size: number): number {
+  const power = 2 ** Math.floor(Math.log2(size));
+  const step = power / 4;
+  return Math.ceil(size / step) * step;
+}
+
+/**
+ * Hands out views of reusable buffers. A view must be given back with
+ * {@linkcode BufferPool.give} only once nothing reads it any more (for a
+ * frame: when the socket write has completed); its bytes are then
+ * overwritten by a later {@linkcode BufferPool.take}.
+ *
+ * @example
+ * ```ts
+ * import { BufferPool } from "./buffer_pool.ts";
+ * const pool = new BufferPool({ minSize: 64 * 1024, maxBytes: 32 * 1024 * 1024 });
+ * const frame = pool.take(4 * 1024 * 1024 + 14);
+ * // ... fill and write `frame`, then once the write is done:
+ * pool.give(frame);
+ * ```
+ */
+export class BufferPool {
+  readonly #minSize: number;
+  readonly #maxBytes: number;
+  readonly #free: ArrayBuffer[] = [];
+  #freeBytes = 0;
+
+  /** Creates an empty pool. */
+  constructor(options: BufferPoolOptions) {
+    this.#minSize = options.minSize;
+    this.#maxBytes = options.maxBytes;
+  }
+
+  /** Bytes currently kept for reuse. */
+  get keptBytes(): number {
+    return this.#freeBytes;
+  }
+
+  /**
+   * A view of exactly `size` bytes that nobody else holds. Its content is
+   * unspecified (it may hold an earlier frame): the caller overwrites it.
+   */
+  take(size: number): Uint8Array {
+    if (size < this.#minSize) return new Uint8Array(size);
+    // The smallest kept buffer that fits, unless it is over twice the size.
+    let best = -1;
+    for (let i = 0; i < this.#free.length; i++) {
+      const length = this.#free[i].byteLength;
+      if (length >= size && length <= 2 * size) {
+        if (best < 0 || length < this.#free[best].byteLength) best = i;
+      }
+    }
+    if (best < 0) return new Uint8Array(roundCapacity(size)).subarray(0, size);
+    const buffer = this.#free[best];
+    this.#free[best] = this.#free[this.#free.length - 1];
+    this.#free.pop();
+    this.#freeBytes -= buffer.byteLength;
+    return new Uint8Array(buffer, 0, size);
+  }
+
+  /**
+   * Returns a view from {@linkcode BufferPool.take} for reuse. Views under
+   * the pool's `minSize` (which never came from it) are ignored.
+   */
+  give(view: Uint8Array): void {
+    if (view.byteLength < this.#minSize) return;
+    const buffer = view.buffer as ArrayBuffer;
+    if (this.#freeBytes + buffer.byteLength > this.#maxBytes) return;
+    this.#free.push(buffer);
+    this.#freeBytes += buffer.byteLength;
+  }
+}

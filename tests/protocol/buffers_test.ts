@@ -1,0 +1,213 @@
+/**
+ * Buffer reuse on the hot paths: the frame pool, one-pass masking, reads
+ * straight into a message's buffer, and a receive path that copies what it
+ * keeps (so transports may reuse their read buffer).
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { BufferPool, encodeFrame, FrameSlab, WebSocketConnection } from "../../src/protocol/mod.ts";
+import { applyMask, copyMasked } from "../../src/protocol/mask.ts";
+import { concat, decodeWritten, frame } from "./helpers.ts";
+
+/** Where two byte sequences first differ ("none" when equal): a cheap failure message for big arrays. */
+function firstDifference(actual: unknown, expected: Uint8Array): string {
+  if (!(actual instanceof Uint8Array)) return `not bytes: ${typeof actual}`;
+  if (actual.length !== expected.length) return `length ${actual.length} ≠ ${expected.length}`;
+  for (let i = 0; i < actual.length; i++) {
+    if (actual[i] !== expected[i]) return `byte ${i}: ${actual[i]} ≠ ${expected[i]}`;
+  }
+  return "none";
+}
+
+const KEY = new Uint8Array([0x12, 0x34, 0x56, 0x78]);
+
+function pattern(length: number, seed = 1): Uint8Array {
+  const bytes = new Uint8Array(length);
+  for (let i = 0; i < length; i++) bytes[i] = (i * 31 + seed) & 0xff;
+  return bytes;
+}
+
+Deno.test("rule: copyMasked equals copy-then-mask for every alignment and tail length", () => {
+  const backing = new Uint8Array(300);
+  backing.set(pattern(300));
+  for (let sourceOffset = 0; sourceOffset < 4; sourceOffset++) {
+    for (let targetOffset = 0; targetOffset < 4; targetOffset++) {
+      for (const length of [0, 1, 31, 32, 33, 35, 64, 255]) {
+        const source = backing.subarray(sourceOffset, sourceOffset + length);
+        const before = source.slice();
+        const target = new Uint8Array(length + 8);
+        copyMasked(source, target, targetOffset, KEY);
+        const expected = before.slice();
+        applyMask(expected, KEY);
+        assert.deepStrictEqual(target.subarray(targetOffset, targetOffset + length), expected);
+        assert.deepStrictEqual(source, before, "the source is never modified");
+      }
+    }
+  }
+});
+
+Deno.test("rule: a large masked frame decodes to its payload whatever the header size", () => {
+  const slab = new FrameSlab(new BufferPool({ minSize: 1024, maxBytes: 1 << 20 }));
+  for (const length of [1025, 4099, 70_001]) {
+    const payload = pattern(length, length);
+    const bytes = encodeFrame(2, payload, true, KEY, slab);
+    const decoded = decodeWritten(bytes);
+    assert.ok(decoded.masked);
+    assert.equal(firstDifference(decoded.payload, payload), "none");
+    // The payload starts on a 4-byte boundary (so it was masked word by word).
+    const head = bytes.length - length;
+    assert.deepStrictEqual((bytes.byteOffset + head) & 3, 0);
+  }
+});
+
+Deno.test("rule: the buffer pool reuses a given-back buffer for a request of similar size", () => {
+  const pool = new BufferPool({ minSize: 1000, maxBytes: 100_000 });
+  const first = pool.take(40_000);
+  assert.deepStrictEqual(first.length, 40_000);
+  pool.give(first);
+  assert.deepStrictEqual(pool.keptBytes, first.buffer.byteLength);
+  const second = pool.take(39_000);
+  assert.strictEqual(second.buffer, first.buffer, "same memory, no new allocation");
+  assert.deepStrictEqual(second.length, 39_000);
+  assert.deepStrictEqual(pool.keptBytes, 0, "a taken buffer is no longer kept");
+  // Nothing else may get the same memory while it is out.
+  assert.notStrictEqual(pool.take(39_000).buffer, second.buffer);
+});
+
+Deno.test("rule: the buffer pool never hands a small request a buffer over twice its size", () => {
+  const pool = new BufferPool({ minSize: 1000, maxBytes: 1 << 20 });
+  const big = pool.take(100_000);
+  pool.give(big);
+  assert.notStrictEqual(pool.take(10_000).buffer, big.buffer);
+  assert.deepStrictEqual(pool.keptBytes, big.buffer.byteLength, "the big buffer stays kept");
+});
+
+Deno.test("rule: the buffer pool keeps at most maxBytes and ignores views under minSize", () => {
+  const pool = new BufferPool({ minSize: 1000, maxBytes: 50_000 });
+  const a = pool.take(30_000);
+  const b = pool.take(30_000);
+  pool.give(a);
+  pool.give(b); // would pass maxBytes: dropped
+  assert.deepStrictEqual(pool.keptBytes, a.buffer.byteLength);
+  pool.give(new Uint8Array(999));
+  assert.deepStrictEqual(pool.keptBytes, a.buffer.byteLength);
+  assert.deepStrictEqual(pool.take(10).length, 10, "small requests are plain arrays");
+});
+
+function connection(
+  role: "client" | "server",
+  messages: (string | Uint8Array)[],
+  pings: Uint8Array[] = [],
+) {
+  return new WebSocketConnection(
+    { role, maxMessageSize: 1 << 24, random: (b) => crypto.getRandomValues(b) },
+    {
+      write: () => {},
+      message: (data) => messages.push(data), // kept as delivered: no defensive copy
+      ping: (payload) => pings.push(payload),
+      peerClose: () => {},
+      fail: (error) => {
+        throw error;
+      },
+    },
+  );
+}
+
+/** Feeds `bytes` through one reused read buffer of `size` bytes, wiping it after each call. */
+function feedThroughReusedBuffer(conn: WebSocketConnection, bytes: Uint8Array, size: number) {
+  const scratch = new Uint8Array(size);
+  for (let offset = 0; offset < bytes.length; offset += size) {
+    const part = bytes.subarray(offset, offset + size);
+    scratch.set(part);
+    conn.receive(scratch.subarray(0, part.length));
+    scratch.fill(0xee); // the transport reuses its buffer for the next read
+  }
+}
+
+Deno.test("rule: receive() copies what it keeps, so a transport may reuse its read buffer", () => {
+  const messages: (string | Uint8Array)[] = [];
+  const pings: Uint8Array[] = [];
+  const conn = connection("client", messages, pings);
+  const big = pattern(50_000, 7);
+  const fragmentA = pattern(3000, 8), fragmentB = pattern(2000, 9);
+  const text = "héllo wörld ".repeat(200);
+  const stream = concat([
+    frame({ opcode: 2, payload: big }),
+    frame({ opcode: 2, fin: false, payload: fragmentA }),
+    frame({ opcode: 9, payload: "ping!" }),
+    frame({ opcode: 0, payload: fragmentB }),
+    frame({ opcode: 1, payload: text }),
+    frame({ opcode: 2, payload: pattern(10, 3) }),
+  ]);
+  for (const size of [7, 100, 4096]) {
+    messages.length = 0;
+    pings.length = 0;
+    feedThroughReusedBuffer(conn, stream, size);
+    assert.deepStrictEqual(messages.length, 4, `read size ${size}`);
+    assert.equal(firstDifference(messages[0], big), "none");
+    assert.equal(firstDifference(messages[1], concat([fragmentA, fragmentB])), "none");
+    assert.deepStrictEqual(messages[2], text);
+    assert.deepStrictEqual(messages[3], pattern(10, 3));
+    assert.deepStrictEqual(pings, [new TextEncoder().encode("ping!")]);
+  }
+});
+
+Deno.test("rule: a large binary payload read through readTarget() lands in the delivered message", () => {
+  for (const role of ["client", "server"] as const) {
+    const messages: (string | Uint8Array)[] = [];
+    const conn = connection(role, messages);
+    const payload = pattern(200_000, 5);
+    const bytes = frame({ opcode: 2, payload, mask: role === "server" ? [9, 8, 7, 6] : undefined });
+    assert.deepStrictEqual(conn.readTarget(), undefined, "no payload in progress");
+    // The header and a first piece arrive through an ordinary read...
+    let offset = 20_000;
+    conn.receive(bytes.slice(0, offset));
+    // ...then the transport reads straight into the target, 64 KiB at a time.
+    const seen = new Set<ArrayBufferLike>();
+    let reads = 0;
+    while (offset < bytes.length && reads++ < 100) {
+      const target = conn.readTarget();
+      assert.ok(
+        target !== undefined,
+        `${role}: a target while ${bytes.length - offset} bytes remain`,
+      );
+      seen.add(target.buffer);
+      const n = Math.min(65_536, target.length, bytes.length - offset);
+      target.set(bytes.subarray(offset, offset + n));
+      offset += n;
+      conn.receive(target.subarray(0, n));
+    }
+    assert.deepStrictEqual(messages.length, 1);
+    assert.equal(firstDifference(messages[0], payload), "none");
+    assert.deepStrictEqual(seen.size, 1, "every read went into one buffer");
+    assert.ok(seen.has((messages[0] as Uint8Array).buffer), "and that buffer is the message");
+    assert.deepStrictEqual(conn.readTarget(), undefined, "none once the message is complete");
+  }
+});
+
+Deno.test("rule: readTarget() is offered only for large binary payloads", () => {
+  const messages: (string | Uint8Array)[] = [];
+  const conn = connection("client", messages);
+  const text = frame({ opcode: 1, payload: "x".repeat(100_000) });
+  conn.receive(text.subarray(0, 1000));
+  assert.deepStrictEqual(
+    conn.readTarget(),
+    undefined,
+    "text streams through the UTF-8 decoder instead",
+  );
+  conn.receive(text.subarray(1000));
+  const small = frame({ opcode: 2, payload: pattern(10_000) });
+  conn.receive(small.subarray(0, 100));
+  assert.deepStrictEqual(
+    conn.readTarget(),
+    undefined,
+    "a small remainder is not worth a read of its own",
+  );
+  conn.receive(small.subarray(100));
+  const fragment = frame({ opcode: 2, fin: false, payload: pattern(100_000) });
+  conn.receive(fragment.subarray(0, 100));
+  assert.deepStrictEqual(conn.readTarget(), undefined, "a fragmented message has no known size");
+  assert.deepStrictEqual(messages.length, 2);
+});
