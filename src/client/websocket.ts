@@ -71,7 +71,7 @@ type ClientEvents = {
   openInfo: Callback<WebSocketOpenInfo>;
 };
 
-const EVENT_NAMES = [
+const EVENT_NAMES: ReadonlySet<string> = new Set([
   "open",
   "message",
   "close",
@@ -79,7 +79,7 @@ const EVENT_NAMES = [
   "dataEnd",
   "headerReceive",
   "openInfo",
-] as const;
+]);
 
 const TLS_VERSIONS = ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"] as const;
 
@@ -105,8 +105,11 @@ interface Session {
   lastWrite: Promise<void>;
   /** Bytes handed to the transport and not yet written. */
   buffered: number;
-  /** Aborted when the attempt is abandoned, so the transport closes what it opened. */
-  attempt: AbortController;
+  /**
+   * Aborted when the attempt is abandoned, so the transport closes what it
+   * opened; dropped once the connection is open.
+   */
+  attempt: AbortController | null;
 }
 
 /**
@@ -183,7 +186,7 @@ export class WebSocketClient implements WebSocket {
     let connectOptions: ConnectOptions;
     try {
       connectOptions = await connectOptionsFor(target, session.settings);
-      connectOptions.signal = session.attempt.signal;
+      connectOptions.signal = session.attempt!.signal;
     } catch (error) {
       this.#connectFailed(session, error);
       return;
@@ -234,7 +237,7 @@ export class WebSocketClient implements WebSocket {
     if (reject === null) return;
     session.resolveConnect = session.rejectConnect = null;
     clearTimeout(session.handshakeTimer);
-    session.attempt.abort();
+    session.attempt?.abort();
     const error = failure instanceof BusinessError
       ? failure as BusinessError<unknown>
       : status === undefined
@@ -286,6 +289,9 @@ export class WebSocketClient implements WebSocket {
 
   #becomeOpen(session: Session, open: WebSocketOpenInfo): WebSocketConnection {
     clearTimeout(session.handshakeTimer);
+    // Drop what only the opening needed; an idle connection should hold little.
+    session.handshakeTimer = undefined;
+    session.attempt = null;
     const resolve = session.resolveConnect!;
     session.resolveConnect = session.rejectConnect = null;
     session.connection = new WebSocketConnection(

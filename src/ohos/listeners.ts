@@ -17,11 +17,12 @@ export class ListenerRegistry<Events extends Record<string, (...args: never[]) =
   readonly #onListenerError: (type: string, error: unknown) => void;
 
   /**
-   * @param known the event names that are kept (others are ignored, as on the platform)
+   * @param known the event names that are kept (others are ignored, as on the
+   *   platform); one set shared by every registry of a kind
    * @param onListenerError reports an exception thrown by a listener
    */
-  constructor(known: readonly string[], onListenerError: (type: string, error: unknown) => void) {
-    this.#known = new Set(known);
+  constructor(known: ReadonlySet<string>, onListenerError: (type: string, error: unknown) => void) {
+    this.#known = known;
     this.#onListenerError = onListenerError;
   }
 

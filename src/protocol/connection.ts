@@ -109,11 +109,12 @@ export class WebSocketConnection implements FrameSink {
   // The frame being parsed.
   #frameOpcode = 0;
   #frameFin = false;
-  #controlParts: Uint8Array[] = [];
+  // Allocated only while a frame needs them, so an idle connection holds none.
+  #controlParts: Uint8Array[] | null = null;
   // The message being assembled (opcode 0 when none).
   #messageOpcode = 0;
   #messageSize = 0;
-  #binaryParts: Uint8Array[] = [];
+  #binaryParts: Uint8Array[] | null = null;
   // A single-frame binary message whose size is known: its bytes go straight here.
   #binaryBuffer: Uint8Array | null = null;
   #binaryFilled = 0;
@@ -252,7 +253,7 @@ export class WebSocketConnection implements FrameSink {
     this.#frameFin = header.fin;
     this.#frameLength = header.length;
     if (opcode >= Opcode.Close) {
-      this.#controlParts = [];
+      this.#controlParts = null;
       return;
     }
     if (opcode === Opcode.Continuation) {
@@ -288,7 +289,7 @@ export class WebSocketConnection implements FrameSink {
   /** @internal */
   framePayload(data: Uint8Array): void {
     if (this.#frameOpcode >= Opcode.Close) {
-      this.#controlParts.push(data.slice());
+      (this.#controlParts ??= []).push(data.slice());
       return;
     }
     this.#messageSize += data.length;
@@ -300,7 +301,7 @@ export class WebSocketConnection implements FrameSink {
       if (!inPlace) buffer.set(data, this.#binaryFilled);
       this.#binaryFilled += data.length;
     } else if (this.#messageOpcode !== Opcode.Text) {
-      this.#binaryParts.push(data.slice());
+      (this.#binaryParts ??= []).push(data.slice());
     } else if (
       !this.#streaming && this.#frameFin && this.#frameOpcode === Opcode.Text &&
       data.length === this.#frameLength
@@ -322,8 +323,9 @@ export class WebSocketConnection implements FrameSink {
   frameEnd(): void {
     const opcode = this.#frameOpcode;
     if (opcode >= Opcode.Close) {
-      this.#controlFrame(opcode, concat(this.#controlParts));
-      this.#controlParts = [];
+      const parts = this.#controlParts ?? [];
+      this.#controlParts = null;
+      this.#controlFrame(opcode, concat(parts));
       return;
     }
     if (!this.#frameFin) return;
@@ -331,7 +333,7 @@ export class WebSocketConnection implements FrameSink {
     if (this.#binaryBuffer !== null) {
       data = this.#binaryBuffer;
     } else if (this.#messageOpcode !== Opcode.Text) {
-      data = concat(this.#binaryParts);
+      data = concat(this.#binaryParts ?? []);
     } else if (this.#wholeText !== null) {
       try {
         data = decodeShortAscii(this.#wholeText) ?? WHOLE_DECODER.decode(this.#wholeText);
@@ -373,7 +375,7 @@ export class WebSocketConnection implements FrameSink {
   #resetMessage(): void {
     this.#messageOpcode = 0;
     this.#messageSize = 0;
-    this.#binaryParts = [];
+    this.#binaryParts = null;
     this.#binaryBuffer = null;
     this.#text = "";
     this.#wholeText = null;

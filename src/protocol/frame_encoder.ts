@@ -16,8 +16,9 @@ export type RandomFill = (buffer: Uint8Array) => void;
  */
 export class MaskKeySource {
   readonly #fill: RandomFill;
-  readonly #pool = new Uint8Array(256);
-  #offset = 256;
+  // Allocated on the first key: an idle connection that never sends holds none.
+  #pool: Uint8Array | null = null;
+  #offset = 0;
 
   /** Draws keys from `fill`, a CSPRNG such as `(b) => crypto.getRandomValues(b)`. */
   constructor(fill: RandomFill) {
@@ -26,17 +27,21 @@ export class MaskKeySource {
 
   /** A new key; the view stays valid until 64 more keys are drawn. */
   next(): Uint8Array {
-    if (this.#offset === this.#pool.length) {
-      this.#fill(this.#pool);
+    let pool = this.#pool;
+    if (pool === null || this.#offset === pool.length) {
+      pool = this.#pool ??= new Uint8Array(256);
+      this.#fill(pool);
       this.#offset = 0;
     }
-    const key = this.#pool.subarray(this.#offset, this.#offset + 4);
+    const key = pool.subarray(this.#offset, this.#offset + 4);
     this.#offset += 4;
     return key;
   }
 }
 
 const ZERO_KEY = new Uint8Array(4);
+// Shared starting point: a connection gets its first block with its first frame.
+const NO_BLOCK = new Uint8Array(0);
 
 /**
  * Carves small frames out of shared blocks (1 KiB growing to 16 KiB), so a small message costs
@@ -47,7 +52,7 @@ const ZERO_KEY = new Uint8Array(4);
  */
 export class FrameSlab {
   readonly #pool: BufferPool | undefined;
-  #block = new Uint8Array(0);
+  #block = NO_BLOCK;
   #offset = 0;
 
   /** `pool`, if given, serves the frames over 1 KiB. */

@@ -50,7 +50,7 @@ type ServerEvents = {
   error: ErrorCallback;
 };
 
-const EVENT_NAMES = ["connect", "messageReceive", "close", "error"] as const;
+const EVENT_NAMES: ReadonlySet<string> = new Set(["connect", "messageReceive", "close", "error"]);
 
 /** The close a server sends to every client when it stops. */
 const GOING_AWAY = { code: CloseCode.GoingAway, reason: "server is going away" };
