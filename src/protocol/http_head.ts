@@ -92,7 +92,8 @@ function findHeadEnd(bytes: Uint8Array, from: number): number {
 function latin1(bytes: Uint8Array): string {
   let text = "";
   for (let i = 0; i < bytes.length; i += 4096) {
-    text += String.fromCharCode(...bytes.subarray(i, i + 4096));
+    // apply() takes the typed array as it is; a spread would walk an iterator.
+    text += String.fromCharCode.apply(null, bytes.subarray(i, i + 4096) as unknown as number[]);
   }
   return text;
 }
@@ -135,8 +136,13 @@ export function headerMap(headers: [string, string][]): HeaderMap {
 
 /** All values of header `name` joined with ", " (the HTTP list rule), or undefined. */
 export function headerValue(headers: [string, string][], name: string): string | undefined {
-  const values = headers.filter(([n]) => n === name).map(([, v]) => v);
-  return values.length === 0 ? undefined : values.join(", ");
+  let joined: string | undefined;
+  // An indexed loop: destructuring each pair would allocate an iterator per header.
+  for (let i = 0; i < headers.length; i++) {
+    const header = headers[i];
+    if (header[0] === name) joined = joined === undefined ? header[1] : `${joined}, ${header[1]}`;
+  }
+  return joined;
 }
 
 /** Splits a comma-separated header list into trimmed, non-empty lower-case tokens. */
