@@ -13,7 +13,7 @@
  * - `SERVER=native|deno|node`  skip the server calibration and use this echo
  *   server (native: bench/servers/echo_native.rs, compiled with rustc when present)
  * - `CLIENTS=a,b`  only these client ids (see `ALL_CLIENTS` below)
- * - `WORKLOADS=a,b` only these workloads (a b c d f; e comes with a)
+ * - `WORKLOADS=a,b` only these workloads (a b c d f g; e comes with a)
  * - `RESULTS_FILE=path` where the markdown goes (default: bench/RESULTS.md
  *   for a full run, nowhere for QUICK=1)
  * - `PROFILE=1`    instead of the benchmark, CPU-profile one workload
@@ -41,7 +41,7 @@ const startedAt = performance.now();
 
 // ------------------------------------------------------------------ workloads
 
-type Workload = "a" | "b" | "c" | "d" | "f";
+type Workload = "a" | "b" | "c" | "d" | "f" | "g";
 type Config = Record<string, unknown> & {
   workload: Workload;
   timeLimitMs: number;
@@ -90,20 +90,37 @@ const WORKLOADS: Record<Workload, Config> = {
     warmup: 4,
     timeLimitMs: 120_000,
   },
-  d: { workload: "d", count: QUICK ? 300 : 1000, concurrency: 50, timeLimitMs: 60_000 },
+  d: {
+    workload: "d",
+    count: QUICK ? 300 : 1000,
+    concurrency: 50,
+    timeLimitMs: 60_000,
+  },
   f: {
     workload: "f",
     sizes: sizeSweep(),
     timeLimitMs: (QUICK ? 10_000 : 30_000) * 6,
   },
+  // (d) again at other connection counts, one process per count.
+  g: {
+    workload: "g",
+    counts: QUICK ? [100] : [100, 3000],
+    concurrency: 50,
+    timeLimitMs: 120_000,
+  },
 };
 
 const WORKLOAD_TITLES: Record<Workload, string> = {
-  a: `(a) ${(WORKLOADS.a.count as number).toLocaleString("en")} × 16 B text, 1000 in flight`,
-  b: `(b) ${(WORKLOADS.b.count as number).toLocaleString("en")} sequential round trips, 16 B`,
+  a: `(a) ${
+    (WORKLOADS.a.count as number).toLocaleString("en")
+  } × 16 B text, 1000 in flight`,
+  b: `(b) ${
+    (WORKLOADS.b.count as number).toLocaleString("en")
+  } sequential round trips, 16 B`,
   c: `(c) ${WORKLOADS.c.count} × 4 MiB binary, 4 in flight`,
   d: `(d) ${WORKLOADS.d.count} idle open connections`,
   f: "(f) throughput vs message size (binary)",
+  g: "(g) idle connections: RSS per connection against the number of connections",
 };
 
 // -------------------------------------------------------------------- clients
@@ -120,6 +137,7 @@ interface Client {
 const DENO_RUN = [DENO, "run", "-A", "--v8-flags=--expose-gc"];
 const NODE_RUN = ["node", "--expose-gc"];
 const ABCD: Workload[] = ["a", "b", "c", "d"];
+const ABCDG: Workload[] = [...ABCD, "g"];
 
 const ALL_CLIENTS: Client[] = [
   {
@@ -127,21 +145,21 @@ const ALL_CLIENTS: Client[] = [
     label: "ours (Deno)",
     cmd: [...DENO_RUN, `${BENCH}clients/ours.ts`],
     kind: "ws",
-    workloads: [...ABCD, "f"],
+    workloads: [...ABCDG, "f"],
   },
   {
     id: "ours-node",
     label: "ours (Node, npm build)",
     cmd: [...NODE_RUN, `${BENCH}node/client_ours.mjs`],
     kind: "ws",
-    workloads: ABCD,
+    workloads: ABCDG,
   },
   {
     id: "deno-websocket",
     label: "Deno WebSocket",
     cmd: [...DENO_RUN, `${BENCH}clients/deno_websocket.ts`],
     kind: "ws",
-    workloads: ABCD,
+    workloads: ABCDG,
   },
   {
     id: "deno-websocketstream",
@@ -159,7 +177,7 @@ const ALL_CLIENTS: Client[] = [
     label: "ws (Node)",
     cmd: [...NODE_RUN, `${BENCH}node/client_ws.mjs`],
     kind: "ws",
-    workloads: [...ABCD, "f"],
+    workloads: [...ABCDG, "f"],
   },
   {
     id: "undici-node",
@@ -173,7 +191,7 @@ const ALL_CLIENTS: Client[] = [
     label: "raw TCP (Deno, limit)",
     cmd: [...DENO_RUN, `${BENCH}clients/raw_tcp.ts`],
     kind: "tcp",
-    workloads: ABCD,
+    workloads: ABCDG,
   },
   {
     // What handing each message out in an ArrayBuffer of its own costs, and
@@ -202,7 +220,8 @@ async function exists(path: string): Promise<boolean> {
 /** Runs a command to completion with a time bound; null when it could not run. */
 async function capture(
   cmd: string[],
-  options: { cwd?: string; timeoutMs?: number; env?: Record<string, string> } = {},
+  options: { cwd?: string; timeoutMs?: number; env?: Record<string, string> } =
+    {},
 ): Promise<{ code: number; stdout: string; stderr: string } | null> {
   let child: Deno.ChildProcess;
   try {
@@ -356,7 +375,9 @@ async function runJob(
   if (out === null) return { error: `cannot start ${client.cmd[0]}` };
   const line = out.stdout.split("\n").find((l) => l.startsWith("RESULT "));
   if (line === undefined) {
-    const lines = (out.stderr || out.stdout).trim().split("\n").map((l) => l.trim());
+    const lines = (out.stderr || out.stdout).trim().split("\n").map((l) =>
+      l.trim()
+    );
     const why = lines.find((l) => /error/i.test(l)) ?? lines.at(-1) ?? "";
     return { error: `exit ${out.code}: ${why.slice(0, 300)}` };
   }
@@ -372,7 +393,9 @@ function median(values: number[]): number {
   const sorted = values.filter((v) => Number.isFinite(v)).sort((x, y) => x - y);
   if (sorted.length === 0) return NaN;
   const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return sorted.length % 2 === 1
+    ? sorted[mid]
+    : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 function fmt(value: number, digits = 0): string {
@@ -443,7 +466,9 @@ async function ensureNodePeers(): Promise<boolean> {
   });
   if (install?.code === 0) return true;
   notes.push(
-    `npm ci in bench/ failed (${install?.stderr.trim().split("\n").pop() ?? "npm not found"}): ` +
+    `npm ci in bench/ failed (${
+      install?.stderr.trim().split("\n").pop() ?? "npm not found"
+    }): ` +
       "the Node clients and the ws server are skipped.",
   );
   return false;
@@ -479,8 +504,12 @@ interface ServerKinds {
 async function buildNative(): Promise<string | null> {
   const source = await Deno.readFile(`${BENCH}servers/echo_native.rs`);
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", source));
-  const hash = [...digest.slice(0, 6)].map((b) => b.toString(16).padStart(2, "0")).join("");
-  const cacheDir = `${env("XDG_CACHE_HOME") ?? `${env("HOME") ?? "/tmp"}/.cache`}/ohos-ws-bench`;
+  const hash = [...digest.slice(0, 6)].map((b) =>
+    b.toString(16).padStart(2, "0")
+  ).join("");
+  const cacheDir = `${
+    env("XDG_CACHE_HOME") ?? `${env("HOME") ?? "/tmp"}/.cache`
+  }/ohos-ws-bench`;
   const binary = `${cacheDir}/echo_native-${hash}`;
   if (await exists(binary)) return binary;
   await Deno.mkdir(cacheDir, { recursive: true });
@@ -510,9 +539,19 @@ async function buildNative(): Promise<string | null> {
 async function serverKinds(nodeOk: boolean): Promise<ServerKinds> {
   const native = await buildNative();
   const ws: ServerKinds["ws"] = {};
-  if (native !== null) ws.native = { name: "native (Rust, std only)", cmd: [native, "ws"] };
-  ws.deno = { name: "Deno.serve", cmd: [DENO, "run", "-A", `${BENCH}servers/echo_deno.ts`] };
-  if (nodeOk) ws.node = { name: "ws (Node)", cmd: ["node", `${BENCH}node/echo_ws_server.mjs`] };
+  if (native !== null) {
+    ws.native = { name: "native (Rust, std only)", cmd: [native, "ws"] };
+  }
+  ws.deno = {
+    name: "Deno.serve",
+    cmd: [DENO, "run", "-A", `${BENCH}servers/echo_deno.ts`],
+  };
+  if (nodeOk) {
+    ws.node = {
+      name: "ws (Node)",
+      cmd: ["node", `${BENCH}node/echo_ws_server.mjs`],
+    };
+  }
   const tcp = native !== null
     ? { name: "native (Rust, std only)", cmd: [native, "tcp"] }
     : { name: "Deno", cmd: [DENO, "run", "-A", `${BENCH}servers/tcp_echo.ts`] };
@@ -527,12 +566,19 @@ async function serverKinds(nodeOk: boolean): Promise<ServerKinds> {
  * lowest geometric mean of server CPU per message wins. Client throughput is
  * shown too, but on a shared machine it is too noisy to decide on its own.
  */
-async function pickServer(kinds: ServerKinds): Promise<{ server: Server; report: string }> {
+async function pickServer(
+  kinds: ServerKinds,
+): Promise<{ server: Server; report: string }> {
   const forced = env("SERVER");
   if (forced !== undefined) {
     const kind = kinds.ws[forced];
-    if (kind === undefined) throw new Error(`SERVER=${forced}: not available here`);
-    return { server: await startServer(kind.name, kind.cmd), report: `forced (SERVER=${forced})` };
+    if (kind === undefined) {
+      throw new Error(`SERVER=${forced}: not available here`);
+    }
+    return {
+      server: await startServer(kind.name, kind.cmd),
+      report: `forced (SERVER=${forced})`,
+    };
   }
   const candidates: Server[] = [];
   for (const kind of Object.values(kinds.ws)) {
@@ -540,11 +586,13 @@ async function pickServer(kinds: ServerKinds): Promise<{ server: Server; report:
   }
   // QUICK=1 probes with Deno WebSocket only.
   const probes = ALL_CLIENTS.filter((c) =>
-    c.id === "deno-websocket" || (!QUICK && c.id === "ws-node" && kinds.ws.node !== undefined)
+    c.id === "deno-websocket" ||
+    (!QUICK && c.id === "ws-node" && kinds.ws.node !== undefined)
   );
   const probeA: Config = { ...WORKLOADS.a, count: QUICK ? 10_000 : 50_000 };
   const probeC: Config = { ...WORKLOADS.c, count: QUICK ? 6 : 20 };
-  const messages = (config: Config) => (config.count as number) + (config.warmup as number);
+  const messages = (config: Config) =>
+    (config.count as number) + (config.warmup as number);
   const rows: string[][] = [];
   const costs: number[] = [];
   for (const server of candidates) {
@@ -561,22 +609,34 @@ async function pickServer(kinds: ServerKinds): Promise<{ server: Server; report:
         `${fmt(cCost, 2)} ms/msg (${fmt(c.mbPerSec as number, 1)} MB/s)`,
       );
     }
-    const cost = Math.exp(values.reduce((s, v) => s + Math.log(v), 0) / values.length);
+    const cost = Math.exp(
+      values.reduce((s, v) => s + Math.log(v), 0) / values.length,
+    );
     costs.push(Number.isFinite(cost) ? cost : Infinity);
     rows.push(cells);
   }
   const best = costs.indexOf(Math.min(...costs));
-  for (const server of candidates) if (server !== candidates[best]) await stopServer(server);
+  for (const server of candidates) {
+    if (server !== candidates[best]) await stopServer(server);
+  }
   const header = ["server"];
   for (const probe of probes) {
-    header.push(`${probe.label}: (a) server CPU`, `${probe.label}: (c) server CPU`);
+    header.push(
+      `${probe.label}: (a) server CPU`,
+      `${probe.label}: (c) server CPU`,
+    );
   }
   const report =
     `Server CPU time per echoed message (client throughput in brackets), one pass each; ` +
-    `(a) with ${fmt(probeA.count as number)} messages, (c) with ${probeC.count}.\n\n` +
+    `(a) with ${
+      fmt(probeA.count as number)
+    } messages, (c) with ${probeC.count}.\n\n` +
     `${table(header, rows)}\n\nChosen: **${candidates[best].name}** ` +
     `(lowest geometric mean of the server CPU costs, relative: ` +
-    `${candidates.map((s, i) => `${s.name} ${fmt(costs[i] / costs[best], 2)}×`).join(", ")}).`;
+    `${
+      candidates.map((s, i) => `${s.name} ${fmt(costs[i] / costs[best], 2)}×`)
+        .join(", ")
+    }).`;
   return { server: candidates[best], report };
 }
 
@@ -599,9 +659,14 @@ async function profile(): Promise<void> {
       profile: path,
       profileIntervalUs: 100,
     });
-    console.log(`${client.label}, workload ${workload}, server ${server.name}:`, result);
+    console.log(
+      `${client.label}, workload ${workload}, server ${server.name}:`,
+      result,
+    );
     console.log(`profile: ${path}\n`);
-    console.log(summarizeProfile(JSON.parse(await Deno.readTextFile(path)), ROOT));
+    console.log(
+      summarizeProfile(JSON.parse(await Deno.readTextFile(path)), ROOT),
+    );
   } finally {
     await stopAllServers();
   }
@@ -613,7 +678,7 @@ async function bench(): Promise<void> {
   const nodeOk = await ensureNodePeers();
   const clients = await selectClients(nodeOk);
   const wanted = env("WORKLOADS")?.split(",").map((s) => s.trim() as Workload);
-  const workloads = (["a", "b", "c", "d", "f"] as Workload[]).filter((w) =>
+  const workloads = (["a", "b", "c", "d", "f", "g"] as Workload[]).filter((w) =>
     !wanted || wanted.includes(w)
   );
 
@@ -632,7 +697,14 @@ async function bench(): Promise<void> {
     undici: await packageVersion("undici"),
     bufferutil: await packageVersion("bufferutil"),
     commit: await shell(["git", "rev-parse", "--short", "HEAD"]),
-    dirty: (await shell(["git", "status", "--porcelain", "--", "mod.ts", "src/"])) === ""
+    dirty: (await shell([
+        "git",
+        "status",
+        "--porcelain",
+        "--",
+        "mod.ts",
+        "src/",
+      ])) === ""
       ? "clean"
       : "with uncommitted changes in mod.ts/src/",
   };
@@ -649,21 +721,31 @@ async function bench(): Promise<void> {
     for (const workload of workloads) {
       for (const client of clients) {
         if (!client.workloads.includes(workload)) continue;
-        let config = WORKLOADS[workload] as Config;
-        // The raw client reads idle sockets with a small buffer: the floor, not a tuning choice.
-        if (client.kind === "tcp" && workload === "d") {
-          config = { ...config, readBufferSize: 4096 };
+        // (g) is (d) at other connection counts: one job per count.
+        const jobs: [string, string, Config][] = workload === "g"
+          ? (WORKLOADS.g.counts as number[]).map((count) => [
+            `${client.id}@${count}`,
+            `${client.label} × ${count}`,
+            { ...WORKLOADS.d, count, timeLimitMs: WORKLOADS.g.timeLimitMs },
+          ])
+          : [[client.id, client.label, WORKLOADS[workload]]];
+        for (const [key, label, jobConfig] of jobs) {
+          let config = jobConfig;
+          // The raw client reads idle sockets with a small buffer: the floor, not a tuning choice.
+          if (client.kind === "tcp" && config.workload === "d") {
+            config = { ...config, readBufferSize: 4096 };
+          }
+          const result = await runJob(
+            client,
+            config,
+            client.kind === "tcp" ? tcpServer : server,
+          );
+          ((results[workload] ??= {})[key] ??= []).push(result);
+          const summary = result.error ?? summarize(config.workload, result);
+          console.log(
+            `run ${run}/${RUNS}  ${workload}  ${label.padEnd(24)} ${summary}`,
+          );
         }
-        const result = await runJob(
-          client,
-          config,
-          client.kind === "tcp" ? tcpServer : server,
-        );
-        ((results[workload] ??= {})[client.id] ??= []).push(result);
-        const summary = result.error ?? summarize(workload, result);
-        console.log(
-          `run ${run}/${RUNS}  ${workload}  ${client.label.padEnd(24)} ${summary}`,
-        );
       }
     }
   }
@@ -701,12 +783,17 @@ function summarize(workload: Workload, r: Result): string {
   }${r.sendErrors ? ` SEND ERRORS ×${r.sendErrors}` : ""}`;
   switch (workload) {
     case "a":
-      return `${n("msgPerSec")} msg/s, ${n("cpuUsPerMsg", 2)} µs CPU/msg${flags}`;
+      return `${n("msgPerSec")} msg/s, ${
+        n("cpuUsPerMsg", 2)
+      } µs CPU/msg${flags}`;
     case "b":
-      return `${n("rtPerSec")} rt/s, p50 ${n("p50Us", 1)} µs, p99 ${n("p99Us", 1)} µs${flags}`;
+      return `${n("rtPerSec")} rt/s, p50 ${n("p50Us", 1)} µs, p99 ${
+        n("p99Us", 1)
+      } µs${flags}`;
     case "c":
       return `${n("mbPerSec", 1)} MB/s, peak RSS ${n("peakRssMB")} MB${flags}`;
     case "d":
+    case "g":
       return `${n("kibPerConn", 1)} KiB/conn (${r.open} open)${flags}`;
     case "f":
       return (r.sizes as Result[]).map((s) =>
@@ -793,7 +880,8 @@ function report(
   tcpName: string,
   elapsedS: number,
 ): string {
-  const ok = (rs: Result[] | undefined) => (rs ?? []).filter((r) => r.error === undefined);
+  const ok = (rs: Result[] | undefined) =>
+    (rs ?? []).filter((r) => r.error === undefined);
   const value = (m: Metric, id: string) =>
     median(ok(results[m.workload]?.[id]).map((r) => r[m.key] as number));
   const metrics = METRICS.filter((m) => workloads.includes(m.workload));
@@ -850,7 +938,9 @@ function report(
   );
   out.push(
     `- Echo server: ${serverName} on 127.0.0.1; raw TCP echo server: ${tcpName}. ` +
-      `Each cell is the median of ${RUNS} interleaved run${RUNS > 1 ? "s" : ""} ` +
+      `Each cell is the median of ${RUNS} interleaved run${
+        RUNS > 1 ? "s" : ""
+      } ` +
       `(for run, for workload, for client), each client in its own process; total ${
         fmt(elapsedS)
       } s.`,
@@ -863,7 +953,9 @@ function report(
   );
   out.push("");
   out.push("## Results (median)", "");
-  const rowClients = clients.filter((c) => c.workloads.some((w) => workloads.includes(w)));
+  const rowClients = clients.filter((c) =>
+    c.workloads.some((w) => workloads.includes(w))
+  );
   out.push(table(
     ["client", ...metrics.map((m) => m.title)],
     rowClients.map((
@@ -916,7 +1008,9 @@ function report(
         "included), so it understates the load during the timed part.",
       "",
     );
-    const serverCols = (["a", "b", "c", "d"] as Workload[]).filter((w) => workloads.includes(w));
+    const serverCols = (["a", "b", "c", "d"] as Workload[]).filter((w) =>
+      workloads.includes(w)
+    );
     out.push(table(
       ["client", ...serverCols.map((w) => `(${w})`)],
       rowClients.map((c) => [
@@ -972,6 +1066,35 @@ function report(
       ]),
     ));
     out.push("");
+  }
+  if (workloads.includes("g")) {
+    out.push(`## ${WORKLOAD_TITLES.g}`, "");
+    const counts = [
+      ...(WORKLOADS.g.counts as number[]),
+      WORKLOADS.d.count as number,
+    ]
+      .sort((x, y) => x - y);
+    const perConn = (id: string, count: number) =>
+      median(
+        ok(
+          count === WORKLOADS.d.count
+            ? results.d?.[id]
+            : results.g?.[`${id}@${count}`],
+        ).map((r) => r.kibPerConn as number),
+      );
+    out.push(table(
+      ["client", ...counts.map((count) => `${fmt(count)} conns, KiB/conn`)],
+      clients.filter((c) => c.workloads.includes("g")).map((c) => [
+        c.label,
+        ...counts.map((count) => fmt(perConn(c.id, count), 1)),
+      ]),
+    ));
+    out.push(
+      "",
+      "The 1000-connection column is workload (d). Fixed costs (heap growth, runtime " +
+        "structures) are spread over more connections as the count grows.",
+      "",
+    );
   }
   out.push("## Echo server calibration", "", serverReport, "");
   out.push("## Notes", "");
