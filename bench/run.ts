@@ -111,12 +111,8 @@ const WORKLOADS: Record<Workload, Config> = {
 };
 
 const WORKLOAD_TITLES: Record<Workload, string> = {
-  a: `(a) ${
-    (WORKLOADS.a.count as number).toLocaleString("en")
-  } × 16 B text, 1000 in flight`,
-  b: `(b) ${
-    (WORKLOADS.b.count as number).toLocaleString("en")
-  } sequential round trips, 16 B`,
+  a: `(a) ${(WORKLOADS.a.count as number).toLocaleString("en")} × 16 B text, 1000 in flight`,
+  b: `(b) ${(WORKLOADS.b.count as number).toLocaleString("en")} sequential round trips, 16 B`,
   c: `(c) ${WORKLOADS.c.count} × 4 MiB binary, 4 in flight`,
   d: `(d) ${WORKLOADS.d.count} idle open connections`,
   f: "(f) throughput vs message size (binary)",
@@ -220,8 +216,7 @@ async function exists(path: string): Promise<boolean> {
 /** Runs a command to completion with a time bound; null when it could not run. */
 async function capture(
   cmd: string[],
-  options: { cwd?: string; timeoutMs?: number; env?: Record<string, string> } =
-    {},
+  options: { cwd?: string; timeoutMs?: number; env?: Record<string, string> } = {},
 ): Promise<{ code: number; stdout: string; stderr: string } | null> {
   let child: Deno.ChildProcess;
   try {
@@ -375,9 +370,7 @@ async function runJob(
   if (out === null) return { error: `cannot start ${client.cmd[0]}` };
   const line = out.stdout.split("\n").find((l) => l.startsWith("RESULT "));
   if (line === undefined) {
-    const lines = (out.stderr || out.stdout).trim().split("\n").map((l) =>
-      l.trim()
-    );
+    const lines = (out.stderr || out.stdout).trim().split("\n").map((l) => l.trim());
     const why = lines.find((l) => /error/i.test(l)) ?? lines.at(-1) ?? "";
     return { error: `exit ${out.code}: ${why.slice(0, 300)}` };
   }
@@ -393,9 +386,7 @@ function median(values: number[]): number {
   const sorted = values.filter((v) => Number.isFinite(v)).sort((x, y) => x - y);
   if (sorted.length === 0) return NaN;
   const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? sorted[mid]
-    : (sorted[mid - 1] + sorted[mid]) / 2;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 function fmt(value: number, digits = 0): string {
@@ -466,9 +457,7 @@ async function ensureNodePeers(): Promise<boolean> {
   });
   if (install?.code === 0) return true;
   notes.push(
-    `npm ci in bench/ failed (${
-      install?.stderr.trim().split("\n").pop() ?? "npm not found"
-    }): ` +
+    `npm ci in bench/ failed (${install?.stderr.trim().split("\n").pop() ?? "npm not found"}): ` +
       "the Node clients and the ws server are skipped.",
   );
   return false;
@@ -504,12 +493,8 @@ interface ServerKinds {
 async function buildNative(): Promise<string | null> {
   const source = await Deno.readFile(`${BENCH}servers/echo_native.rs`);
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", source));
-  const hash = [...digest.slice(0, 6)].map((b) =>
-    b.toString(16).padStart(2, "0")
-  ).join("");
-  const cacheDir = `${
-    env("XDG_CACHE_HOME") ?? `${env("HOME") ?? "/tmp"}/.cache`
-  }/ohos-ws-bench`;
+  const hash = [...digest.slice(0, 6)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const cacheDir = `${env("XDG_CACHE_HOME") ?? `${env("HOME") ?? "/tmp"}/.cache`}/ohos-ws-bench`;
   const binary = `${cacheDir}/echo_native-${hash}`;
   if (await exists(binary)) return binary;
   await Deno.mkdir(cacheDir, { recursive: true });
@@ -591,8 +576,7 @@ async function pickServer(
   );
   const probeA: Config = { ...WORKLOADS.a, count: QUICK ? 10_000 : 50_000 };
   const probeC: Config = { ...WORKLOADS.c, count: QUICK ? 6 : 20 };
-  const messages = (config: Config) =>
-    (config.count as number) + (config.warmup as number);
+  const messages = (config: Config) => (config.count as number) + (config.warmup as number);
   const rows: string[][] = [];
   const costs: number[] = [];
   for (const server of candidates) {
@@ -628,9 +612,7 @@ async function pickServer(
   }
   const report =
     `Server CPU time per echoed message (client throughput in brackets), one pass each; ` +
-    `(a) with ${
-      fmt(probeA.count as number)
-    } messages, (c) with ${probeC.count}.\n\n` +
+    `(a) with ${fmt(probeA.count as number)} messages, (c) with ${probeC.count}.\n\n` +
     `${table(header, rows)}\n\nChosen: **${candidates[best].name}** ` +
     `(lowest geometric mean of the server CPU costs, relative: ` +
     `${
@@ -783,13 +765,9 @@ function summarize(workload: Workload, r: Result): string {
   }${r.sendErrors ? ` SEND ERRORS ×${r.sendErrors}` : ""}`;
   switch (workload) {
     case "a":
-      return `${n("msgPerSec")} msg/s, ${
-        n("cpuUsPerMsg", 2)
-      } µs CPU/msg${flags}`;
+      return `${n("msgPerSec")} msg/s, ${n("cpuUsPerMsg", 2)} µs CPU/msg${flags}`;
     case "b":
-      return `${n("rtPerSec")} rt/s, p50 ${n("p50Us", 1)} µs, p99 ${
-        n("p99Us", 1)
-      } µs${flags}`;
+      return `${n("rtPerSec")} rt/s, p50 ${n("p50Us", 1)} µs, p99 ${n("p99Us", 1)} µs${flags}`;
     case "c":
       return `${n("mbPerSec", 1)} MB/s, peak RSS ${n("peakRssMB")} MB${flags}`;
     case "d":
@@ -880,8 +858,7 @@ function report(
   tcpName: string,
   elapsedS: number,
 ): string {
-  const ok = (rs: Result[] | undefined) =>
-    (rs ?? []).filter((r) => r.error === undefined);
+  const ok = (rs: Result[] | undefined) => (rs ?? []).filter((r) => r.error === undefined);
   const value = (m: Metric, id: string) =>
     median(ok(results[m.workload]?.[id]).map((r) => r[m.key] as number));
   const metrics = METRICS.filter((m) => workloads.includes(m.workload));
@@ -938,9 +915,7 @@ function report(
   );
   out.push(
     `- Echo server: ${serverName} on 127.0.0.1; raw TCP echo server: ${tcpName}. ` +
-      `Each cell is the median of ${RUNS} interleaved run${
-        RUNS > 1 ? "s" : ""
-      } ` +
+      `Each cell is the median of ${RUNS} interleaved run${RUNS > 1 ? "s" : ""} ` +
       `(for run, for workload, for client), each client in its own process; total ${
         fmt(elapsedS)
       } s.`,
@@ -953,9 +928,7 @@ function report(
   );
   out.push("");
   out.push("## Results (median)", "");
-  const rowClients = clients.filter((c) =>
-    c.workloads.some((w) => workloads.includes(w))
-  );
+  const rowClients = clients.filter((c) => c.workloads.some((w) => workloads.includes(w)));
   out.push(table(
     ["client", ...metrics.map((m) => m.title)],
     rowClients.map((
@@ -1008,9 +981,7 @@ function report(
         "included), so it understates the load during the timed part.",
       "",
     );
-    const serverCols = (["a", "b", "c", "d"] as Workload[]).filter((w) =>
-      workloads.includes(w)
-    );
+    const serverCols = (["a", "b", "c", "d"] as Workload[]).filter((w) => workloads.includes(w));
     out.push(table(
       ["client", ...serverCols.map((w) => `(${w})`)],
       rowClients.map((c) => [
@@ -1077,9 +1048,7 @@ function report(
     const perConn = (id: string, count: number) =>
       median(
         ok(
-          count === WORKLOADS.d.count
-            ? results.d?.[id]
-            : results.g?.[`${id}@${count}`],
+          count === WORKLOADS.d.count ? results.d?.[id] : results.g?.[`${id}@${count}`],
         ).map((r) => r.kibPerConn as number),
       );
     out.push(table(
