@@ -5,7 +5,7 @@
  * @module
  */
 
-import { BufferPool } from "../protocol/mod.ts";
+import { BufferPool, MAX_SLAB_FRAME } from "../protocol/mod.ts";
 import type { ByteStream } from "../transport/types.ts";
 
 /**
@@ -16,12 +16,13 @@ import type { ByteStream } from "../transport/types.ts";
 export const CONTROL_HEADROOM = 1024 * 1024;
 
 /**
- * Frames of 64 KiB and more are built in buffers from this process-wide
- * pool and given back once written, so streaming large messages does not
- * allocate fresh memory per message. At most 32 MiB is kept for reuse.
+ * Frames over 1 KiB (smaller ones share per-connection slabs) are built in
+ * buffers from this process-wide pool and given back once written, so
+ * sending does not allocate fresh memory per message. At most 32 MiB is
+ * kept for reuse.
  */
 export const framePool: BufferPool = new BufferPool({
-  minSize: 64 * 1024,
+  minSize: MAX_SLAB_FRAME + 1,
   maxBytes: 32 * 1024 * 1024,
 });
 

@@ -13,8 +13,8 @@ export interface BufferPoolOptions {
   maxBytes: number;
 }
 
-// Capacities are rounded up to 2^k × {1, 1.25, 1.5, 1.75} so that requests of
-// nearly the same size share buffers while wasting at most a quarter.
+// Capacities are rounded up to 2^k × {1, 1.25, 1.5, 1.75}: requests of nearly
+// the same size share a size class (and its buffers), wasting at most a quarter.
 function roundCapacity(size: number): number {
   const power = 2 ** Math.floor(Math.log2(size));
   const step = power / 4;
@@ -39,7 +39,8 @@ function roundCapacity(size: number): number {
 export class BufferPool {
   readonly #minSize: number;
   readonly #maxBytes: number;
-  readonly #free: ArrayBuffer[] = [];
+  // Kept buffers by capacity (always a size class).
+  readonly #free = new Map<number, ArrayBuffer[]>();
   #freeBytes = 0;
 
   /** Creates an empty pool. */
@@ -59,31 +60,27 @@ export class BufferPool {
    */
   take(size: number): Uint8Array {
     if (size < this.#minSize) return new Uint8Array(size);
-    // The smallest kept buffer that fits, unless it is over twice the size.
-    let best = -1;
-    for (let i = 0; i < this.#free.length; i++) {
-      const length = this.#free[i].byteLength;
-      if (length >= size && length <= 2 * size) {
-        if (best < 0 || length < this.#free[best].byteLength) best = i;
-      }
-    }
-    if (best < 0) return new Uint8Array(roundCapacity(size)).subarray(0, size);
-    const buffer = this.#free[best];
-    this.#free[best] = this.#free[this.#free.length - 1];
-    this.#free.pop();
-    this.#freeBytes -= buffer.byteLength;
+    const capacity = roundCapacity(size);
+    const buffer = this.#free.get(capacity)?.pop();
+    if (buffer === undefined) return new Uint8Array(capacity).subarray(0, size);
+    this.#freeBytes -= capacity;
     return new Uint8Array(buffer, 0, size);
   }
 
   /**
    * Returns a view from {@linkcode BufferPool.take} for reuse. Views under
-   * the pool's `minSize` (which never came from it) are ignored.
+   * the pool's `minSize` and buffers of no size class (neither came from it)
+   * are ignored.
    */
   give(view: Uint8Array): void {
     if (view.byteLength < this.#minSize) return;
     const buffer = view.buffer as ArrayBuffer;
-    if (this.#freeBytes + buffer.byteLength > this.#maxBytes) return;
-    this.#free.push(buffer);
-    this.#freeBytes += buffer.byteLength;
+    const capacity = buffer.byteLength;
+    if (capacity !== roundCapacity(capacity)) return;
+    if (this.#freeBytes + capacity > this.#maxBytes) return;
+    const list = this.#free.get(capacity);
+    if (list === undefined) this.#free.set(capacity, [buffer]);
+    else list.push(buffer);
+    this.#freeBytes += capacity;
   }
 }

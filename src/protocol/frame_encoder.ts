@@ -12,7 +12,7 @@ export type RandomFill = (buffer: Uint8Array) => void;
 
 /**
  * Hands out 4-byte masking keys from a pool refilled by a CSPRNG, so that a
- * fresh key per frame costs one call to the random source per 1024 frames.
+ * fresh key per frame costs one call to the random source per 64 frames.
  */
 export class MaskKeySource {
   readonly #fill: RandomFill;
@@ -40,6 +40,9 @@ export class MaskKeySource {
 }
 
 const ZERO_KEY = new Uint8Array(4);
+
+/** Frames up to this size are carved from a {@linkcode FrameSlab}'s blocks; bigger ones are not. */
+export const MAX_SLAB_FRAME = 1024;
 // Shared starting point: a connection gets its first block with its first frame.
 const NO_BLOCK = new Uint8Array(0);
 
@@ -62,7 +65,9 @@ export class FrameSlab {
 
   /** A view of `size` bytes that no other frame shares. */
   alloc(size: number): Uint8Array {
-    if (size > 1024) return this.#pool === undefined ? new Uint8Array(size) : this.#pool.take(size);
+    if (size > MAX_SLAB_FRAME) {
+      return this.#pool === undefined ? new Uint8Array(size) : this.#pool.take(size);
+    }
     if (this.#offset + size > this.#block.length) {
       // Start small (an idle connection keeps its last block) and grow with use.
       this.#block = new Uint8Array(Math.min(16 * 1024, Math.max(1024, this.#block.length * 2)));

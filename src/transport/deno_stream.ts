@@ -5,6 +5,7 @@
  * @module
  */
 
+import { BufferPool } from "../protocol/buffer_pool.ts";
 import { buildConnectRequest, PROXY_CLOSED_EARLY, TunnelAnswerReader } from "./proxy.ts";
 import type { ByteStream, ByteStreamReader, ConnectOptions } from "./types.ts";
 
@@ -15,23 +16,32 @@ const MAX_READ_BUFFER = 256 * 1024;
 
 // Small writes are merged up to this size; bigger buffers go out as they are.
 const COALESCE_LIMIT = 256 * 1024;
+// Merge buffers are reused across writes and streams: a fresh 256 KiB buffer
+// per batch would be fresh memory to fault in each time.
+const mergePool = new BufferPool({ minSize: 16 * 1024, maxBytes: 2 * 1024 * 1024 });
+
+/** One buffer to write; `merged` when the transport built it (and may reuse it). */
+interface Chunk {
+  bytes: Uint8Array;
+  merged: boolean;
+}
 
 /** Groups queued buffers so that runs of small ones become one buffer. */
-function coalesce(batch: Uint8Array[]): Uint8Array[] {
-  if (batch.length === 1) return batch;
-  const out: Uint8Array[] = [];
+function coalesce(batch: Uint8Array[]): Chunk[] {
+  if (batch.length === 1) return [{ bytes: batch[0], merged: false }];
+  const out: Chunk[] = [];
   let run: Uint8Array[] = [];
   let runBytes = 0;
   const flushRun = () => {
-    if (run.length === 1) out.push(run[0]);
+    if (run.length === 1) out.push({ bytes: run[0], merged: false });
     else if (run.length > 1) {
-      const merged = new Uint8Array(runBytes);
+      const merged = mergePool.take(runBytes);
       let offset = 0;
       for (const part of run) {
         merged.set(part, offset);
         offset += part.length;
       }
-      out.push(merged);
+      out.push({ bytes: merged, merged: true });
     }
     run = [];
     runBytes = 0;
@@ -130,7 +140,10 @@ export class DenoByteStream implements ByteStream {
       this.#queue = [];
       this.#waiters = [];
       try {
-        for (const data of coalesce(batch)) await this.#writeAll(data);
+        for (const chunk of coalesce(batch)) {
+          await this.#writeAll(chunk.bytes);
+          if (chunk.merged) mergePool.give(chunk.bytes);
+        }
         for (const waiter of waiters) waiter.resolve();
       } catch (error) {
         // A broken socket stays broken: fail this batch and everything after it.

@@ -84,6 +84,15 @@ Deno.test("rule: the buffer pool never hands a small request a buffer over twice
   assert.deepStrictEqual(pool.keptBytes, big.buffer.byteLength, "the big buffer stays kept");
 });
 
+Deno.test("rule: the buffer pool ignores buffers it cannot have handed out", () => {
+  const pool = new BufferPool({ minSize: 1000, maxBytes: 1 << 20 });
+  pool.give(new Uint8Array(40_001)); // no size class: not one of the pool's
+  assert.equal(pool.keptBytes, 0);
+  const own = pool.take(40_001);
+  pool.give(own);
+  assert.equal(pool.keptBytes, own.buffer.byteLength);
+});
+
 Deno.test("rule: the buffer pool keeps at most maxBytes and ignores views under minSize", () => {
   const pool = new BufferPool({ minSize: 1000, maxBytes: 50_000 });
   const a = pool.take(30_000);
