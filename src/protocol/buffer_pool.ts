@@ -76,11 +76,23 @@ export class BufferPool {
     if (view.byteLength < this.#minSize) return;
     const buffer = view.buffer as ArrayBuffer;
     const capacity = buffer.byteLength;
-    if (capacity !== roundCapacity(capacity)) return;
-    if (this.#freeBytes + capacity > this.#maxBytes) return;
-    const list = this.#free.get(capacity);
-    if (list === undefined) this.#free.set(capacity, [buffer]);
-    else list.push(buffer);
+    if (capacity !== roundCapacity(capacity) || capacity > this.#maxBytes) return;
+    const list = this.#free.get(capacity) ?? [];
+    // Most recently used size class last: when the budget is full, the classes
+    // nobody has given back for longest make room (a burst of one size must
+    // not pin the pool once traffic moves to another size).
+    this.#free.delete(capacity);
+    this.#free.set(capacity, list);
+    for (const [stale, buffers] of this.#free) {
+      if (this.#freeBytes + capacity <= this.#maxBytes || stale === capacity) break;
+      while (buffers.length > 0 && this.#freeBytes + capacity > this.#maxBytes) {
+        buffers.pop();
+        this.#freeBytes -= stale;
+      }
+      if (buffers.length === 0) this.#free.delete(stale);
+    }
+    if (this.#freeBytes + capacity > this.#maxBytes) return; // its own class fills the budget
+    list.push(buffer);
     this.#freeBytes += capacity;
   }
 }

@@ -12,7 +12,7 @@ import type { ByteStream, ByteStreamReader, ConnectOptions } from "./types.ts";
 // The read buffer starts small (an idle connection holds it while its read
 // is pending) and doubles whenever a read fills it, up to the maximum.
 const MIN_READ_BUFFER = 1024;
-const MAX_READ_BUFFER = 256 * 1024;
+const MAX_READ_BUFFER = 1024 * 1024;
 
 // Small writes are merged up to this size; bigger buffers go out as they are.
 const COALESCE_LIMIT = 256 * 1024;

@@ -84,6 +84,20 @@ Deno.test("rule: the buffer pool never hands a small request a buffer over twice
   assert.deepStrictEqual(pool.keptBytes, big.buffer.byteLength, "the big buffer stays kept");
 });
 
+Deno.test("rule: a full buffer pool makes room for a new size by dropping the stalest size class", () => {
+  const pool = new BufferPool({ minSize: 1000, maxBytes: 100_000 });
+  const small = [pool.take(20_000), pool.take(20_000), pool.take(20_000)]; // class 20480
+  const medium = pool.take(30_000); // class 32768
+  for (const view of small) pool.give(view);
+  pool.give(medium);
+  assert.equal(pool.keptBytes, 3 * 20_480 + 32_768);
+  const large = pool.take(60_000); // class 65536: only fits once the small class is gone
+  pool.give(large);
+  assert.equal(pool.keptBytes, 32_768 + 65_536);
+  assert.strictEqual(pool.take(60_000).buffer, large.buffer, "the newest class is kept");
+  assert.strictEqual(pool.take(30_000).buffer, medium.buffer, "a more recent class survives");
+});
+
 Deno.test("rule: the buffer pool ignores buffers it cannot have handed out", () => {
   const pool = new BufferPool({ minSize: 1000, maxBytes: 1 << 20 });
   pool.give(new Uint8Array(40_001)); // no size class: not one of the pool's
