@@ -213,24 +213,18 @@ Deno.test("rule: a large binary payload read through readTarget() lands in the d
 Deno.test("rule: readTarget() is offered only for large binary payloads", () => {
   const messages: (string | Uint8Array)[] = [];
   const conn = connection("client", messages);
-  const text = frame({ opcode: 1, payload: "x".repeat(100_000) });
-  conn.receive(text.subarray(0, 1000));
-  assert.deepStrictEqual(
-    conn.readTarget(),
-    undefined,
-    "text streams through the UTF-8 decoder instead",
-  );
-  conn.receive(text.subarray(1000));
-  const small = frame({ opcode: 2, payload: pattern(10_000) });
-  conn.receive(small.subarray(0, 100));
-  assert.deepStrictEqual(
-    conn.readTarget(),
-    undefined,
-    "a small remainder is not worth a read of its own",
-  );
-  conn.receive(small.subarray(100));
-  const fragment = frame({ opcode: 2, fin: false, payload: pattern(100_000) });
-  conn.receive(fragment.subarray(0, 100));
-  assert.deepStrictEqual(conn.readTarget(), undefined, "a fragmented message has no known size");
-  assert.deepStrictEqual(messages.length, 2);
+  const cases: [Uint8Array, string][] = [
+    [frame({ opcode: 1, payload: "x".repeat(100_000) }), "text streams through the decoder"],
+    [frame({ opcode: 2, payload: pattern(10_000) }), "a small remainder is not worth a read"],
+    [
+      frame({ opcode: 2, fin: false, payload: pattern(100_000) }),
+      "a fragmented message's size is unknown",
+    ],
+  ];
+  for (const [bytes, why] of cases) {
+    conn.receive(bytes.subarray(0, 100));
+    assert.equal(conn.readTarget(), undefined, why);
+    conn.receive(bytes.subarray(100));
+  }
+  assert.equal(messages.length, 2, "the text and the small binary message arrived");
 });
