@@ -175,7 +175,6 @@ export class NodeByteStream implements ByteStream {
   }
 }
 
-/** The Node built-ins this transport uses, loaded on first use. */
 /** The two Node modules the transport uses. */
 export interface NodeModules {
   net: typeof NodeNet;
