@@ -102,7 +102,11 @@ export class DenoByteStream implements ByteStream {
         const n = await this.#conn.read(scratch);
         if (n === null) break;
         reader.data(scratch.subarray(0, n));
-        if (n === scratch.length && n < MAX_READ_BUFFER) {
+        if (reader.readTarget?.() !== undefined) {
+          // The read ended inside a large payload that the next reads fill directly:
+          // what this read held of it had to be copied, so read less next time.
+          if (scratch.length > MIN_READ_BUFFER) scratch = new Uint8Array(MIN_READ_BUFFER);
+        } else if (n === scratch.length && n < MAX_READ_BUFFER) {
           scratch = new Uint8Array(n * 2);
         } else if (n < scratch.length / 4 && scratch.length > MIN_READ_BUFFER) {
           scratch = new Uint8Array(scratch.length / 2); // back towards idle size
