@@ -4,8 +4,9 @@
  * Every client runs in its own child process (so CPU and memory are its own)
  * against one echo server on 127.0.0.1 — the cheapest of a native Rust one,
  * `Deno.serve` and npm `ws` on Node, measured at the start. Runs are
- * interleaved (for each run, for each workload, for each client) and the
- * median of the runs is reported.
+ * interleaved (for each run, for each workload, for each client; each run
+ * starts the client order one place later) and the median of the runs is
+ * reported.
  *
  * Environment:
  * - `QUICK=1`      small counts and one run (about half a minute)
@@ -700,8 +701,12 @@ async function bench(): Promise<void> {
   // results[workload][clientId] = one result per run
   const results: Record<string, Record<string, Result[]>> = {};
   for (let run = 1; run <= RUNS; run++) {
+    // Each run starts the client order at a different place, so no client is always
+    // the one that follows the previous workload (position effects average out).
+    const shift = (run - 1) % clients.length;
+    const order = [...clients.slice(shift), ...clients.slice(0, shift)];
     for (const workload of workloads) {
-      for (const client of clients) {
+      for (const client of order) {
         if (!client.workloads.includes(workload)) continue;
         // (g) is (d) at other connection counts: one job per count.
         const jobs: [string, string, Config][] = workload === "g"
@@ -916,9 +921,8 @@ function report(
   out.push(
     `- Echo server: ${serverName} on 127.0.0.1; raw TCP echo server: ${tcpName}. ` +
       `Each cell is the median of ${RUNS} interleaved run${RUNS > 1 ? "s" : ""} ` +
-      `(for run, for workload, for client), each client in its own process; total ${
-        fmt(elapsedS)
-      } s.`,
+      `(for run, for workload, for client; the client order rotates by one each run), ` +
+      `each client in its own process; total ${fmt(elapsedS)} s.`,
   );
   out.push("");
   out.push("## Workloads", "");
