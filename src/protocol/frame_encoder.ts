@@ -107,7 +107,7 @@ export function encodeFrame(
   const length = payload.length;
   const head = headerLength(length, maskKey !== null);
   // A large masked payload starts on a 4-byte boundary so it can be masked a word at a time.
-  const lead = maskKey !== null && length > 1024 ? (4 - (head & 3)) & 3 : 0;
+  const lead = maskKey !== null && length > MAX_SLAB_FRAME ? (4 - (head & 3)) & 3 : 0;
   const size = head + length + lead;
   let frame = slab === undefined ? new Uint8Array(size) : slab.alloc(size);
   if (lead !== 0) frame = frame.subarray(lead);
