@@ -91,18 +91,21 @@ export class DenoByteStream implements ByteStream {
     let scratch = new Uint8Array(MIN_READ_BUFFER);
     let failure: unknown;
     try {
+      // Asked once after each read, and used by the next one.
+      let target = reader.readTarget?.();
       while (true) {
-        const target = reader.readTarget?.();
         if (target !== undefined) {
           const n = await this.#conn.read(target);
           if (n === null) break;
           reader.data(target.subarray(0, n));
+          target = reader.readTarget?.();
           continue;
         }
         const n = await this.#conn.read(scratch);
         if (n === null) break;
         reader.data(scratch.subarray(0, n));
-        if (reader.readTarget?.() !== undefined) {
+        target = reader.readTarget?.();
+        if (target !== undefined) {
           // The read ended inside a large payload that the next reads fill directly:
           // what this read held of it had to be copied, so read less next time.
           if (scratch.length > MIN_READ_BUFFER) scratch = new Uint8Array(MIN_READ_BUFFER);
