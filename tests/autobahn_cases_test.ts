@@ -29,7 +29,7 @@ import {
   Op,
   type ScriptedPeer,
   ScriptedServer,
-  withTimeout,
+  within,
 } from "./helpers/scripted_server.ts";
 import { EventLog } from "./helpers/event_log.ts";
 
@@ -65,12 +65,12 @@ async function withOpen(
   try {
     const peer = await server.peer();
     await peer.handshake();
-    const outcome = await withTimeout(connected, 2000, "connect");
+    const outcome = await within(connected, "connect", 2000);
     assert.ok(outcome.ok, `connect failed: ${!outcome.ok && JSON.stringify(outcome.error)}`);
     await body({ server, ws, log, peer, connected });
   } finally {
     await server.close();
-    const outcome = await withTimeout(connected, 2000, "connect to settle");
+    const outcome = await within(connected, "connect to settle", 2000);
     if (outcome.ok) await log.waitFor("close", 2000);
   }
 }
@@ -91,11 +91,11 @@ function assertClientWireDiscipline(peer: ScriptedPeer): void {
 type Writer = (peer: ScriptedPeer, frames: Uint8Array[]) => Promise<void>;
 
 /** All frames in one write ("sent in one chop"). */
-const oneWrite: Writer = (peer, frames) => peer.write(concat(...frames));
+const oneWrite: Writer = (peer, frames) => peer.write(concat(frames));
 /** Each frame in its own write ("per-frame chops", Autobahn's sync = True). */
 const perFrame: Writer = (peer, frames) => peer.writeSlowly(frames, 1);
 /** One byte per write ("octet-wise chops"). */
-const perByte: Writer = (peer, frames) => chopped(peer, concat(...frames), 1);
+const perByte: Writer = (peer, frames) => chopped(peer, concat(frames), 1);
 
 /**
  * Writes `data` in `size`-byte writes; with `pause` (default) it also yields to
@@ -246,7 +246,7 @@ Deno.test("autobahn 2.9: unsolicited pong, then ping → only the ping is answer
 Deno.test("autobahn 2.11: 10 pings written 1 byte at a time → 10 pongs with the same payloads, in order", async () => {
   await withOpen(async (s) => {
     const payloads = Array.from({ length: 10 }, (_, i) => `payload-${i}`);
-    await chopped(s.peer, concat(...payloads.map((p) => ping(p))), 1);
+    await chopped(s.peer, concat(payloads.map((p) => ping(p))), 1);
     for (const expected of payloads) {
       const answer = await s.peer.nextFrame();
       assert.equal(answer.opcode, Op.Pong);
@@ -541,7 +541,7 @@ Deno.test("autobahn 9.3.1 / 9.4.1: 4 MiB text and 4 MiB binary in 64-byte fragme
         }),
       );
     }
-    return concat(...frames);
+    return concat(frames);
   };
   await withOpen(async (s) => {
     await s.peer.write(fragments(Op.Text, textBytes));

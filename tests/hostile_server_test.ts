@@ -27,7 +27,7 @@ import {
   ScriptedPeer,
   ScriptedServer,
   validResponse,
-  withTimeout,
+  within,
 } from "./helpers/scripted_server.ts";
 import { EventLog } from "./helpers/event_log.ts";
 
@@ -65,7 +65,7 @@ async function begin(options: WebSocketRequestOptions = {}): Promise<Session> {
     return { server, ws, log, peer, connected };
   } catch (error) {
     await server.close();
-    await withTimeout(connected, 2000, "connect to settle");
+    await within(connected, "connect to settle", 2000);
     throw error;
   }
 }
@@ -73,7 +73,7 @@ async function begin(options: WebSocketRequestOptions = {}): Promise<Session> {
 /** Ends a session: closes the server side, then waits (bounded) for the client to settle. */
 async function end(s: Session): Promise<void> {
   await s.server.close();
-  const outcome = await withTimeout(s.connected, 2000, "connect to settle");
+  const outcome = await within(s.connected, "connect to settle", 2000);
   if (outcome.ok) await s.log.waitFor("close", 2000);
 }
 
@@ -86,7 +86,7 @@ async function withOpen(
   const s = await begin(options);
   try {
     await s.peer.handshake(handshake);
-    const outcome = await withTimeout(s.connected, 2000, "connect");
+    const outcome = await within(s.connected, "connect", 2000);
     assert.ok(outcome.ok, `connect failed: ${!outcome.ok && JSON.stringify(outcome.error)}`);
     await body(s);
   } finally {
@@ -151,7 +151,7 @@ async function expectHandshakeFailure(
   const s = await begin(options);
   try {
     await script(s.peer);
-    const outcome = await withTimeout(s.connected, 3000, "connect to fail");
+    const outcome = await within(s.connected, "connect to fail", 3000);
     assert.ok(!outcome.ok, "connect must fail");
     const error = outcome.error;
     assert.equal(error.code, CONNECT_FAILED);
@@ -239,7 +239,7 @@ Deno.test("framing: new binary frame inside a fragmented text message → 1002",
 });
 
 Deno.test("framing: messages before a violation are delivered, then 1002", async () => {
-  await expectFailure(concat(text("ok"), frame(3, "")), PROTOCOL_ERROR, {}, ["ok"]);
+  await expectFailure(concat([text("ok"), frame(3, "")]), PROTOCOL_ERROR, {}, ["ok"]);
 });
 
 // ====================================================================== close
@@ -336,7 +336,7 @@ Deno.test("close: client never sends data (nor pong) after its own close frame",
   await withOpen({}, async ({ ws, peer, log }) => {
     const closing = ws.close({ code: 3001, reason: "client bye" });
     await assert.rejects(ws.send("after close"), (e: BusinessError) => e.code === CONNECT_FAILED);
-    assert.equal(await withTimeout(closing, 2000, "close()"), true);
+    assert.equal(await within(closing, "close()", 2000), true);
     const ours = await peer.closeFrame();
     assert.equal(closeCodeOf(ours), 3001);
     assert.equal(new TextDecoder().decode(ours.payload.subarray(2)), "client bye");
@@ -545,12 +545,12 @@ Deno.test("control: ping and pong interleaved between fragments of a message are
     assert.equal(pong.opcode, Op.Pong);
     assert.deepEqual(pong.payload, bytes("p1"));
     // Binary too, with the control frames written byte by byte.
-    const chunks = concat(
+    const chunks = concat([
       binary([1, 2], { fin: false }),
       frame(Op.Ping, "p2"),
       cont([3], false),
       cont([4, 5], true),
-    );
+    ]);
     await peer.writeSlowly([...chunks].map((b) => new Uint8Array([b])), 0);
     const bin = await log.waitFor("message", 2000, 2);
     assert.deepEqual(new Uint8Array(bin as ArrayBuffer), new Uint8Array([1, 2, 3, 4, 5]));
@@ -666,7 +666,7 @@ Deno.test("handshake: response (and a frame) split byte by byte → opens", asyn
 });
 
 Deno.test("handshake: first frames in the same write as the 101 → delivered after open", async () => {
-  const trailing = concat(text("first"), binary([9, 8, 7]), frame(Op.Ping, "early"));
+  const trailing = concat([text("first"), binary([9, 8, 7]), frame(Op.Ping, "early")]);
   await withOpen({}, async ({ peer, log }) => {
     await log.waitFor("message", 2000, 2);
     assert.deepEqual(log.types(), ["open", "message", "message"]);
@@ -685,7 +685,7 @@ Deno.test("handshake: violation in the same write as the 101 → open, then 1002
   const s = await begin();
   try {
     await s.peer.handshake({ trailing: frame(6, "") });
-    assert.ok((await withTimeout(s.connected, 2000, "connect")).ok);
+    assert.ok((await within(s.connected, "connect", 2000)).ok);
     assert.equal(closeCodeOf(await s.peer.closeFrame()), PROTOCOL_ERROR);
     await s.peer.close();
     assert.equal((await s.log.waitFor("close")).code, PROTOCOL_ERROR);

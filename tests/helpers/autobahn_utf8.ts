@@ -9,6 +9,8 @@
  * @module
  */
 
+import { concat } from "./bytes.ts";
+
 /** One Autobahn 6.x case. */
 export interface Utf8Case {
   /** Autobahn case number, e.g. `6.13.2`. */
@@ -31,16 +33,7 @@ export interface Utf8Family {
 
 const b = (...values: number[]) => Uint8Array.from(values);
 const ascii = (s: string) => new TextEncoder().encode(s);
-const join = (...parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-};
-const hello = (...middle: number[]) => join(ascii("hello"), b(...middle), ascii("world"));
+const hello = (...middle: number[]) => concat([ascii("hello"), b(...middle), ascii("world")]);
 
 /** κόσμε in UTF-8 (11 bytes), the sample of 6.5.5 whose prefixes make 6.6. */
 export const KOSME = b(0xce, 0xba, 0xe1, 0xbd, 0xb9, 0xcf, 0x83, 0xce, 0xbc, 0xce, 0xb5);
@@ -146,7 +139,7 @@ const RAW: [string, [boolean, Uint8Array][]][] = [
     "Sequences with last continuation byte missing",
     MISSING_LAST.map((s): [boolean, Uint8Array] => [false, s]),
   ],
-  ["Concatenation of incomplete sequences", [[false, join(...MISSING_LAST)]]],
+  ["Concatenation of incomplete sequences", [[false, concat(MISSING_LAST)]]],
   ["Impossible bytes", [
     [false, b(0xfe)],
     [false, b(0xff)],

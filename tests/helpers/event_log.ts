@@ -5,7 +5,7 @@
  * @module
  */
 import type { BusinessError, CloseResult, OpenResult, WebSocket } from "../../mod.ts";
-import { withTimeout } from "./scripted_server.ts";
+import { within } from "./scripted_server.ts";
 
 export interface EventValues {
   open: OpenResult;
@@ -50,7 +50,7 @@ export class EventLog {
       listener();
     });
     try {
-      await withTimeout(seen, ms, `${count} '${type}' event(s); saw ${this.types().join(",")}`);
+      await within(seen, `${count} '${type}' event(s); saw ${this.types().join(",")}`, ms);
     } finally {
       this.#listeners.delete(listener!);
     }

@@ -14,6 +14,8 @@
  */
 
 import { acceptKey } from "../../src/protocol/handshake.ts";
+import { concat } from "./bytes.ts";
+import { within } from "./deno_server.ts";
 
 const encoder = new TextEncoder();
 
@@ -24,18 +26,8 @@ export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Races `promise` with a timer (always cleared); rejects with `label` on timeout. */
-export async function withTimeout<T>(promise: Promise<T>, ms: number, label: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${label}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+/** The bounded wait shared by every test helper (defined in `deno_server.ts`). */
+export { within };
 
 // ------------------------------------------------------------------ frames
 
@@ -48,18 +40,8 @@ export function bytes(data: Bytes): Uint8Array {
   return Uint8Array.from(data);
 }
 
-/** Concatenates byte arrays. */
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
+/** Joins byte arrays (shared with the protocol tests, see `bytes.ts`). */
+export { concat };
 
 /** How a frame is encoded; every field can be forced to an illegal value. */
 export interface FrameOptions {
@@ -109,7 +91,7 @@ export function frame(opcode: number, payload: Bytes = [], options: FrameOptions
     head.push(...maskKey);
     for (let i = 0; i < masked.length; i++) masked[i] ^= maskKey[i & 3];
   }
-  return concat(Uint8Array.from(head), masked);
+  return concat([Uint8Array.from(head), masked]);
 }
 
 /** Opcodes of RFC 6455. */
@@ -124,7 +106,7 @@ export const Op = {
 
 /** A close payload: 2-byte code and a reason (string as UTF-8, or raw bytes). */
 export function closePayload(code: number, reason: Bytes = []): Uint8Array {
-  return concat(new Uint8Array([code >> 8, code & 0xff]), bytes(reason));
+  return concat([new Uint8Array([code >> 8, code & 0xff]), bytes(reason)]);
 }
 
 /** A frame the client sent, unmasked. */
@@ -256,7 +238,7 @@ export class ScriptedPeer {
         const n = await this.conn.read(scratch);
         if (n === null) break;
         this.bytesReceived += n;
-        this.#buffer = concat(this.#buffer, scratch.subarray(0, n));
+        this.#buffer = concat([this.#buffer, scratch.subarray(0, n)]);
         this.#parse();
         this.#notify();
       }
@@ -300,7 +282,7 @@ export class ScriptedPeer {
       this.#listeners.add(listener);
     });
     try {
-      return await withTimeout(ready, ms, label);
+      return await within(ready, label, ms);
     } finally {
       this.#listeners.delete(listener!);
     }
@@ -323,7 +305,7 @@ export class ScriptedPeer {
   async handshake(options: HandshakeOptions = {}): Promise<void> {
     const accept = acceptKey(await this.key());
     const head = encoder.encode((options.response ?? validResponse)(accept));
-    const all = concat(head, options.trailing ?? new Uint8Array(0));
+    const all = concat([head, options.trailing ?? new Uint8Array(0)]);
     if (options.splitBytes) {
       for (let i = 0; i < all.length; i++) {
         await this.write(all.subarray(i, i + 1));
@@ -336,7 +318,7 @@ export class ScriptedPeer {
 
   /** Writes all of `data` (one or more byte arrays, concatenated into one write). */
   async write(...data: Uint8Array[]): Promise<void> {
-    const all = data.length === 1 ? data[0] : concat(...data);
+    const all = data.length === 1 ? data[0] : concat(data);
     let offset = 0;
     while (offset < all.length) offset += await this.conn.write(all.subarray(offset));
   }
@@ -460,7 +442,7 @@ export class ScriptedServer {
       else this.#wake = resolve;
     });
     try {
-      await withTimeout(waitOne, ms, "a client connection");
+      await within(waitOne, "a client connection", ms);
     } finally {
       this.#wake = null;
     }

@@ -10,6 +10,7 @@ import {
   type Role,
   WebSocketConnection,
 } from "../../src/protocol/mod.ts";
+import { concat } from "../helpers/bytes.ts";
 
 /** Options for {@linkcode frame}. */
 export interface RawFrame {
@@ -58,16 +59,8 @@ export function frame(spec: RawFrame): Uint8Array {
   return concat([new Uint8Array(head), body]);
 }
 
-/** Joins byte arrays. */
-export function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
+/** Joins byte arrays (the helper every suite shares). */
+export { concat };
 
 /** Everything a connection reported. */
 export interface Recording {
