@@ -1,7 +1,8 @@
 /**
  * Builds the npm package into `npm/`: ES modules (`npm/esm`), CommonJS
  * (`npm/script`), `.d.ts` files next to both, `package.json`, README,
- * LICENSE and the ArkTS declarations (`npm/types/ohos.d.ts`); then runs a
+ * LICENSE and the ArkTS declarations of both views (`npm/types/ohos.d.ts`, dynamic, and
+ * `npm/types/ohos.static.d.ts`, static); then runs a
  * smoke test with Node against the result.
  *
  * ```sh
@@ -472,7 +473,14 @@ async function checkPack(packageDir: string): Promise<void> {
     throw new Error(`npm pack rejected the package:\n${new TextDecoder().decode(output.stderr)}`);
   }
   const files = (JSON.parse(text) as { files: { path: string }[] }[])[0].files.map((f) => f.path);
-  for (const needed of ["package.json", "esm/mod.js", "script/mod.js", "types/ohos.d.ts"]) {
+  const needs = [
+    "package.json",
+    "esm/mod.js",
+    "script/mod.js",
+    "types/ohos.d.ts",
+    "types/ohos.static.d.ts",
+  ];
+  for (const needed of needs) {
     if (!files.includes(needed)) throw new Error(`npm pack left out ${needed}`);
   }
   console.log(`smoke test: npm pack accepts the package (${files.length} files)`);
@@ -604,15 +612,14 @@ export const connected: Promise<boolean> = ws.connect("ws://127.0.0.1:1/");
     }
     console.log("smoke test: the package's .d.ts type-check from a Node project (ESM and CJS)");
 
-    // ArkTS code against the shipped declarations, added each documented way.
-    const sample = await Deno.readTextFile("tests/types/seed_example.ts");
+    // ArkTS code against the shipped declarations of each view, added each documented way.
     const globals = await Deno.readTextFile("tests/types/arkts_globals.d.ts");
-    await Deno.writeTextFile(join(consumer, "arkts_globals.d.ts"), globals);
-    await Deno.writeTextFile(join(consumer, "seed.ts"), sample);
-    await Deno.writeTextFile(
-      join(consumer, "seed_with_reference.ts"),
-      `/// <reference types="${name}/types/ohos" />\n${sample}`,
-    );
+    const globalsFile = join(consumer, "arkts_globals.d.ts");
+    await Deno.writeTextFile(globalsFile, globals);
+    const views = [
+      ["types/ohos", "tests/types/seed_example.ts"],
+      ["types/ohos.static", "tests/types/static/client.ts"],
+    ] as const;
     const arkts: ts.CompilerOptions = { ...nodeProject, module: ts.ModuleKind.ESNext };
     const resolutions = [
       ["node16", {
@@ -625,25 +632,33 @@ export const connected: Promise<boolean> = ws.connect("ws://127.0.0.1:1/");
         moduleResolution: ts.ModuleResolutionKind.Node10,
       }],
     ] as const;
-    for (const [label, resolution] of resolutions) {
-      const globalsFile = join(consumer, "arkts_globals.d.ts");
-      const viaTypes = typeCheck([join(consumer, "seed.ts"), globalsFile], {
-        ...arkts,
-        ...resolution,
-        types: [`${name}/types/ohos`],
-      });
-      const viaReference = typeCheck([join(consumer, "seed_with_reference.ts"), globalsFile], {
-        ...arkts,
-        ...resolution,
-      });
-      if (viaTypes !== "" || viaReference !== "") {
-        throw new Error(`ArkTS sample with moduleResolution ${label}:\n${viaTypes}${viaReference}`);
+    for (const [subpath, samplePath] of views) {
+      const sample = await Deno.readTextFile(samplePath);
+      const plain = join(consumer, "arkts_sample.ts");
+      const referencing = join(consumer, "arkts_sample_with_reference.ts");
+      await Deno.writeTextFile(plain, sample);
+      await Deno.writeTextFile(
+        referencing,
+        `/// <reference types="${name}/${subpath}" />\n${sample}`,
+      );
+      for (const [label, resolution] of resolutions) {
+        const viaTypes = typeCheck([plain, globalsFile], {
+          ...arkts,
+          ...resolution,
+          types: [`${name}/${subpath}`],
+        });
+        const viaReference = typeCheck([referencing, globalsFile], { ...arkts, ...resolution });
+        if (viaTypes !== "" || viaReference !== "") {
+          throw new Error(
+            `${samplePath} against ${subpath}, moduleResolution ${label}:\n${viaTypes}${viaReference}`,
+          );
+        }
       }
+      console.log(
+        `smoke test: ${samplePath} type-checks with "types": ["${name}/${subpath}"] and with ` +
+          "/// <reference types> (node16, bundler, node10)",
+      );
     }
-    console.log(
-      'smoke test: ArkTS sample type-checks with "types": ["' + name +
-        '/types/ohos"] and with /// <reference types> (node16, bundler, node10)',
-    );
   } finally {
     await server.shutdown();
     await Deno.remove(consumer, { recursive: true });
@@ -679,7 +694,10 @@ if (import.meta.main) {
       !(d.code === 2307 &&
         /'node:[a-z/_]+'/.test(ts.flattenDiagnosticMessageText(d.messageText, "\n"))),
     copyFiles: [["README.md", "README.md"], ["LICENSE", "LICENSE"]],
-    declarationExports: [{ name: "./types/ohos", path: "types/ohos.d.ts" }],
+    declarationExports: [
+      { name: "./types/ohos", path: "types/ohos.d.ts" },
+      { name: "./types/ohos.static", path: "types/ohos.static.d.ts" },
+    ],
     postBuild: Deno.args.includes("--no-smoke")
       ? undefined
       : () => smokeTest(resolve(root, outDir), packageName),

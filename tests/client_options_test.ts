@@ -85,7 +85,8 @@ class Events {
       this.log.push("open");
       this.opens.push(value);
     });
-    ws.on("openInfo", (info) => {
+    ws.on("openInfo", (err, info) => {
+      assert.equal(err, undefined, "openInfo is an AsyncCallback called (undefined, info)");
       this.log.push("openInfo");
       this.openInfos.push(info);
     });
@@ -1306,7 +1307,7 @@ Deno.test("dataEnd: fires once after each complete message, including a fragment
   }
 });
 
-Deno.test("per-event methods onOpen/offOpen, onMessage/offMessage, onClose/offClose, onError/offError, onDataEnd/offDataEnd, onHeaderReceive/offHeaderReceive work like on/off", async () => {
+Deno.test("static-view methods onOpen/offOpen, onMessage/offMessage, onWebSocketClose/offWebSocketClose, onWebSocketError/offWebSocketError, onDataEnd/offDataEnd, onHeaderReceive/offHeaderReceive share on/off's lists; onOpen hands one argument", async () => {
   // The server sends "hi" then a 12-byte message: over maxMessageSize 10 -> error + close 1009.
   const server = startWsServer({
     onOpen(socket) {
@@ -1314,12 +1315,21 @@ Deno.test("per-event methods onOpen/offOpen, onMessage/offMessage, onClose/offCl
       socket.send("0123456789AB");
     },
   });
-  const types = ["Open", "Message", "Close", "Error", "DataEnd", "HeaderReceive"] as const;
+  // SDK static method suffix -> the dynamic view's event name.
+  const events = {
+    Open: "open",
+    Message: "message",
+    WebSocketClose: "close",
+    WebSocketError: "error",
+    DataEnd: "dataEnd",
+    HeaderReceive: "headerReceive",
+  } as const;
+  const types = Object.keys(events) as (keyof typeof events)[];
   type Method = (typeof types)[number];
   type Registrar = (cb?: (...args: unknown[]) => void) => void;
   const method = (ws: OhosWebSocket, prefix: "on" | "off", type: Method) =>
     (ws[`${prefix}${type}` as keyof OhosWebSocket] as unknown as Registrar).bind(ws);
-  const eventName = (type: Method) => type[0].toLowerCase() + type.slice(1);
+  const eventName = (type: Method) => events[type];
   try {
     // Client 1: keep[] registered with onX; dropped[] registered with onX and removed with
     // offX(cb); viaOn[] registered with on(type) and removed with offX(cb).
@@ -1349,15 +1359,14 @@ Deno.test("per-event methods onOpen/offOpen, onMessage/offMessage, onClose/offCl
       assert.equal(calls[`dropped ${type}`], undefined, `off${type}(cb) removed it`);
       assert.equal(calls[`viaOn ${type}`], undefined, `off${type}(cb) removes an on() listener`);
     }
-    assert.deepEqual(calls["keep Open"][0], [undefined, {
-      status: 101,
-      message: "Switching Protocols",
-    }]);
+    // Callback<OpenResult>: the value alone, not (err, value).
+    assert.deepEqual(calls["keep Open"][0], [{ status: 101, message: "Switching Protocols" }]);
     assert.deepEqual(calls["keep Message"][0], [undefined, "hi"]);
     assert.equal(calls["keep Message"].length, 1, "the oversized message is not delivered");
     assert.equal(calls["keep DataEnd"].length, 1);
-    assert.equal((calls["keep Close"][0][1] as CloseResult).code, 1009);
-    assert.ok(calls["keep Error"][0][0] instanceof BusinessError);
+    assert.equal(calls["keep WebSocketClose"][0][0], undefined, "(undefined, result)");
+    assert.equal((calls["keep WebSocketClose"][0][1] as CloseResult).code, 1009);
+    assert.ok(calls["keep WebSocketError"][0][0] instanceof BusinessError);
     assert.equal(
       (calls["keep HeaderReceive"][0][0] as ResponseHeaders)["upgrade"],
       "websocket",
@@ -1384,6 +1393,26 @@ Deno.test("per-event methods onOpen/offOpen, onMessage/offMessage, onClose/offCl
     assert.deepEqual(stray, [], "no removed listener was called");
   } finally {
     await server.shutdown();
+  }
+});
+
+Deno.test("static-view methods: a listener that is not a function is a 401, as with on()", () => {
+  const ws = webSocket.createWebSocket() as unknown as Record<string, (cb?: unknown) => void>;
+  for (const name of ["onOpen", "offOpen", "onMessage", "onWebSocketClose", "onWebSocketError"]) {
+    assert.throws(() => ws[name]("not a function"), (e: unknown) => {
+      assertBusinessError(e, 401, `${name}("not a function")`);
+      return true;
+    });
+  }
+});
+
+Deno.test("names the SDK does not have are not on the client: onClose, offClose, onError, offError", () => {
+  const ws = webSocket.createWebSocket() as unknown as Record<string, unknown>;
+  for (const name of ["onClose", "offClose", "onError", "offError"]) {
+    assert.equal(ws[name], undefined, `${name} is not an SDK name`);
+  }
+  for (const name of ["onWebSocketClose", "offWebSocketClose", "onWebSocketError"]) {
+    assert.equal(typeof ws[name], "function", `${name} is the SDK's name`);
   }
 });
 

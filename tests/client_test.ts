@@ -676,14 +676,13 @@ Deno.test("connect 401: url that is not a string fails via callback and via prom
   }
 });
 
-Deno.test("connect 401: options that are not an object, or a bad header/timeout option, fail via callback and via promise", async () => {
+Deno.test("connect 401: options that are not an object, or a bad header name/timeout option, fail via callback and via promise", async () => {
   const cases: [string, unknown][] = [
     ["options string", "options"],
     ["options number", 5],
     ["options array", []],
-    ["header string", { header: "x-a: b" }],
-    ["header array", { header: [["x-a", "b"]] }],
-    ["header value object", { header: { "x-a": { v: 1 } } }],
+    ["header name with a space (not an HTTP token)", { header: { "x a": "b" } }],
+    ["header name empty", { header: { "": "b" } }],
     ["handshakeTimeoutMs negative", { handshakeTimeoutMs: -1 }],
     ["closeTimeoutMs string", { closeTimeoutMs: "200" }],
   ];
@@ -974,6 +973,57 @@ Deno.test("headers: user headers arrive on the wire with lower-cased names and u
     assert.ok(!head.includes("X-Custom-Token"), "the name is not sent as given");
     assert.ok(!head.includes("Origin:"), "the name is not sent as given");
     assert.deepEqual(await closeAndWait(ws, rec), { code: 1000, reason: "" });
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("headers: any object is read as the platform reads it — own enumerable properties with non-empty string values are sent; other values, inherited properties and a non-object header are skipped", async () => {
+  const heads = new Queue<string>();
+  const server = startRawServer(async (conn) => {
+    heads.push(await acceptHandshake(conn));
+    await answerCloseThenEnd(conn, new ClientFrameReader(conn));
+  });
+  class AppHeaders {
+    "x-from-class" = "instance field";
+    get "x-getter"(): string {
+      return "prototype accessor (not enumerable, not own)";
+    }
+  }
+  const inheriting = Object.create({ "x-inherited": "from the prototype" });
+  inheriting["x-own"] = "own";
+  const typed: object = {
+    "x-kept": "v",
+    "x-number": 42,
+    "x-boolean": true,
+    "x-empty": "",
+    "x-null": null,
+    "x-object": { v: 1 },
+  };
+  const cases: [string, unknown, string[], string[]][] = [
+    ["object-typed variable", typed, ["x-kept: v"], [
+      "x-number",
+      "x-boolean",
+      "x-empty",
+      "x-null",
+      "x-object",
+    ]],
+    ["class instance", new AppHeaders(), ["x-from-class: instance field"], ["x-getter"]],
+    ["inherited property", inheriting, ["x-own: own"], ["x-inherited"]],
+    ["string instead of an object", "x-a: b", [], ["x-a"]],
+    ["number instead of an object", 7, [], []],
+  ];
+  try {
+    for (const [label, header, sent, skipped] of cases) {
+      const { ws, rec } = await open(server.url, { header: header as object });
+      const head = await heads.next(`request head (${label})`);
+      const lines = head.split("\r\n");
+      for (const line of sent) assert.ok(lines.includes(line), `${label}: ${line} sent\n${head}`);
+      for (const name of skipped) {
+        assert.ok(!head.includes(`${name}:`), `${label}: ${name} skipped\n${head}`);
+      }
+      assert.deepEqual(await closeAndWait(ws, rec), { code: 1000, reason: "" }, label);
+    }
   } finally {
     await server.shutdown();
   }

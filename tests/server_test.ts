@@ -158,6 +158,59 @@ const SAMPLE_HEAD = {
   ] as [string, string][],
 };
 
+Deno.test("static view: onConnect/onMessageReceive/onWebSocketServerClose/onWebSocketServerError pairs share on()'s lists; offX(cb) and offX() remove; listAllConnections is an array that await also accepts", async () => {
+  const server = webSocket.createWebSocketServer();
+  const connects = new Queue<WebSocketConnection>();
+  const messages = new Queue<WebSocketMessage>();
+  const closes = new Queue<ServerClose>();
+  const removed: string[] = [];
+  server.onConnect((connection) => connects.push(connection));
+  server.onMessageReceive((message) => messages.push(message));
+  server.onWebSocketServerClose((connection, result) => closes.push({ connection, result }));
+  server.onWebSocketServerError(() => {});
+  const viaOn = () => removed.push("on('connect') listener removed by offConnect(cb)");
+  server.on("connect", viaOn);
+  server.offConnect(viaOn);
+  server.onMessageReceive(() => removed.push("messageReceive listener"));
+  server.offMessageReceive();
+  server.onMessageReceive((message) => messages.push(message));
+  await within(
+    server.start({
+      serverIP: "127.0.0.1",
+      serverPort: 0,
+      maxConcurrentClientsNumber: 2,
+      maxConnectionsForOneClient: 2,
+    }),
+    "server start",
+  );
+  try {
+    const ws = webSocket.createWebSocket();
+    const url = `ws://127.0.0.1:${server.address()!.serverPort}/`;
+    assert.equal(await within(ws.connect(url), "connect"), true);
+    const connection = await connects.next("connect event");
+    const list = server.listAllConnections();
+    assert.ok(Array.isArray(list), "the SDK declares WebSocketConnection[]");
+    assert.deepEqual(await server.listAllConnections(), list, "await yields the same list");
+    assert.deepEqual(list, [connection]);
+    await ws.send("to the server");
+    assert.equal((await messages.next("messageReceive")).data, "to the server");
+    await ws.close();
+    const closed = await closes.next("server close event");
+    assert.deepEqual(closed.connection, connection);
+    assert.equal(closed.result.code, 1000);
+    assert.deepEqual(removed, [], "no removed listener was called");
+  } finally {
+    await within(server.stop(), "server stop", 8000);
+  }
+});
+
+Deno.test("names the SDK does not have are not on the server: onClose, onError, onMessage", () => {
+  const server = webSocket.createWebSocketServer() as unknown as Record<string, unknown>;
+  for (const name of ["onClose", "offClose", "onError", "offError", "onMessage"]) {
+    assert.equal(server[name], undefined, `${name} is not an SDK name`);
+  }
+});
+
 Deno.test("server handshake (pure): a valid request is accepted with tokens matched case-insensitively; the 101 carries the RFC 6455 sample accept value and the chosen subprotocol", () => {
   const check = checkUpgradeRequest(SAMPLE_HEAD);
   assert.deepEqual(check, {

@@ -1,19 +1,24 @@
 /**
- * Ambient ArkTS-style declarations for the OpenHarmony WebSocket surface that this
- * library implements (API 6 up to API 26), written for this project.
+ * Ambient declarations of the OpenHarmony WebSocket surface in the SDK's **dynamic** view: the
+ * ArkTS that applications compile today with a TypeScript-like checker (API 6 up to API 26).
+ * Written for this project; the names, members, optionality, types and callback shapes follow
+ * the platform's own SDK declarations, member by member.
  *
- * Four module names are declared:
+ * Module names declared here:
  *
  * - `@ohos.base` — the shared callback and error types;
- * - `@ohos.net.webSocket` — the `webSocket` namespace as its default export (the API 6 style
- *   `import webSocket from '@ohos.net.webSocket'`);
- * - `@kit.NetworkKit` — the same namespace as the named export `webSocket`;
+ * - `@ohos.net.webSocket` — the `webSocket` namespace as its default export;
+ * - `@ohos.net.connection` — the `connection` namespace, only as far as the WebSocket surface
+ *   needs it (`connection.HttpProxy`);
+ * - `@kit.NetworkKit` — `webSocket` and `connection` as named exports;
  * - `@kit.BasicServicesKit` — the `@ohos.base` types under the kit name.
  *
- * Every declaration carries `@since` with the first API version that has it. Where the
- * platform documents a loose type (for example `Object` for the `open` event), these
- * declarations give the precise shape the platform actually delivers, so that strict
- * TypeScript can check application code without casts.
+ * Every declaration carries `@since <level> dynamic`, the API level it appeared at in this view.
+ * Members the SDK declares only for ArkTS 1.2 (`onOpen`, `onWebSocketClose`, ...) are not here:
+ * they live in `ohos.static.d.ts`, the static view. In one place these declarations are
+ * deliberately more precise than the SDK (the `open` event's value, typed
+ * `{ status, message }` where the SDK says `Object`); that only lets more correct code through
+ * and is listed in the project's `docs/differences.md`.
  *
  * This file is a global script (no top-level import or export) so that the `declare module`
  * blocks below declare ambient modules rather than augment a module.
@@ -21,138 +26,214 @@
 
 /**
  * Basic callback and error types shared by every OpenHarmony API.
- *
- * @since 6
  */
 declare module "@ohos.base" {
   /**
-   * A listener that is handed one value and returns nothing. `Callback<void>` is a
-   * listener that is called without a meaningful value.
+   * A listener that is handed one value and returns nothing. `Callback<void>` is a listener
+   * called without a meaningful value.
    *
    * @typeParam T - type of the value passed to the listener.
-   * @since 6
+   * @since 6 dynamic
    */
-  export type Callback<T> = (data: T) => void;
+  export interface Callback<T> {
+    /**
+     * Receives the value.
+     *
+     * @param data - the value.
+     * @since 6 dynamic
+     */
+    (data: T): void;
+  }
 
   /**
    * A listener that is handed an error.
    *
    * @typeParam T - the error type; a {@link BusinessError} unless stated otherwise.
-   * @since 6
+   * @since 6 dynamic
    */
-  export type ErrorCallback<T extends Error = BusinessError> = (err: T) => void;
+  export interface ErrorCallback<T extends Error = BusinessError> {
+    /**
+     * Receives the error.
+     *
+     * @param err - the error.
+     * @since 6 dynamic
+     */
+    (err: T): void;
+  }
 
   /**
-   * Node-style completion callback of an asynchronous API: called once with the error and
-   * the result. On success the platform calls it as `(undefined, result)`; on failure as
-   * `(error, undefined)`. Both parameters are typed without `undefined` (as on the
-   * platform), so test the error with `if (!err)` / `if (err)` before using either.
+   * Completion callback of an asynchronous API, called once with the error and the result. On
+   * success it is called as `(undefined, result)`, on failure as `(error, undefined)`. Neither
+   * parameter is typed with `undefined` (as on the platform), so test the error with
+   * `if (err)` before using either.
    *
    * @typeParam T - the result type.
    * @typeParam E - the type of the optional `data` carried by the error.
-   * @since 6
+   * @since 6 dynamic
    */
-  export type AsyncCallback<T, E = void> = (err: BusinessError<E>, data: T) => void;
+  export interface AsyncCallback<T, E = void> {
+    /**
+     * Receives the outcome.
+     *
+     * @param err - the error, or `undefined` on success.
+     * @param data - the result, or `undefined` on failure.
+     * @since 6 dynamic
+     */
+    (err: BusinessError<E>, data: T): void;
+  }
 
   /**
-   * The error object every OpenHarmony API reports: a standard `Error` with a numeric
-   * error code (401 parameter error, 201 permission denied, or a module-specific code).
+   * The error every OpenHarmony API reports: a standard `Error` with a numeric code (401 bad
+   * parameter, 201 permission denied, or a code of the module).
    *
    * @typeParam T - type of the optional extra `data`.
-   * @since 6
+   * @since 6 dynamic
    */
   export interface BusinessError<T = void> extends Error {
     /**
      * Numeric error code.
      *
-     * @since 6
+     * @since 6 dynamic
      */
     code: number;
 
     /**
-     * Extra information that some errors carry (for example the HTTP status of a refused
-     * WebSocket handshake).
+     * Extra information some errors carry (for example the HTTP status of a refused WebSocket
+     * handshake).
      *
-     * @since 6
+     * @since 9 dynamic
      */
     data?: T;
   }
 }
 
 /**
+ * Network connection management. Only the part the WebSocket surface refers to is declared
+ * here: `connection.HttpProxy`, the type of an explicit proxy.
+ */
+declare module "@ohos.net.connection" {
+  /**
+   * Network connection management (declared here only as far as `HttpProxy`).
+   *
+   * @since 8 dynamic
+   */
+  namespace connection {
+    /**
+     * An HTTP proxy server and the hosts that bypass it.
+     *
+     * @since 10 dynamic
+     */
+    export interface HttpProxy {
+      /**
+       * Host name or IP address of the proxy.
+       *
+       * @since 10 dynamic
+       */
+      host: string;
+
+      /**
+       * TCP port of the proxy.
+       *
+       * @since 10 dynamic
+       */
+      port: number;
+
+      /**
+       * User name for proxy authentication.
+       *
+       * @since 12 dynamic
+       */
+      username?: string;
+
+      /**
+       * Password for proxy authentication.
+       *
+       * @since 12 dynamic
+       */
+      password?: string;
+
+      /**
+       * Hosts reached directly, without the proxy (`*` alone matches every host).
+       *
+       * @since 10 dynamic
+       */
+      exclusionList: Array<string>;
+    }
+  }
+
+  export default connection;
+}
+
+/**
  * The WebSocket client (API 6) and server (API 19) module.
- *
- * @since 6
  */
 declare module "@ohos.net.webSocket" {
   import type { AsyncCallback, Callback, ErrorCallback } from "@ohos.base";
+  import type connection from "@ohos.net.connection";
 
   /**
    * WebSocket client and server APIs. Create a client with {@link webSocket.createWebSocket},
    * subscribe to its events with `on`, then `connect`, `send` and `close` it.
    *
-   * @syscap SystemCapability.Communication.NetStack
-   * @since 6
+   * @since 6 dynamic
    */
   namespace webSocket {
+    /**
+     * An explicit HTTP proxy: the network module's `connection.HttpProxy`.
+     *
+     * @since 12 dynamic
+     */
+    export type HttpProxy = connection.HttpProxy;
+
     /**
      * Creates a new WebSocket client. It is not connected until `connect` is called.
      *
      * @returns a client offering connect, send, close, on and off.
-     * @syscap SystemCapability.Communication.NetStack
-     * @since 6
+     * @since 6 dynamic
      */
     export function createWebSocket(): WebSocket;
 
     /**
-     * Creates a new WebSocket server. It does not listen until `start` is called.
-     *
-     * @returns a server offering start, stop, send, close, listAllConnections, on and off.
-     * @syscap SystemCapability.Communication.NetStack
-     * @since 19
-     */
-    export function createWebSocketServer(): WebSocketServer;
-
-    /**
      * Optional settings for `WebSocket.connect`.
      *
-     * @syscap SystemCapability.Communication.NetStack
-     * @since 6
+     * @since 6 dynamic
      */
     export interface WebSocketRequestOptions {
       /**
-       * Extra HTTP headers sent with the opening handshake, as name/value pairs.
+       * Extra HTTP headers for the opening handshake: each enumerable property is a header
+       * name, each non-empty string value its value.
        *
-       * @since 6
+       * @since 6 dynamic
        */
-      header?: Record<string, string>;
+      // deno-lint-ignore ban-types -- the SDK's type, kept so that exactly its callers compile
+      header?: Object;
 
       /**
        * Path of a PEM file with the CA certificates to trust for `wss:` URLs. Without it the
        * system CA store is used.
        *
-       * @since 11
+       * @since 11 dynamic
        */
       caPath?: string;
 
       /**
-       * Client certificate presented for mutual TLS.
-       *
-       * @since 11
-       */
-      clientCert?: ClientCert;
-
-      /**
        * When `true`, any server certificate is accepted. For tests only; defaults to `false`.
        *
-       * @since 20
+       * @since 20 dynamic
        */
       skipServerCertVerification?: boolean;
 
       /**
+       * Client certificate presented for mutual TLS.
+       *
+       * @since 11 dynamic
+       */
+      clientCert?: ClientCert;
+
+      /**
        * Proxy to connect through: `'system'`, `'no-proxy'` or an explicit HTTP proxy.
        *
-       * @since 12
+       * @since 12 dynamic
        */
       proxy?: ProxyConfiguration;
 
@@ -160,276 +241,165 @@ declare module "@ohos.net.webSocket" {
        * Value of the `Sec-WebSocket-Protocol` request header (a comma-separated list of
        * subprotocols is allowed).
        *
-       * @since 12
+       * @since 12 dynamic
        */
       protocol?: string;
 
       /**
        * Seconds between heartbeat pings; 0 turns the heartbeat off. Defaults to 30.
        *
-       * @since 21
+       * @since 21 dynamic
        */
       pingInterval?: number;
 
       /**
        * Seconds to wait for the pong that answers a heartbeat ping before the connection is
-       * treated as dead. Defaults to 30.
+       * treated as dead; at most `pingInterval`. Defaults to 30.
        *
-       * @since 21
+       * @since 21 dynamic
        */
       pongTimeout?: number;
 
       /**
        * Oldest TLS version the client accepts for `wss:` URLs.
        *
-       * @since 26
+       * @since 26.0.0 dynamic
        */
       minSupportTlsProtocol?: TlsProtocol;
 
       /**
-       * When `true`, a non-default port is kept in the `Origin`/`Host` values sent with the
-       * handshake.
+       * When `true`, a non-default port is kept in the `Origin` value sent with the handshake.
        *
-       * @since 26
+       * @since 26.0.0 dynamic
        */
       supportOriginPort?: boolean;
     }
 
     /**
-     * TLS protocol versions, oldest first.
+     * Proxy choice: `'system'` uses the system proxy settings, `'no-proxy'` connects directly,
+     * an {@link HttpProxy} names the proxy to use.
      *
-     * @syscap SystemCapability.Communication.NetStack
-     * @since 26
+     * @since 12 dynamic
      */
-    export enum TlsProtocol {
-      /**
-       * TLS 1.0.
-       *
-       * @since 26
-       */
-      TLS_V_1_0 = 0,
-
-      /**
-       * TLS 1.1.
-       *
-       * @since 26
-       */
-      TLS_V_1_1 = 1,
-
-      /**
-       * TLS 1.2.
-       *
-       * @since 26
-       */
-      TLS_V_1_2 = 2,
-
-      /**
-       * TLS 1.3.
-       *
-       * @since 26
-       */
-      TLS_V_1_3 = 3,
-    }
+    export type ProxyConfiguration = "system" | "no-proxy" | HttpProxy;
 
     /**
      * Client certificate (and its private key) for mutual TLS.
      *
-     * @syscap SystemCapability.Communication.NetStack
-     * @since 11
+     * @since 11 dynamic
      */
     export interface ClientCert {
       /**
        * Path of the PEM certificate file.
        *
-       * @since 11
+       * @since 11 dynamic
        */
       certPath: string;
 
       /**
        * Path of the PEM private-key file.
        *
-       * @since 11
+       * @since 11 dynamic
        */
       keyPath: string;
 
       /**
        * Password of the private key, when it is encrypted.
        *
-       * @since 11
+       * @since 11 dynamic
        */
       keyPassword?: string;
     }
 
     /**
-     * An explicit HTTP proxy, reached with `CONNECT`.
-     *
-     * @syscap SystemCapability.Communication.NetStack
-     * @since 12
-     */
-    export interface HttpProxy {
-      /**
-       * Host name or IP address of the proxy.
-       *
-       * @since 12
-       */
-      host: string;
-
-      /**
-       * TCP port of the proxy.
-       *
-       * @since 12
-       */
-      port: number;
-
-      /**
-       * User name for proxy authentication.
-       *
-       * @since 12
-       */
-      username?: string;
-
-      /**
-       * Password for proxy authentication.
-       *
-       * @since 12
-       */
-      password?: string;
-
-      /**
-       * Hosts reached directly, without the proxy.
-       *
-       * @since 12
-       */
-      exclusionList: string[];
-    }
-
-    /**
-     * Proxy choice: `'system'` uses the system proxy settings, `'no-proxy'` connects
-     * directly, an {@link HttpProxy} names the proxy to use.
-     *
-     * @syscap SystemCapability.Communication.NetStack
-     * @since 12
-     */
-    export type ProxyConfiguration = "system" | "no-proxy" | HttpProxy;
-
-    /**
      * Optional close code and reason for `WebSocket.close`.
      *
-     * @syscap SystemCapability.Communication.NetStack
-     * @since 6
+     * @since 6 dynamic
      */
     export interface WebSocketCloseOptions {
       /**
        * Close code sent to the peer (1000 normal closure, 1001 going away, 3000-4999 for
        * applications). Defaults to 1000.
        *
-       * @since 6
+       * @since 6 dynamic
        */
       code?: number;
 
       /**
        * Close reason sent to the peer, at most 123 bytes in UTF-8. Defaults to `""`.
        *
-       * @since 6
+       * @since 6 dynamic
        */
       reason?: string;
     }
 
     /**
-     * Code and reason of a finished connection, as reported by the `close` events.
+     * Code and reason of a finished connection, as the `close` events report them.
      *
-     * @syscap SystemCapability.Communication.NetStack
-     * @since 10
+     * @since 10 dynamic
      */
     export interface CloseResult {
       /**
        * Close code (1006 when the connection dropped without a close handshake).
        *
-       * @since 10
+       * @since 10 dynamic
        */
       code: number;
 
       /**
        * Close reason.
        *
-       * @since 10
+       * @since 10 dynamic
        */
       reason: string;
     }
 
     /**
-     * Value of the client's `open` event: the status line of the accepted handshake
-     * response, for example `{ status: 101, message: "Switching Protocols" }`. The platform
-     * documents this value only as `Object`; this is its actual shape, so `value.status` and
-     * `value['status']` both type-check and code annotated with `value: Object` still does.
+     * Value of the client's `openInfo` event: the status line of the accepted handshake and
+     * the subprotocol the server chose.
      *
-     * @syscap SystemCapability.Communication.NetStack
-     * @since 6
-     */
-    export interface OpenResult {
-      /**
-       * HTTP status code of the handshake response (101).
-       *
-       * @since 6
-       */
-      status: number;
-
-      /**
-       * HTTP reason phrase of the handshake response.
-       *
-       * @since 6
-       */
-      message: string;
-    }
-
-    /**
-     * Headers of the handshake response, keyed by lower-case header name. A header that
-     * occurs more than once may be given as a list.
-     *
-     * @syscap SystemCapability.Communication.NetStack
-     * @since 12
-     */
-    export type ResponseHeaders = {
-      [name: string]: string | string[] | undefined;
-    };
-
-    /**
-     * Value of the client's `openInfo` event.
-     *
-     * @syscap SystemCapability.Communication.NetStack
-     * @since 26
+     * @since 26.0.0 dynamic
      */
     export interface WebSocketOpenInfo {
       /**
        * HTTP status code of the handshake response (101).
        *
-       * @since 26
+       * @since 26.0.0 dynamic
        */
       status: number;
 
       /**
        * HTTP reason phrase of the handshake response.
        *
-       * @since 26
+       * @since 26.0.0 dynamic
        */
       message: string;
 
       /**
        * Subprotocol chosen by the server, when it chose one.
        *
-       * @since 26
+       * @since 26.0.0 dynamic
        */
       protocol?: string;
     }
 
     /**
-     * A WebSocket client, made by {@link webSocket.createWebSocket}. Every asynchronous
-     * method has a callback form (chosen when the last argument is a function) and a
-     * Promise form. The error codes listed with `@throws` reach the caller through the
-     * callback or the rejected Promise.
+     * Headers of the handshake response, keyed by lower-case header name. A header that occurs
+     * more than once may be given as a list.
      *
-     * @syscap SystemCapability.Communication.NetStack
-     * @since 6
+     * @since 12 dynamic
+     */
+    export type ResponseHeaders = {
+      [name: string]: string | string[] | undefined;
+    };
+
+    /**
+     * A WebSocket client, made by {@link webSocket.createWebSocket}. Every asynchronous method
+     * has a callback form (chosen when the last argument is a function) and a Promise form.
+     * The error codes listed with `@throws` reach the caller through the callback or the
+     * rejected Promise.
+     *
+     * @since 6 dynamic
      */
     export interface WebSocket {
       /**
@@ -437,11 +407,10 @@ declare module "@ohos.net.webSocket" {
        *
        * @param url - the server URL.
        * @param callback - called with `true` once the connection is open, or with the error.
-       * @permission ohos.permission.INTERNET
        * @throws {BusinessError} 401 - bad parameters.
        * @throws {BusinessError} 2302001 - bad URL.
        * @throws {BusinessError} 2302003 - already connected.
-       * @since 6
+       * @since 6 dynamic
        */
       connect(url: string, callback: AsyncCallback<boolean>): void;
 
@@ -451,12 +420,11 @@ declare module "@ohos.net.webSocket" {
        * @param url - the server URL.
        * @param options - headers, TLS, proxy, subprotocol and heartbeat settings.
        * @param callback - called with `true` once the connection is open, or with the error.
-       * @permission ohos.permission.INTERNET
        * @throws {BusinessError} 401 - bad parameters.
        * @throws {BusinessError} 2302001 - bad URL.
        * @throws {BusinessError} 2302002 - a certificate file does not exist.
        * @throws {BusinessError} 2302003 - already connected.
-       * @since 6
+       * @since 6 dynamic
        */
       connect(
         url: string,
@@ -470,12 +438,11 @@ declare module "@ohos.net.webSocket" {
        * @param url - the server URL.
        * @param options - headers, TLS, proxy, subprotocol and heartbeat settings.
        * @returns resolves to `true` once the connection is open; rejects with the error.
-       * @permission ohos.permission.INTERNET
        * @throws {BusinessError} 401 - bad parameters.
        * @throws {BusinessError} 2302001 - bad URL.
        * @throws {BusinessError} 2302002 - a certificate file does not exist.
        * @throws {BusinessError} 2302003 - already connected.
-       * @since 6
+       * @since 6 dynamic
        */
       connect(url: string, options?: WebSocketRequestOptions): Promise<boolean>;
 
@@ -486,9 +453,8 @@ declare module "@ohos.net.webSocket" {
        * @param data - the message.
        * @param callback - called with `true` once the message is handed to the network, or
        *   with the error (-1 when the connection is not open).
-       * @permission ohos.permission.INTERNET
        * @throws {BusinessError} 401 - bad parameters or message too large.
-       * @since 6
+       * @since 6 dynamic
        */
       send(data: string | ArrayBuffer, callback: AsyncCallback<boolean>): void;
 
@@ -499,9 +465,8 @@ declare module "@ohos.net.webSocket" {
        * @param data - the message.
        * @returns resolves to `true` once the message is handed to the network; rejects with
        *   the error (-1 when the connection is not open).
-       * @permission ohos.permission.INTERNET
        * @throws {BusinessError} 401 - bad parameters or message too large.
-       * @since 6
+       * @since 6 dynamic
        */
       send(data: string | ArrayBuffer): Promise<boolean>;
 
@@ -509,9 +474,8 @@ declare module "@ohos.net.webSocket" {
        * Closes the connection with code 1000 and an empty reason.
        *
        * @param callback - called with `true` on success, or with the error.
-       * @permission ohos.permission.INTERNET
        * @throws {BusinessError} 401 - bad parameters.
-       * @since 6
+       * @since 6 dynamic
        */
       close(callback: AsyncCallback<boolean>): void;
 
@@ -520,9 +484,8 @@ declare module "@ohos.net.webSocket" {
        *
        * @param options - close code and reason.
        * @param callback - called with `true` on success, or with the error.
-       * @permission ohos.permission.INTERNET
        * @throws {BusinessError} 401 - bad parameters or a code that may not be sent.
-       * @since 6
+       * @since 6 dynamic
        */
       close(options: WebSocketCloseOptions, callback: AsyncCallback<boolean>): void;
 
@@ -532,38 +495,49 @@ declare module "@ohos.net.webSocket" {
        *
        * @param options - close code and reason.
        * @returns resolves to `true` on success; rejects with the error.
-       * @permission ohos.permission.INTERNET
        * @throws {BusinessError} 401 - bad parameters or a code that may not be sent.
-       * @since 6
+       * @since 6 dynamic
        */
       close(options?: WebSocketCloseOptions): Promise<boolean>;
 
       /**
-       * Listens for the connection being opened.
+       * Listens for the connection being opened. The value is the status line of the accepted
+       * handshake response, `{ status: 101, message: "Switching Protocols" }`. (The SDK types
+       * it as `Object`; this is its actual shape, so a listener that takes `value: Object`
+       * still fits.)
        *
        * @param type - `'open'`.
-       * @param callback - handed the status line of the handshake response.
-       * @since 6
+       * @param callback - called as `(undefined, value)`.
+       * @since 6 dynamic
        */
-      on(type: "open", callback: AsyncCallback<OpenResult>): void;
+      on(type: "open", callback: AsyncCallback<{ status: number; message: string }>): void;
 
       /**
        * Listens for messages from the server: text as `string`, binary (API 8+) as
        * `ArrayBuffer`.
        *
        * @param type - `'message'`.
-       * @param callback - handed each message.
-       * @since 6
+       * @param callback - called as `(undefined, message)`.
+       * @since 6 dynamic
        */
       on(type: "message", callback: AsyncCallback<string | ArrayBuffer>): void;
 
       /**
-       * Listens for the connection being closed. The value was the inline type
-       * `{ code: number, reason: string }` before {@link CloseResult} got its name in API 10.
+       * Listens for details of the opened connection, including the chosen subprotocol
+       * (delivered right after `open`).
+       *
+       * @param type - `'openInfo'`.
+       * @param callback - called as `(undefined, info)`.
+       * @since 26.0.0 dynamic
+       */
+      on(type: "openInfo", callback: AsyncCallback<WebSocketOpenInfo>): void;
+
+      /**
+       * Listens for the connection being closed (only after it had opened).
        *
        * @param type - `'close'`.
-       * @param callback - handed the close code and reason.
-       * @since 6
+       * @param callback - called as `(undefined, { code, reason })`.
+       * @since 6 dynamic
        */
       on(type: "close", callback: AsyncCallback<CloseResult>): void;
 
@@ -572,7 +546,7 @@ declare module "@ohos.net.webSocket" {
        *
        * @param type - `'error'`.
        * @param callback - handed the error.
-       * @since 6
+       * @since 6 dynamic
        */
       on(type: "error", callback: ErrorCallback): void;
 
@@ -581,7 +555,7 @@ declare module "@ohos.net.webSocket" {
        *
        * @param type - `'dataEnd'`.
        * @param callback - called without a value.
-       * @since 11
+       * @since 11 dynamic
        */
       on(type: "dataEnd", callback: Callback<void>): void;
 
@@ -590,37 +564,37 @@ declare module "@ohos.net.webSocket" {
        *
        * @param type - `'headerReceive'`.
        * @param callback - handed the response headers.
-       * @since 12
+       * @since 12 dynamic
        */
       on(type: "headerReceive", callback: Callback<ResponseHeaders>): void;
 
       /**
-       * Listens for details of the opened connection, including the chosen subprotocol
-       * (delivered after `open`).
-       *
-       * @param type - `'openInfo'`.
-       * @param callback - handed the handshake status and subprotocol.
-       * @since 26
-       */
-      on(type: "openInfo", callback: Callback<WebSocketOpenInfo>): void;
-
-      /**
-       * Stops listening for the `open` event: removes `callback`, or every listener when it
-       * is left out.
+       * Stops listening for the `open` event: removes `callback`, or every listener when it is
+       * left out.
        *
        * @param type - `'open'`.
        * @param callback - the listener given to `on`.
-       * @since 6
+       * @since 6 dynamic
        */
-      off(type: "open", callback?: AsyncCallback<OpenResult>): void;
+      off(type: "open", callback?: AsyncCallback<{ status: number; message: string }>): void;
 
       /**
-       * Stops listening for the `message` event: removes `callback`, or every listener when
+       * Stops listening for the `openInfo` event: removes `callback`, or every listener when
        * it is left out.
+       *
+       * @param type - `'openInfo'`.
+       * @param callback - the listener given to `on`.
+       * @since 26.0.0 dynamic
+       */
+      off(type: "openInfo", callback?: AsyncCallback<WebSocketOpenInfo>): void;
+
+      /**
+       * Stops listening for the `message` event: removes `callback`, or every listener when it
+       * is left out.
        *
        * @param type - `'message'`.
        * @param callback - the listener given to `on`.
-       * @since 6
+       * @since 6 dynamic
        */
       off(type: "message", callback?: AsyncCallback<string | ArrayBuffer>): void;
 
@@ -630,7 +604,7 @@ declare module "@ohos.net.webSocket" {
        *
        * @param type - `'close'`.
        * @param callback - the listener given to `on`.
-       * @since 6
+       * @since 6 dynamic
        */
       off(type: "close", callback?: AsyncCallback<CloseResult>): void;
 
@@ -640,17 +614,17 @@ declare module "@ohos.net.webSocket" {
        *
        * @param type - `'error'`.
        * @param callback - the listener given to `on`.
-       * @since 6
+       * @since 6 dynamic
        */
       off(type: "error", callback?: ErrorCallback): void;
 
       /**
-       * Stops listening for the `dataEnd` event: removes `callback`, or every listener when
-       * it is left out.
+       * Stops listening for the `dataEnd` event: removes `callback`, or every listener when it
+       * is left out.
        *
        * @param type - `'dataEnd'`.
        * @param callback - the listener given to `on`.
-       * @since 11
+       * @since 11 dynamic
        */
       off(type: "dataEnd", callback?: Callback<void>): void;
 
@@ -660,209 +634,106 @@ declare module "@ohos.net.webSocket" {
        *
        * @param type - `'headerReceive'`.
        * @param callback - the listener given to `on`.
-       * @since 12
+       * @since 12 dynamic
        */
       off(type: "headerReceive", callback?: Callback<ResponseHeaders>): void;
+    }
+
+    /**
+     * Creates a new WebSocket server. It does not listen until `start` is called.
+     *
+     * @returns a server offering start, listAllConnections, send, close, stop, on and off.
+     * @since 19 dynamic
+     */
+    export function createWebSocketServer(): WebSocketServer;
+
+    /**
+     * Settings for `WebSocketServer.start`.
+     *
+     * @since 19 dynamic
+     */
+    export interface WebSocketServerConfig {
+      /**
+       * Most connections from one client IP address; further handshakes are refused.
+       *
+       * @since 19 dynamic
+       */
+      maxConnectionsForOneClient: number;
 
       /**
-       * Stops listening for the `openInfo` event: removes `callback`, or every listener when
-       * it is left out.
+       * Most clients connected at once; further handshakes are refused.
        *
-       * @param type - `'openInfo'`.
-       * @param callback - the listener given to `on`.
-       * @since 26
+       * @since 19 dynamic
        */
-      off(type: "openInfo", callback?: Callback<WebSocketOpenInfo>): void;
+      maxConcurrentClientsNumber: number;
 
       /**
-       * Per-event form of `on('open', callback)` (ArkTS 1.2 static style).
+       * TCP port to listen on.
        *
-       * @param callback - handed the status line of the handshake response.
-       * @since 23
+       * @since 19 dynamic
        */
-      onOpen(callback: AsyncCallback<OpenResult>): void;
+      serverPort: number;
 
       /**
-       * Per-event form of `off('open', callback)` (ArkTS 1.2 static style).
+       * Local address to listen on. Defaults to `"0.0.0.0"`.
        *
-       * @param callback - the listener to remove; every listener when left out.
-       * @since 23
+       * @since 19 dynamic
        */
-      offOpen(callback?: AsyncCallback<OpenResult>): void;
+      serverIP?: string;
 
       /**
-       * Per-event form of `on('message', callback)` (ArkTS 1.2 static style).
+       * Certificate and key; when given the server speaks TLS (`wss:`).
        *
-       * @param callback - handed each message.
-       * @since 23
+       * @since 19 dynamic
        */
-      onMessage(callback: AsyncCallback<string | ArrayBuffer>): void;
+      serverCert?: ServerCert;
 
       /**
-       * Per-event form of `off('message', callback)` (ArkTS 1.2 static style).
+       * Subprotocol the server accepts.
        *
-       * @param callback - the listener to remove; every listener when left out.
-       * @since 23
+       * @since 19 dynamic
        */
-      offMessage(callback?: AsyncCallback<string | ArrayBuffer>): void;
-
-      /**
-       * Per-event form of `on('close', callback)` (ArkTS 1.2 static style).
-       *
-       * @param callback - handed the close code and reason.
-       * @since 23
-       */
-      onClose(callback: AsyncCallback<CloseResult>): void;
-
-      /**
-       * Per-event form of `off('close', callback)` (ArkTS 1.2 static style).
-       *
-       * @param callback - the listener to remove; every listener when left out.
-       * @since 23
-       */
-      offClose(callback?: AsyncCallback<CloseResult>): void;
-
-      /**
-       * Per-event form of `on('error', callback)` (ArkTS 1.2 static style).
-       *
-       * @param callback - handed the error.
-       * @since 23
-       */
-      onError(callback: ErrorCallback): void;
-
-      /**
-       * Per-event form of `off('error', callback)` (ArkTS 1.2 static style).
-       *
-       * @param callback - the listener to remove; every listener when left out.
-       * @since 23
-       */
-      offError(callback?: ErrorCallback): void;
-
-      /**
-       * Per-event form of `on('dataEnd', callback)` (ArkTS 1.2 static style).
-       *
-       * @param callback - called without a value.
-       * @since 23
-       */
-      onDataEnd(callback: Callback<void>): void;
-
-      /**
-       * Per-event form of `off('dataEnd', callback)` (ArkTS 1.2 static style).
-       *
-       * @param callback - the listener to remove; every listener when left out.
-       * @since 23
-       */
-      offDataEnd(callback?: Callback<void>): void;
-
-      /**
-       * Per-event form of `on('headerReceive', callback)` (ArkTS 1.2 static style).
-       *
-       * @param callback - handed the response headers.
-       * @since 23
-       */
-      onHeaderReceive(callback: Callback<ResponseHeaders>): void;
-
-      /**
-       * Per-event form of `off('headerReceive', callback)` (ArkTS 1.2 static style).
-       *
-       * @param callback - the listener to remove; every listener when left out.
-       * @since 23
-       */
-      offHeaderReceive(callback?: Callback<ResponseHeaders>): void;
+      protocol?: string;
     }
 
     /**
      * Certificate and private key a server presents when it serves `wss:`.
      *
-     * @syscap SystemCapability.Communication.NetStack
-     * @since 19
+     * @since 19 dynamic
      */
     export interface ServerCert {
       /**
        * Path of the PEM certificate (chain) file.
        *
-       * @since 19
+       * @since 19 dynamic
        */
       certPath: string;
 
       /**
        * Path of the PEM private-key file.
        *
-       * @since 19
+       * @since 19 dynamic
        */
       keyPath: string;
     }
 
     /**
-     * Settings for `WebSocketServer.start`.
-     *
-     * @syscap SystemCapability.Communication.NetStack
-     * @since 19
-     */
-    export interface WebSocketServerConfig {
-      /**
-       * Local address to listen on. Defaults to `"0.0.0.0"`.
-       *
-       * @since 19
-       */
-      serverIP?: string;
-
-      /**
-       * TCP port to listen on.
-       *
-       * @since 19
-       */
-      serverPort: number;
-
-      /**
-       * Certificate and key; when given the server speaks TLS (`wss:`).
-       *
-       * @since 19
-       */
-      serverCert?: ServerCert;
-
-      /**
-       * Most clients connected at once; further handshakes are refused. The platform caps
-       * it at 10.
-       *
-       * @since 19
-       */
-      maxConcurrentClientsNumber: number;
-
-      /**
-       * Subprotocol the server accepts.
-       *
-       * @since 19
-       */
-      protocol?: string;
-
-      /**
-       * Most connections from one client IP address; further handshakes are refused. The
-       * platform caps it at 10.
-       *
-       * @since 19
-       */
-      maxConnectionsForOneClient: number;
-    }
-
-    /**
      * One client connected to a {@link WebSocketServer}.
      *
-     * @syscap SystemCapability.Communication.NetStack
-     * @since 19
+     * @since 19 dynamic
      */
     export interface WebSocketConnection {
       /**
        * IP address of the client.
        *
-       * @since 19
+       * @since 19 dynamic
        */
       clientIP: string;
 
       /**
        * TCP port of the client.
        *
-       * @since 19
+       * @since 19 dynamic
        */
       clientPort: number;
     }
@@ -870,31 +741,29 @@ declare module "@ohos.net.webSocket" {
     /**
      * A message a {@link WebSocketServer} received.
      *
-     * @syscap SystemCapability.Communication.NetStack
-     * @since 19
+     * @since 19 dynamic
      */
     export interface WebSocketMessage {
       /**
        * The connection the message came from.
        *
-       * @since 19
+       * @since 19 dynamic
        */
       clientConnection: WebSocketConnection;
 
       /**
        * The message: text as `string`, binary as `ArrayBuffer`.
        *
-       * @since 19
+       * @since 19 dynamic
        */
       data: string | ArrayBuffer;
     }
 
     /**
-     * Listener of the server's `close` event: handed the connection that ended and the
-     * close code and reason.
+     * Listener of the server's `close` event: handed the connection that ended and its close
+     * code and reason.
      *
-     * @syscap SystemCapability.Communication.NetStack
-     * @since 19
+     * @since 19 dynamic
      */
     export type ClientConnectionCloseCallback = (
       clientConnection: WebSocketConnection,
@@ -905,8 +774,7 @@ declare module "@ohos.net.webSocket" {
      * A WebSocket server, made by {@link webSocket.createWebSocketServer}. The error codes
      * listed with `@throws` reach the caller through the rejected Promise.
      *
-     * @syscap SystemCapability.Communication.NetStack
-     * @since 19
+     * @since 19 dynamic
      */
     export interface WebSocketServer {
       /**
@@ -914,13 +782,12 @@ declare module "@ohos.net.webSocket" {
        *
        * @param config - address, port, TLS certificate and connection limits.
        * @returns resolves to `true` once the server listens; rejects with the error.
-       * @permission ohos.permission.INTERNET
-       * @throws {BusinessError} 401 - bad parameters.
        * @throws {BusinessError} 2302002 - a certificate file does not exist.
        * @throws {BusinessError} 2302004 - cannot listen on the given interface.
        * @throws {BusinessError} 2302005 - cannot listen on the port.
        * @throws {BusinessError} 2302007 - the port is already in use.
-       * @since 19
+       * @throws {BusinessError} 2302999 - another failure.
+       * @since 19 dynamic
        */
       start(config: WebSocketServerConfig): Promise<boolean>;
 
@@ -928,16 +795,16 @@ declare module "@ohos.net.webSocket" {
        * Closes every client connection (code 1001) and stops listening.
        *
        * @returns resolves to `true` once stopped; rejects with the error.
-       * @permission ohos.permission.INTERNET
-       * @since 19
+       * @since 19 dynamic
        */
       stop(): Promise<boolean>;
 
       /**
-       * Lists the open client connections.
+       * Lists the open client connections. (On the device the value is delivered
+       * asynchronously, so code written for it uses `await`; awaiting this array works too.)
        *
        * @returns one entry per open connection.
-       * @since 19
+       * @since 19 dynamic
        */
       listAllConnections(): WebSocketConnection[];
 
@@ -947,10 +814,8 @@ declare module "@ohos.net.webSocket" {
        * @param data - the message: a string as a text frame, an `ArrayBuffer` as binary.
        * @param connection - the client to send to.
        * @returns resolves to `true` once sent; rejects with the error.
-       * @permission ohos.permission.INTERNET
-       * @throws {BusinessError} 401 - bad parameters.
        * @throws {BusinessError} 2302006 - no such connection.
-       * @since 19
+       * @since 19 dynamic
        */
       send(data: string | ArrayBuffer, connection: WebSocketConnection): Promise<boolean>;
 
@@ -960,19 +825,20 @@ declare module "@ohos.net.webSocket" {
        * @param connection - the client to close.
        * @param options - close code and reason; 1000 and `""` when left out.
        * @returns resolves to `true` once closed; rejects with the error.
-       * @permission ohos.permission.INTERNET
-       * @throws {BusinessError} 401 - bad parameters.
        * @throws {BusinessError} 2302006 - no such connection.
-       * @since 19
+       * @since 19 dynamic
        */
-      close(connection: WebSocketConnection, options?: WebSocketCloseOptions): Promise<boolean>;
+      close(
+        connection: WebSocketConnection,
+        options?: webSocket.WebSocketCloseOptions,
+      ): Promise<boolean>;
 
       /**
        * Listens for clients that completed the handshake.
        *
        * @param type - `'connect'`.
        * @param callback - handed the new connection.
-       * @since 19
+       * @since 19 dynamic
        */
       on(type: "connect", callback: Callback<WebSocketConnection>): void;
 
@@ -981,7 +847,7 @@ declare module "@ohos.net.webSocket" {
        *
        * @param type - `'messageReceive'`.
        * @param callback - handed each message with its connection.
-       * @since 19
+       * @since 19 dynamic
        */
       on(type: "messageReceive", callback: Callback<WebSocketMessage>): void;
 
@@ -990,7 +856,7 @@ declare module "@ohos.net.webSocket" {
        *
        * @param type - `'close'`.
        * @param callback - handed the connection and its close code and reason.
-       * @since 19
+       * @since 19 dynamic
        */
       on(type: "close", callback: ClientConnectionCloseCallback): void;
 
@@ -999,27 +865,27 @@ declare module "@ohos.net.webSocket" {
        *
        * @param type - `'error'`.
        * @param callback - handed the error.
-       * @since 19
+       * @since 19 dynamic
        */
       on(type: "error", callback: ErrorCallback): void;
 
       /**
-       * Stops listening for the `connect` event: removes `callback`, or every listener when
-       * it is left out.
+       * Stops listening for the `connect` event: removes `callback`, or every listener when it
+       * is left out.
        *
        * @param type - `'connect'`.
        * @param callback - the listener given to `on`.
-       * @since 19
+       * @since 19 dynamic
        */
       off(type: "connect", callback?: Callback<WebSocketConnection>): void;
 
       /**
-       * Stops listening for the `messageReceive` event: removes `callback`, or every
-       * listener when it is left out.
+       * Stops listening for the `messageReceive` event: removes `callback`, or every listener
+       * when it is left out.
        *
        * @param type - `'messageReceive'`.
        * @param callback - the listener given to `on`.
-       * @since 19
+       * @since 19 dynamic
        */
       off(type: "messageReceive", callback?: Callback<WebSocketMessage>): void;
 
@@ -1029,7 +895,7 @@ declare module "@ohos.net.webSocket" {
        *
        * @param type - `'close'`.
        * @param callback - the listener given to `on`.
-       * @since 19
+       * @since 19 dynamic
        */
       off(type: "close", callback?: ClientConnectionCloseCallback): void;
 
@@ -1039,9 +905,44 @@ declare module "@ohos.net.webSocket" {
        *
        * @param type - `'error'`.
        * @param callback - the listener given to `on`.
-       * @since 19
+       * @since 19 dynamic
        */
       off(type: "error", callback?: ErrorCallback): void;
+    }
+
+    /**
+     * TLS protocol versions, oldest first.
+     *
+     * @since 26.0.0 dynamic
+     */
+    export enum TlsProtocol {
+      /**
+       * TLS 1.0.
+       *
+       * @since 26.0.0 dynamic
+       */
+      TLS_V_1_0 = 0,
+
+      /**
+       * TLS 1.1.
+       *
+       * @since 26.0.0 dynamic
+       */
+      TLS_V_1_1 = 1,
+
+      /**
+       * TLS 1.2.
+       *
+       * @since 26.0.0 dynamic
+       */
+      TLS_V_1_2 = 2,
+
+      /**
+       * TLS 1.3.
+       *
+       * @since 26.0.0 dynamic
+       */
+      TLS_V_1_3 = 3,
     }
   }
 
@@ -1049,20 +950,19 @@ declare module "@ohos.net.webSocket" {
 }
 
 /**
- * Network kit: the kit-style name for the network modules; here, `webSocket`.
- *
- * @since 11
+ * Network kit: the kit-style names of the network modules. Of the kit's modules, `webSocket`
+ * and (as far as `HttpProxy`) `connection` are declared here; the others (`http`, `socket`,
+ * `mdns`, ...) are outside this library.
  */
 declare module "@kit.NetworkKit" {
+  import connection from "@ohos.net.connection";
   import webSocket from "@ohos.net.webSocket";
 
-  export { webSocket };
+  export { connection, webSocket };
 }
 
 /**
  * Basic services kit: the kit-style name for the `@ohos.base` types.
- *
- * @since 11
  */
 declare module "@kit.BasicServicesKit" {
   export type { AsyncCallback, BusinessError, Callback, ErrorCallback } from "@ohos.base";

@@ -238,21 +238,24 @@ function parseProxy(proxy: unknown): ConnectSettings["proxy"] {
   return { host, port, credentials, exclusionList: exclusionList as string[] };
 }
 
+/**
+ * The handshake headers of a `header` option, read the way the platform reads it: any object
+ * will do, each own enumerable property is a header, and only non-empty string values are
+ * sent (others are skipped, as on the device); anything that is not an object is ignored.
+ * Inherited properties are not read, so a polluted `Object.prototype` adds no header. What
+ * would break the request is refused with a 401: a name that is not an HTTP token, CR/LF/NUL
+ * in a value, and the handshake's own headers.
+ */
 function parseHeaders(header: unknown): [string, string][] {
-  if (header === undefined || header === null) return [];
-  if (typeof header !== "object" || Array.isArray(header)) {
-    throw parameterError("header must be an object of name/value strings");
-  }
+  if (typeof header !== "object" || header === null) return [];
   const out: [string, string][] = [];
-  for (const [rawName, rawValue] of Object.entries(header)) {
+  for (const rawName of Object.keys(header)) {
     if (hasHeaderBreak(rawName)) throw parameterError(`header name holds CR, LF or NUL`);
     if (!isToken(rawName)) {
       throw parameterError(`invalid header name ${JSON.stringify(rawName)}`);
     }
-    if (!["string", "number", "boolean"].includes(typeof rawValue)) {
-      throw parameterError(`header ${rawName} must have a string value`);
-    }
-    const value = String(rawValue);
+    const value: unknown = (header as Record<string, unknown>)[rawName];
+    if (typeof value !== "string" || value === "") continue;
     if (hasHeaderBreak(value)) throw parameterError(`header ${rawName} holds CR, LF or NUL`);
     const name = rawName.toLowerCase();
     if (RESERVED_REQUEST_HEADERS.has(name)) {

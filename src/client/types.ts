@@ -65,8 +65,16 @@ export interface WebSocketOpenInfo {
  * limits this library adds (all optional, with safe defaults).
  */
 export interface WebSocketRequestOptions {
-  /** Extra HTTP headers for the handshake request; names are sent lower-cased. */
-  header?: Record<string, string>;
+  /**
+   * Extra HTTP headers for the handshake request. Each own enumerable property is one header
+   * (its name sent lower-cased) whose value is a non-empty string; other values are skipped,
+   * as on the platform, and a `header` that is not an object is ignored. A name that is not
+   * an HTTP token, a CR, LF or NUL anywhere, or a handshake header of our own (`upgrade`,
+   * `sec-websocket-key`, ...) is a 401. The SDK types it `Object` (dynamic view) and
+   * `Record<string, string>` (static view); both fit.
+   */
+  // deno-lint-ignore ban-types -- the SDK's dynamic type; any object's properties are read
+  header?: Object;
   /** PEM bundle of CAs to trust besides the system store (API 11). Missing file → 2302002. */
   caPath?: string;
   /** Client certificate for mutual TLS (API 11). Missing file → 2302002. */
@@ -153,8 +161,8 @@ export interface WebSocket {
   on(type: "dataEnd", callback: Callback<void>): void;
   /** The handshake response headers arrived, before `open` (API 12). */
   on(type: "headerReceive", callback: Callback<ResponseHeaders>): void;
-  /** Status line and chosen subprotocol, after `open` (API 26). */
-  on(type: "openInfo", callback: Callback<WebSocketOpenInfo>): void;
+  /** Status line and chosen subprotocol, right after `open` (API 26.0.0). */
+  on(type: "openInfo", callback: AsyncCallback<WebSocketOpenInfo>): void;
 
   /** Removes one `open` listener, or all of them. */
   off(type: "open", callback?: AsyncCallback<OpenResult>): void;
@@ -169,30 +177,33 @@ export interface WebSocket {
   /** Removes one `headerReceive` listener, or all of them. */
   off(type: "headerReceive", callback?: Callback<ResponseHeaders>): void;
   /** Removes one `openInfo` listener, or all of them. */
-  off(type: "openInfo", callback?: Callback<WebSocketOpenInfo>): void;
+  off(type: "openInfo", callback?: AsyncCallback<WebSocketOpenInfo>): void;
 
-  /** Same as `on("open", callback)`. */
-  onOpen(callback: AsyncCallback<OpenResult>): void;
-  /** Same as `off("open", callback)`. */
-  offOpen(callback?: AsyncCallback<OpenResult>): void;
-  /** Same as `on("message", callback)`. */
+  // The SDK's static view (ArkTS 1.2, API 23+): one method pair per event, sharing the
+  // listener lists of on/off. `onOpen` listeners take the value alone.
+
+  /** Like `on("open", …)`, but the listener is handed the value alone (static view, API 23). */
+  onOpen(callback: Callback<OpenResult>): void;
+  /** Removes one `onOpen` listener, or every `open` listener (static view, API 23). */
+  offOpen(callback?: Callback<OpenResult>): void;
+  /** Same as `on("message", callback)` (static view, API 23). */
   onMessage(callback: AsyncCallback<string | ArrayBuffer>): void;
-  /** Same as `off("message", callback)`. */
+  /** Same as `off("message", callback)` (static view, API 23). */
   offMessage(callback?: AsyncCallback<string | ArrayBuffer>): void;
-  /** Same as `on("close", callback)`. */
-  onClose(callback: AsyncCallback<CloseResult>): void;
-  /** Same as `off("close", callback)`. */
-  offClose(callback?: AsyncCallback<CloseResult>): void;
-  /** Same as `on("error", callback)`. */
-  onError(callback: ErrorCallback): void;
-  /** Same as `off("error", callback)`. */
-  offError(callback?: ErrorCallback): void;
-  /** Same as `on("dataEnd", callback)`. */
+  /** Same as `on("close", callback)` (static view, API 23). */
+  onWebSocketClose(callback: AsyncCallback<CloseResult>): void;
+  /** Same as `off("close", callback)` (static view, API 23). */
+  offWebSocketClose(callback?: AsyncCallback<CloseResult>): void;
+  /** Same as `on("error", callback)` (static view, API 23). */
+  onWebSocketError(callback: ErrorCallback): void;
+  /** Same as `off("error", callback)` (static view, API 23). */
+  offWebSocketError(callback?: ErrorCallback): void;
+  /** Same as `on("dataEnd", callback)` (static view, API 23). */
   onDataEnd(callback: Callback<void>): void;
-  /** Same as `off("dataEnd", callback)`. */
+  /** Same as `off("dataEnd", callback)` (static view, API 23). */
   offDataEnd(callback?: Callback<void>): void;
-  /** Same as `on("headerReceive", callback)`. */
+  /** Same as `on("headerReceive", callback)` (static view, API 23). */
   onHeaderReceive(callback: Callback<ResponseHeaders>): void;
-  /** Same as `off("headerReceive", callback)`. */
+  /** Same as `off("headerReceive", callback)` (static view, API 23). */
   offHeaderReceive(callback?: Callback<ResponseHeaders>): void;
 }

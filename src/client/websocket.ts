@@ -68,7 +68,7 @@ type ClientEvents = {
   error: ErrorCallback;
   dataEnd: Callback<void>;
   headerReceive: Callback<ResponseHeaders>;
-  openInfo: Callback<WebSocketOpenInfo>;
+  openInfo: AsyncCallback<WebSocketOpenInfo>;
 };
 
 const EVENT_NAMES: ReadonlySet<string> = new Set([
@@ -118,6 +118,8 @@ interface Session {
 export class WebSocketClient implements WebSocket {
   readonly #events = new ListenerRegistry<ClientEvents>(EVENT_NAMES, reportListenerError);
   readonly #connector: Connector | undefined;
+  /** `onOpen` listener → its registered adapter; made on first use. */
+  #openAdapters: WeakMap<Callback<OpenResult>, AsyncCallback<OpenResult>> | undefined;
   #state: State = "idle";
   #session: Session | null = null;
 
@@ -318,7 +320,7 @@ export class WebSocketClient implements WebSocket {
       status: open.status,
       message: open.message,
     });
-    this.#events.emit("openInfo", open);
+    this.#events.emit("openInfo", undefined as unknown as BusinessError, open);
     this.#scheduleHeartbeat(session);
     resolve(true);
     return session.connection;
@@ -524,14 +526,28 @@ export class WebSocketClient implements WebSocket {
     this.#events.off(type, callback);
   }
 
-  // ArkTS 1.2 style: one method per event, same callbacks as on/off.
+  // The SDK's static view (ArkTS 1.2): one method pair per event, on the same listener
+  // lists as on/off. Only onOpen differs: its listeners take the value alone, so each gets
+  // an (err, value) adapter, remembered so that offOpen can find it.
 
-  /** Same as `on("open", callback)`. */
-  onOpen(callback: AsyncCallback<OpenResult>): void {
-    this.#events.on("open", callback);
+  /** Like `on("open", …)`, but `callback` is handed the value alone. */
+  onOpen(callback: Callback<OpenResult>): void {
+    if (typeof callback !== "function") throw parameterError("callback must be a function");
+    this.#openAdapters ??= new WeakMap();
+    let adapter = this.#openAdapters.get(callback);
+    if (adapter === undefined) {
+      adapter = (_err, value) => callback(value);
+      this.#openAdapters.set(callback, adapter);
+    }
+    this.#events.on("open", adapter);
   }
-  /** Same as `off("open", callback)`. */
-  offOpen(callback?: AsyncCallback<OpenResult>): void {
+  /** Removes one `onOpen` listener, or every `open` listener when none is given. */
+  offOpen(callback?: Callback<OpenResult>): void {
+    if (callback === undefined) return this.#events.off("open");
+    if (typeof callback !== "function") throw parameterError("callback must be a function");
+    const adapter = this.#openAdapters?.get(callback);
+    if (adapter !== undefined) this.#events.off("open", adapter);
+    // The list is on()'s too: a listener added with on("open", …) goes the same way.
     this.#events.off("open", callback);
   }
   /** Same as `on("message", callback)`. */
@@ -543,19 +559,19 @@ export class WebSocketClient implements WebSocket {
     this.#events.off("message", callback);
   }
   /** Same as `on("close", callback)`. */
-  onClose(callback: AsyncCallback<CloseResult>): void {
+  onWebSocketClose(callback: AsyncCallback<CloseResult>): void {
     this.#events.on("close", callback);
   }
   /** Same as `off("close", callback)`. */
-  offClose(callback?: AsyncCallback<CloseResult>): void {
+  offWebSocketClose(callback?: AsyncCallback<CloseResult>): void {
     this.#events.off("close", callback);
   }
   /** Same as `on("error", callback)`. */
-  onError(callback: ErrorCallback): void {
+  onWebSocketError(callback: ErrorCallback): void {
     this.#events.on("error", callback);
   }
   /** Same as `off("error", callback)`. */
-  offError(callback?: ErrorCallback): void {
+  offWebSocketError(callback?: ErrorCallback): void {
     this.#events.off("error", callback);
   }
   /** Same as `on("dataEnd", callback)`. */

@@ -151,4 +151,24 @@ export interface WebSocketServer {
   off(type: "close", callback?: ClientConnectionCloseCallback): void;
   /** Removes one `error` listener, or all of them. */
   off(type: "error", callback?: ErrorCallback): void;
+
+  // The SDK's static view (ArkTS 1.2, API 23+): one method pair per event, sharing the
+  // listener lists of on/off.
+
+  /** Same as `on("connect", callback)` (static view, API 23). */
+  onConnect(callback: Callback<WebSocketConnection>): void;
+  /** Same as `off("connect", callback)` (static view, API 23). */
+  offConnect(callback?: Callback<WebSocketConnection>): void;
+  /** Same as `on("messageReceive", callback)` (static view, API 23). */
+  onMessageReceive(callback: Callback<WebSocketMessage>): void;
+  /** Same as `off("messageReceive", callback)` (static view, API 23). */
+  offMessageReceive(callback?: Callback<WebSocketMessage>): void;
+  /** Same as `on("close", callback)` (static view, API 26.0.0). */
+  onWebSocketServerClose(callback: ClientConnectionCloseCallback): void;
+  /** Same as `off("close", callback)` (static view, API 26.0.0). */
+  offWebSocketServerClose(callback?: ClientConnectionCloseCallback): void;
+  /** Same as `on("error", callback)` (static view, API 23). */
+  onWebSocketServerError(callback: ErrorCallback): void;
+  /** Same as `off("error", callback)` (static view, API 23). */
+  offWebSocketServerError(callback?: ErrorCallback): void;
 }

@@ -583,6 +583,41 @@ export class WebSocketServerImpl implements WebSocketServer {
   off(type: unknown, callback?: unknown): void {
     this.#events.off(type, callback);
   }
+
+  // The SDK's static view: one method pair per event, on the same listener lists.
+
+  /** Same as `on("connect", callback)`. */
+  onConnect(callback: Callback<WebSocketConnection>): void {
+    this.#events.on("connect", callback);
+  }
+  /** Same as `off("connect", callback)`. */
+  offConnect(callback?: Callback<WebSocketConnection>): void {
+    this.#events.off("connect", callback);
+  }
+  /** Same as `on("messageReceive", callback)`. */
+  onMessageReceive(callback: Callback<WebSocketMessage>): void {
+    this.#events.on("messageReceive", callback);
+  }
+  /** Same as `off("messageReceive", callback)`. */
+  offMessageReceive(callback?: Callback<WebSocketMessage>): void {
+    this.#events.off("messageReceive", callback);
+  }
+  /** Same as `on("close", callback)`. */
+  onWebSocketServerClose(callback: ClientConnectionCloseCallback): void {
+    this.#events.on("close", callback);
+  }
+  /** Same as `off("close", callback)`. */
+  offWebSocketServerClose(callback?: ClientConnectionCloseCallback): void {
+    this.#events.off("close", callback);
+  }
+  /** Same as `on("error", callback)`. */
+  onWebSocketServerError(callback: ErrorCallback): void {
+    this.#events.on("error", callback);
+  }
+  /** Same as `off("error", callback)`. */
+  offWebSocketServerError(callback?: ErrorCallback): void {
+    this.#events.off("error", callback);
+  }
 }
 
 /** Runs a method body; an error it throws (argument checks) becomes a rejection. */

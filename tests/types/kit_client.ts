@@ -1,7 +1,7 @@
 // A WebSocket client written in today's kit style, with typed callbacks and every connect
 // option. It is type-checked with `tsc --strict` against types/ohos.d.ts by
 // tests/types_test.ts; it is never run.
-import { webSocket } from "@kit.NetworkKit";
+import { connection, webSocket } from "@kit.NetworkKit";
 import { AsyncCallback, BusinessError, Callback, ErrorCallback } from "@kit.BasicServicesKit";
 
 // Exact-type probes: `Equal<A, B>` is `true` only when A and B are the same type, so a
@@ -17,13 +17,15 @@ const ws: webSocket.WebSocket = webSocket.createWebSocket();
 
 // --- every option -------------------------------------------------------------------------
 
-const viaProxy: webSocket.HttpProxy = {
+// webSocket.HttpProxy is the network module's connection.HttpProxy.
+const viaProxy: connection.HttpProxy = {
   host: "192.168.0.150",
   port: 8888,
   username: "user",
   password: "secret",
   exclusionList: ["localhost", "*.example.org"],
 };
+const sameProxy: webSocket.HttpProxy = viaProxy;
 const systemProxy: webSocket.ProxyConfiguration = "system";
 const noProxy: webSocket.ProxyConfiguration = "no-proxy";
 const cert: webSocket.ClientCert = {
@@ -50,25 +52,35 @@ const tlsVersions: webSocket.TlsProtocol[] = [
   webSocket.TlsProtocol.TLS_V_1_3,
 ];
 const tls13: number = webSocket.TlsProtocol.TLS_V_1_3;
-console.info(systemProxy, noProxy, tlsVersions, tls13);
+console.info(systemProxy, noProxy, tlsVersions, tls13, sameProxy);
+
+// header is `Object` in the SDK: a value typed `object` (for example passed through from a
+// caller's options) is accepted, and so is any object literal.
+interface CallerOptions {
+  url: string;
+  headers?: object;
+}
+function connectFor(caller: CallerOptions): Promise<boolean> {
+  return webSocket.createWebSocket().connect(caller.url, { header: caller.headers });
+}
+const anyHeaders: object = { "x-request-id": "42" };
+connectFor({ url, headers: anyHeaders });
 
 // --- events, with annotated listeners ------------------------------------------------------
 
-const onOpen: AsyncCallback<webSocket.OpenResult> = (
-  err: BusinessError,
-  value: webSocket.OpenResult,
-) => {
+// deno-lint-ignore ban-types -- the SDK declares the open value as Object
+const onOpen: AsyncCallback<Object> = (err: BusinessError, value: Object) => {
   if (err) {
     console.error(`open failed. Code: ${err.code}, message: ${err.message}`);
     return;
   }
-  console.info(`on open, status: ${value.status}, message: ${value.message}`);
+  console.info(`on open: ${JSON.stringify(value)}`);
 };
 ws.on("open", onOpen);
-// The platform documents the value as `Object`; listeners written that way still fit.
-// deno-lint-ignore ban-types
-ws.on("open", (err: BusinessError, value: Object) => {
-  console.info(JSON.stringify(err), JSON.stringify(value));
+// The value's actual shape is declared too (a documented precision point), so it can be read
+// without a cast.
+ws.on("open", (err: BusinessError, value: { status: number; message: string }) => {
+  console.info(`on open, status: ${value.status}, message: ${value.message}`, err);
 });
 ws.on("message", (_err: BusinessError<void>, value: string | ArrayBuffer) => {
   if (typeof value === "string") {
@@ -90,7 +102,8 @@ ws.on("headerReceive", (headers: webSocket.ResponseHeaders) => {
   const protocol: string | string[] | undefined = headers["sec-websocket-protocol"];
   console.info(`on headerReceive ${JSON.stringify(headers)}`, protocol);
 });
-ws.on("openInfo", (info: webSocket.WebSocketOpenInfo) => {
+ws.on("openInfo", (err: BusinessError, info: webSocket.WebSocketOpenInfo) => {
+  if (err) return;
   console.info(`on openInfo ${info.status} ${info.message} ${info.protocol ?? "(none)"}`);
 });
 
@@ -102,7 +115,10 @@ ws.on("message", (err, value) => {
   );
 });
 ws.on("open", (_err, value) => {
-  console.info(expectType<Equal<typeof value, webSocket.OpenResult>>(), value["status"]);
+  console.info(
+    expectType<Equal<typeof value, { status: number; message: string }>>(),
+    value["status"],
+  );
 });
 ws.on("close", (_err, value) => {
   console.info(expectType<Equal<typeof value, webSocket.CloseResult>>());
@@ -113,33 +129,12 @@ ws.on("error", (err) => {
 ws.on("headerReceive", (headers) => {
   console.info(expectType<Equal<typeof headers, webSocket.ResponseHeaders>>());
 });
-ws.on("openInfo", (info) => {
-  console.info(expectType<Equal<typeof info, webSocket.WebSocketOpenInfo>>());
+ws.on("openInfo", (err, info) => {
+  console.info(
+    expectType<Equal<typeof err, BusinessError<void>>>(),
+    expectType<Equal<typeof info, webSocket.WebSocketOpenInfo>>(),
+  );
 });
-
-// --- ArkTS 1.2 per-event methods (API 23) --------------------------------------------------
-
-const onMessage: AsyncCallback<string | ArrayBuffer> = (_err, value) => console.info(value);
-const onClose: AsyncCallback<webSocket.CloseResult> = (_err, value) => console.info(value.code);
-const onHeaders: Callback<webSocket.ResponseHeaders> = (headers) => console.info(headers);
-ws.onOpen(onOpen);
-ws.onMessage(onMessage);
-ws.onClose(onClose);
-ws.onError(onError);
-ws.onDataEnd(onDataEnd);
-ws.onHeaderReceive(onHeaders);
-ws.offOpen(onOpen);
-ws.offMessage(onMessage);
-ws.offClose(onClose);
-ws.offError(onError);
-ws.offDataEnd(onDataEnd);
-ws.offHeaderReceive(onHeaders);
-ws.offOpen();
-ws.offMessage();
-ws.offClose();
-ws.offError();
-ws.offDataEnd();
-ws.offHeaderReceive();
 
 // --- connect / send / close in callback form -----------------------------------------------
 
@@ -201,5 +196,8 @@ ws.off("error");
 ws.off("dataEnd");
 ws.off("headerReceive");
 ws.off("openInfo");
+const onMessage: AsyncCallback<string | ArrayBuffer> = (_err, value) => console.info(value);
+ws.on("message", onMessage);
+ws.off("message", onMessage);
 
 session();

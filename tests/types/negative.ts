@@ -3,7 +3,7 @@
 // diagnostics (so every directive was needed: an unused one is error TS2578), and again with
 // the directives removed requires an error on each marked line and nowhere else.
 import webSocket from "@ohos.net.webSocket";
-import { webSocket as kitWebSocket } from "@kit.NetworkKit";
+import { connection, webSocket as kitWebSocket } from "@kit.NetworkKit";
 import { BusinessError } from "@kit.BasicServicesKit";
 
 const ws = webSocket.createWebSocket();
@@ -48,13 +48,25 @@ ws.on("dataEnd", (n: number) => console.log(n));
 // @ts-expect-error rule: headerReceive is handed the headers object, not a string
 ws.on("headerReceive", (headers: string) => console.log(headers));
 // @ts-expect-error rule: openInfo.protocol is optional, so it may be undefined
-ws.on("openInfo", (info) => console.log(info.protocol.length));
+ws.on("openInfo", (_err, info) => console.log(info.protocol.length));
+// @ts-expect-error rule: openInfo is an AsyncCallback: the info is the second argument, not the first
+ws.on("openInfo", (info: webSocket.WebSocketOpenInfo) => console.log(info.status));
 // @ts-expect-error rule: the listener is mandatory for on()
 ws.on("open");
-// @ts-expect-error rule: per-event methods check the callback too
-ws.onMessage((err: BusinessError, value: number) => console.log(err, value));
-// @ts-expect-error rule: per-event methods take no event name
-ws.onOpen("open", noop);
+// @ts-expect-error rule: onOpen exists only in the static view (ArkTS 1.2)
+ws.onOpen(noop);
+// @ts-expect-error rule: onMessage exists only in the static view
+ws.onMessage(noop);
+// @ts-expect-error rule: onWebSocketClose exists only in the static view
+ws.onWebSocketClose(noop);
+// @ts-expect-error rule: onClose is in no view of the SDK (the static name is onWebSocketClose)
+ws.onClose(noop);
+// @ts-expect-error rule: onError is in no view of the SDK (the static name is onWebSocketError)
+ws.onError(noop);
+// @ts-expect-error rule: the server's onConnect exists only in the static view
+server.onConnect(noop);
+// @ts-expect-error rule: the server's onMessageReceive exists only in the static view
+server.onMessageReceive(noop);
 // @ts-expect-error rule: server close listeners get (connection, CloseResult)
 server.on("close", (conn: webSocket.WebSocketConnection, why: string) => console.log(conn, why));
 // @ts-expect-error rule: server messages carry clientConnection and data, not message
@@ -95,8 +107,8 @@ ws.connect(url, { proxy: "auto" });
 ws.connect(url, { proxy: { host: "proxy.local", port: 3128 } });
 // @ts-expect-error rule: the proxy port is a number
 ws.connect(url, { proxy: { host: "proxy.local", port: "3128", exclusionList: [] } });
-// @ts-expect-error rule: header values are strings
-ws.connect(url, { header: { "x-retry": 3 } });
+// @ts-expect-error rule: header is an Object; null is not one (strictNullChecks)
+ws.connect(url, { header: null });
 // @ts-expect-error rule: unknown option names are rejected (typo of caPath)
 ws.connect(url, { capath: "/etc/ca.pem" });
 // @ts-expect-error rule: a client certificate needs keyPath
@@ -146,5 +158,9 @@ const badData: BusinessError<string> = { name: "E", message: "m", code: 200, dat
 new kitWebSocket.WebSocket();
 // @ts-expect-error rule: there is no createServer; the factory is createWebSocketServer
 kitWebSocket.createServer();
+// @ts-expect-error rule: OpenResult is a name of the static view only
+const staticName: webSocket.OpenResult = { status: 101, message: "Switching Protocols" };
+// @ts-expect-error rule: connection.HttpProxy is required to name its exclusionList
+const noExclusions: connection.HttpProxy = { host: "proxy.local", port: 3128 };
 
-console.log(sent, badCert, plain, stringCode, badData);
+console.log(sent, badCert, plain, stringCode, badData, staticName, noExclusions);

@@ -77,6 +77,9 @@ async function main(): Promise<void> {
       maxConnectionsForOneClient: 1,
     });
     const connections: webSocket.WebSocketConnection[] = server.listAllConnections();
+    // Code written for the device awaits the list (its documentation asks for it).
+    const awaited: webSocket.WebSocketConnection[] = await server.listAllConnections();
+    console.info(awaited.length);
     for (const connection of connections) {
       await server.send(new ArrayBuffer(4), connection);
       await server.close(connection);
