@@ -416,3 +416,23 @@ for (const view of Object.keys(VIEWS) as View[]) {
     }
   });
 }
+
+Deno.test("docs/npm.md: a project can add a kit module it needs (ambient declarations of @kit.NetworkKit merge)", () => {
+  const augment = join(SAMPLES_DIR, "in_memory_kit_augment.d.ts");
+  const user = join(SAMPLES_DIR, "in_memory_kit_user.ts");
+  const sources = new Map([
+    [
+      augment,
+      'declare module "@kit.NetworkKit" {\n  export namespace http {\n    function createHttp(): { request(url: string): Promise<string> };\n  }\n}\n',
+    ],
+    [
+      user,
+      'import { http, webSocket } from "@kit.NetworkKit";\nhttp.createHttp().request("http://127.0.0.1/");\nwebSocket.createWebSocket();\n',
+    ],
+  ]);
+  const p = compile("dynamic", [augment, user], sources);
+  assert.equal(format(diagnosticsOf(p, user)), "");
+  // Without the project's addition, the kit has no http.
+  const without = compile("dynamic", [user], sources);
+  assert.match(format(diagnosticsOf(without, user)), /has no exported member 'http'/);
+});
