@@ -2,7 +2,7 @@
 // `// @ts-expect-error <rule>`; tests/types_test.ts checks both that each directive is needed
 // and that, without the directives, exactly the marked lines fail.
 import webSocket from "@ohos.net.webSocket";
-import { webSocket as kitWebSocket } from "@kit.NetworkKit";
+import { connection, webSocket as kitWebSocket } from "@kit.NetworkKit";
 import { BusinessError } from "@kit.BasicServicesKit";
 
 const ws = webSocket.createWebSocket();
@@ -68,5 +68,9 @@ const info: webSocket.WebSocketOpenInfo = { status: 101, message: "" };
 ws.send(42);
 // @ts-expect-error rule: the server config needs both connection limits
 server.start({ serverPort: 8080 });
+// @ts-expect-error rule: connection.HttpProxy is required to name its exclusionList
+const noExclusions: connection.HttpProxy = { host: "proxy.local", port: 3128 };
+// @ts-expect-error rule: listAllConnections is declared as an array, not a Promise
+server.listAllConnections().then(noop);
 
-console.log(info);
+console.log(info, noExclusions);
