@@ -5,6 +5,7 @@
  * @module
  */
 
+import { isToken } from "../protocol/mod.ts";
 import { parameterError } from "../ohos/errors.ts";
 import {
   DEFAULT_MAX_BUFFERED_BYTES,
@@ -52,8 +53,6 @@ export interface ServerSettings {
   maxBufferedBytes: number;
 }
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
@@ -95,7 +94,7 @@ export function parseServerConfig(config: unknown): ServerSettings {
   if (protocol !== undefined) {
     if (typeof protocol !== "string") throw parameterError("protocol must be a string");
     protocols = protocol.split(",").map((p) => p.trim()).filter((p) => p !== "");
-    const bad = protocols.find((p) => !TOKEN.test(p));
+    const bad = protocols.find((p) => !isToken(p));
     if (bad !== undefined) {
       throw parameterError(`protocol ${JSON.stringify(bad)} is not a valid subprotocol name`);
     }
