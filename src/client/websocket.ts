@@ -10,6 +10,7 @@ import {
   buildClientRequest,
   CloseCode,
   type CloseInfo,
+  describe,
   generateKey,
   HandshakeError,
   headerMap,
@@ -40,7 +41,7 @@ import {
 } from "../ohos/callbacks.ts";
 import { BusinessError, ErrorCode, parameterError } from "../ohos/errors.ts";
 import { consoleReporter, ListenerRegistry } from "../ohos/listeners.ts";
-import { abnormalClose, describe, messageValue, parseCloseOptions } from "../ohos/close.ts";
+import { abnormalClose, messageValue, parseCloseOptions } from "../ohos/close.ts";
 import { parseSendData } from "../ohos/send_data.ts";
 import { framePool, writeFrame } from "../ohos/outbound.ts";
 import {

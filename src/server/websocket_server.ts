@@ -12,6 +12,7 @@ import {
   checkUpgradeRequest,
   CloseCode,
   type CloseInfo,
+  describe,
   HttpHeadReader,
   type ProtocolError,
   type RefusalStatus,
@@ -31,7 +32,7 @@ import { BusinessError, ErrorCode, parameterError } from "../ohos/errors.ts";
 import { consoleReporter, ListenerRegistry } from "../ohos/listeners.ts";
 import { parseConnection, parseServerConfig, type ServerSettings } from "./config.ts";
 import type { CloseResult, WebSocketCloseOptions } from "../ohos/close.ts";
-import { abnormalClose, describe, messageValue, parseCloseOptions } from "../ohos/close.ts";
+import { abnormalClose, messageValue, parseCloseOptions } from "../ohos/close.ts";
 import { parseSendData } from "../ohos/send_data.ts";
 import { framePool, writeFrame } from "../ohos/outbound.ts";
 import type {
