@@ -31,6 +31,7 @@ import {
   proxyFromEnvironment,
   randomFill,
   readTextFile,
+  TLS_VERSIONS,
   type TlsConnectOptions,
 } from "../transport/mod.ts";
 import {
@@ -81,8 +82,6 @@ const EVENT_NAMES: ReadonlySet<string> = new Set([
   "headerReceive",
   "openInfo",
 ]);
-
-const TLS_VERSIONS = ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"] as const;
 
 /** Life cycle of one client; `idle` before the first connect. */
 type State = "idle" | "connecting" | "open" | "closing" | "closed";

@@ -11,6 +11,7 @@ export type {
   Connector,
   TlsConnectOptions,
 } from "./types.ts";
+export * from "./tls_version.ts";
 export { connectDeno, DenoByteStream } from "./deno_stream.ts";
 export { defaultConnector, defaultListen } from "./default_connector.ts";
 export { listenNode } from "./node_listener.ts";

@@ -14,6 +14,7 @@
 import type * as NodeNet from "node:net";
 import type * as NodeTls from "node:tls";
 import { buildConnectRequest, PROXY_CLOSED_EARLY, TunnelAnswerReader } from "./proxy.ts";
+import { isOlderTlsVersion, type TlsVersion } from "./tls_version.ts";
 import type { ByteStream, ByteStreamReader, ConnectOptions, TlsConnectOptions } from "./types.ts";
 
 /**
@@ -190,8 +191,6 @@ export function loadNodeModules(): Promise<NodeModules> {
   );
   return nodeModules;
 }
-
-const TLS_VERSION_ORDER = ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"];
 
 /** The `tls.connect` options this transport sets: a subset of Node's `tls.ConnectionOptions`. */
 export interface NodeTlsSettings {
@@ -405,11 +404,10 @@ function halfOpen(options: NodeTls.ConnectionOptions): NodeTls.ConnectionOptions
  * `minVersion` is also passed to `tls.connect`; checking the negotiated
  * version again covers runtimes whose `node:tls` ignores the option.
  */
-function checkMinVersion(socket: NodeNet.Socket, minVersion: string): void {
+function checkMinVersion(socket: NodeNet.Socket, minVersion: TlsVersion): void {
   const negotiated = (socket as NodeTls.TLSSocket).getProtocol?.();
   if (typeof negotiated !== "string") return;
-  const rank = TLS_VERSION_ORDER.indexOf(negotiated);
-  if (rank >= 0 && rank < TLS_VERSION_ORDER.indexOf(minVersion)) {
+  if (isOlderTlsVersion(negotiated, minVersion)) {
     socket.destroy();
     throw new Error(`server negotiated ${negotiated}, older than the required ${minVersion}`);
   }
