@@ -6,7 +6,8 @@
 
 import { connectDeno, denoCanConnect } from "./deno_stream.ts";
 import { connectNode } from "./node_stream.ts";
-import { type Listen, listenDeno } from "./deno_listener.ts";
+import { listenDeno } from "./deno_listener.ts";
+import type { Listen } from "./listener.ts";
 import { listenNode } from "./node_listener.ts";
 import type { ConnectOptions, Connector } from "./types.ts";
 

@@ -17,4 +17,5 @@ export { defaultConnector, defaultListen } from "./default_connector.ts";
 export { listenNode } from "./node_listener.ts";
 export * from "./proxy.ts";
 export * from "./runtime.ts";
-export * from "./deno_listener.ts";
+export * from "./listener.ts";
+export { listenDeno } from "./deno_listener.ts";

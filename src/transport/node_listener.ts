@@ -1,8 +1,7 @@
 /**
  * The Node listening side: `net.createServer` / `tls.createServer` handing
- * out each accepted socket as a {@linkcode ByteStream}, with the same
- * {@linkcode StreamListener} contract and {@linkcode ListenError} kinds as
- * the Deno listener. Node modules load on first use only.
+ * out each accepted socket as a {@linkcode ByteStream}, with the contract of
+ * `listener.ts`. Node modules load on first use only.
  *
  * @module
  */
@@ -13,21 +12,11 @@ import {
   ListenError,
   type ListenFailure,
   type ListenOptions,
+  readPemPair,
   type StreamListener,
-} from "./deno_listener.ts";
+} from "./listener.ts";
 import { loadNodeModules, NodeByteStream } from "./node_stream.ts";
-import { isMissingFileError, readTextFile } from "./runtime.ts";
-
-async function readPem(path: string, what: string): Promise<string> {
-  try {
-    return await readTextFile(path);
-  } catch (error) {
-    const kind: ListenFailure = isMissingFileError(error)
-      ? "certificate-missing"
-      : "certificate-invalid";
-    throw new ListenError(kind, `cannot read ${what} file ${path}: ${describe(error)}`, error);
-  }
-}
+import { describe } from "../protocol/errors.ts";
 
 function classify(error: unknown): ListenFailure {
   const code = (error as { code?: unknown }).code;
@@ -49,10 +38,9 @@ export async function listenNode(options: ListenOptions): Promise<StreamListener
   if (options.tls === undefined) {
     server = net.createServer({ allowHalfOpen: true });
   } else {
-    const cert = await readPem(options.tls.certPath, "certificate");
-    const key = await readPem(options.tls.keyPath, "private key");
+    const pem = await readPemPair(options.tls);
     try {
-      server = tls.createServer({ cert, key, allowHalfOpen: true });
+      server = tls.createServer({ ...pem, allowHalfOpen: true });
     } catch (error) {
       throw new ListenError("certificate-invalid", `serverCert: ${describe(error)}`, error);
     }
@@ -134,8 +122,4 @@ class NodeStreamListener implements StreamListener {
     this.#server.close();
     for (const socket of this.#early.splice(0)) socket.destroy();
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
