@@ -33,7 +33,10 @@ export function defaultConnector(options?: ConnectOptions): Connector {
   return connectNode;
 }
 
-/** The listener for this runtime: `Deno.listen` on Deno, `node:net` / `node:tls` on Node. */
+/**
+ * The listener for this runtime: `Deno.listen` on Deno (`node:tls` for TLS,
+ * see `deno_listener.ts`), `node:net` / `node:tls` on Node.
+ */
 export function defaultListen(): Listen {
   return "Deno" in globalThis ? listenDeno : listenNode;
 }

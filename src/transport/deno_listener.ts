@@ -1,7 +1,16 @@
 /**
- * The Deno listening side: `Deno.listen` / `Deno.listenTls` handing out each
- * accepted connection as a {@linkcode ByteStream}, under the contract of
+ * The Deno listening side: `Deno.listen` handing out each accepted TCP
+ * connection as a {@linkcode ByteStream}, under the contract of
  * `listener.ts`.
+ *
+ * TLS is served through `node:tls` (Deno's Node compatibility layer, the
+ * same code as on Node), not `Deno.listenTls`: closing a connection that
+ * `Deno.listenTls` accepted does not release its socket while the TLS
+ * handshake has not finished (Deno 2.9 waits for the handshake to end before
+ * it shuts the socket down, without a time limit, and `closeWrite` or
+ * cancelling the readable change nothing), so a client that connects and
+ * never sends a ClientHello would keep a file descriptor forever. A
+ * `node:tls` socket is destroyed at once in every state.
  *
  * @module
  */
@@ -12,9 +21,9 @@ import {
   ListenError,
   type ListenFailure,
   type ListenOptions,
-  readPemPair,
   type StreamListener,
 } from "./listener.ts";
+import { listenNode } from "./node_listener.ts";
 import { describe } from "../protocol/errors.ts";
 
 function classify(error: unknown): ListenFailure {
@@ -29,9 +38,9 @@ function classify(error: unknown): ListenFailure {
 }
 
 /**
- * Binds `options.hostname:options.port` with `Deno.listen`, or with
- * `Deno.listenTls` when `options.tls` is given (the PEM files are read
- * first). Rejects with a {@linkcode ListenError}.
+ * Binds `options.hostname:options.port` with `Deno.listen`; with
+ * `options.tls`, hands over to the `node:tls` listener (see the module
+ * notes for why). Rejects with a {@linkcode ListenError}.
  *
  * @example
  * ```ts
@@ -42,25 +51,21 @@ function classify(error: unknown): ListenFailure {
  * await listener.finished;
  * ```
  */
-export async function listenDeno(options: ListenOptions): Promise<StreamListener> {
-  const tls = options.tls === undefined ? undefined : await readPemPair(options.tls);
+export function listenDeno(options: ListenOptions): Promise<StreamListener> {
+  if (options.tls !== undefined) return listenNode(options);
   let listener: Deno.Listener;
   try {
-    listener = tls === undefined
-      ? Deno.listen({ hostname: options.hostname, port: options.port })
-      : Deno.listenTls({ hostname: options.hostname, port: options.port, ...tls });
+    listener = Deno.listen({ hostname: options.hostname, port: options.port });
   } catch (error) {
-    const kind = classify(error);
-    // listenTls parses the PEM text; a parse failure is a certificate problem, not a port one.
-    const certProblem = tls !== undefined && kind === "other" &&
-      !(error instanceof Deno.errors.PermissionDenied);
-    throw new ListenError(
-      certProblem ? "certificate-invalid" : kind,
-      `cannot listen on ${options.hostname}:${options.port}: ${describe(error)}`,
-      error,
+    return Promise.reject(
+      new ListenError(
+        classify(error),
+        `cannot listen on ${options.hostname}:${options.port}: ${describe(error)}`,
+        error,
+      ),
     );
   }
-  return new DenoStreamListener(listener);
+  return Promise.resolve(new DenoStreamListener(listener));
 }
 
 class DenoStreamListener implements StreamListener {
@@ -100,12 +105,7 @@ class DenoStreamListener implements StreamListener {
         conn.close();
         break;
       }
-      try {
-        // Small frames (pongs, close) should leave at once rather than wait for Nagle.
-        if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
-      } catch {
-        // Not fatal: the connection works without it.
-      }
+      tune(conn as Deno.TcpConn);
       sink.accept(new DenoByteStream(conn));
     }
   }
@@ -118,5 +118,19 @@ class DenoStreamListener implements StreamListener {
     } catch {
       // Already closed: the port is free either way.
     }
+  }
+}
+
+/**
+ * Small frames (pongs, close) leave at once rather than wait for Nagle; TCP
+ * keep-alive (with the system's timing: Deno cannot set the idle time) lets
+ * the kernel notice a peer that vanished while nothing is being sent.
+ */
+function tune(conn: Deno.TcpConn): void {
+  try {
+    conn.setNoDelay(true);
+    conn.setKeepAlive(true);
+  } catch {
+    // Not fatal: the connection works without them.
   }
 }

@@ -58,7 +58,14 @@ export interface ListenOptions {
 
 /** Receives what a {@linkcode StreamListener} accepts. */
 export interface AcceptSink {
-  /** A new connection; the sink owns the stream and must close it. */
+  /**
+   * A new connection, handed over as soon as TCP accepted it: for TLS the
+   * handshake is still to come (reads deliver bytes once it is done, and a
+   * failed handshake ends the stream with an error). So the sink's own
+   * deadline and caps cover sockets that never finish TLS, and its
+   * `close()` destroys such a socket at once. The sink owns the stream and
+   * must close it.
+   */
   accept(stream: ByteStream): void;
   /** Accepting one connection failed; the listener keeps going. */
   error(error: unknown): void;

@@ -65,8 +65,6 @@ export class NodeByteStream implements ByteStream {
   #resolveFinished: () => void = () => {};
   /** Address of the peer. */
   readonly remoteAddress: { hostname: string; port: number };
-  /** Negotiated TLS version (e.g. `TLSv1.3`), when the socket is TLS. */
-  readonly tlsVersion?: string;
 
   /**
    * Takes over a connected socket and starts listening for its end and errors.
@@ -80,13 +78,20 @@ export class NodeByteStream implements ByteStream {
       this.#resolveFinished = resolve;
     });
     this.remoteAddress = { hostname: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
-    const protocol = socket.getProtocol?.();
-    if (typeof protocol === "string") this.tlsVersion = protocol;
     // Listening for errors from the start also keeps an unhandled socket error
     // from crashing the process before startReading is called.
     socket.on("error", (error) => this.#ended(error));
     socket.on("end", () => this.#ended(undefined));
     socket.on("close", () => this.#ended(undefined));
+  }
+
+  /**
+   * Negotiated TLS version (e.g. `TLSv1.3`) once the socket's TLS handshake
+   * is done; `undefined` before that and for plain TCP.
+   */
+  get tlsVersion(): string | undefined {
+    const protocol = this.#socket.getProtocol?.();
+    return typeof protocol === "string" ? protocol : undefined;
   }
 
   /**
