@@ -16,6 +16,7 @@ import {
   HttpHeadReader,
   type ProtocolError,
   type RefusalStatus,
+  RequestLineScanner,
   selectSubprotocol,
   WebSocketConnection as ProtocolConnection,
 } from "../protocol/mod.ts";
@@ -78,6 +79,8 @@ interface Client {
   /** The client's address as counted by `maxConnectionsForOneClient`. */
   readonly ipKey: string;
   phase: Phase;
+  /** Watches the first bytes until the request line is complete, to refuse garbage at once. */
+  requestLine: RequestLineScanner | null;
   reader: HttpHeadReader | null;
   connection: ProtocolConnection | null;
   /** Handshake deadline, or how long a refusal may linger. */
@@ -205,6 +208,7 @@ export class WebSocketServerImpl implements WebSocketServer {
       id: idOf(hostname, port),
       ipKey,
       phase: "handshake",
+      requestLine: new RequestLineScanner(),
       reader: new HttpHeadReader(),
       connection: null,
       timer: undefined,
@@ -253,6 +257,14 @@ export class WebSocketServerImpl implements WebSocketServer {
   }
 
   #onHandshakeData(run: Run, client: Client, chunk: Uint8Array): void {
+    const line = client.requestLine?.push(chunk);
+    if (line?.state === "invalid") {
+      // No need to wait for a whole head (or the deadline) from a peer that speaks no HTTP.
+      client.reader = client.requestLine = null;
+      this.#refuse(run, client, 400, line.reason);
+      return;
+    }
+    if (line?.state === "complete") client.requestLine = null;
     const result = client.reader!.push(chunk);
     if (!result.done) return;
     client.reader = null;
