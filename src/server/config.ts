@@ -22,6 +22,13 @@ export const PLATFORM_CONNECTION_CAP = 10;
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Default time to wait for a client's close frame / TCP end. */
 export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
+/**
+ * Default time between the server's heartbeat pings: like python `websockets`,
+ * whose 20 s have proven gentle on mobile links and idle-timeout proxies alike.
+ */
+export const DEFAULT_PING_INTERVAL_MS = 20_000;
+/** Default time a client has to answer a heartbeat ping with a pong. */
+export const DEFAULT_PONG_TIMEOUT_MS = 20_000;
 /** Default limit on an incoming message. */
 export const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
 /** Default `serverIP`: every IPv4 interface. */
@@ -45,6 +52,10 @@ export interface ServerSettings {
   handshakeTimeoutMs: number;
   /** See `WebSocketServerConfig.closeTimeoutMs`. */
   closeTimeoutMs: number;
+  /** See `WebSocketServerConfig.pingIntervalMs` (0: no heartbeat). */
+  pingIntervalMs: number;
+  /** See `WebSocketServerConfig.pongTimeoutMs`. */
+  pongTimeoutMs: number;
   /** See `WebSocketServerConfig.maxMessageSize`. */
   maxMessageSize: number;
   /** See `WebSocketServerConfig.maxSendSize`. */
@@ -113,6 +124,8 @@ export function parseServerConfig(config: unknown): ServerSettings {
     maxPerClient: connectionLimit(config, "maxConnectionsForOneClient", lift === true),
     handshakeTimeoutMs: timerValue(config, "handshakeTimeoutMs", DEFAULT_HANDSHAKE_TIMEOUT_MS, 1),
     closeTimeoutMs: timerValue(config, "closeTimeoutMs", DEFAULT_CLOSE_TIMEOUT_MS, 1),
+    pingIntervalMs: timerValue(config, "pingIntervalMs", DEFAULT_PING_INTERVAL_MS, 1, true),
+    pongTimeoutMs: timerValue(config, "pongTimeoutMs", DEFAULT_PONG_TIMEOUT_MS, 1),
     maxMessageSize: positiveNumber(config, "maxMessageSize", DEFAULT_MAX_MESSAGE_SIZE),
     maxSendSize: positiveNumber(config, "maxSendSize", DEFAULT_MAX_SEND_SIZE),
     maxBufferedBytes: positiveNumber(config, "maxBufferedBytes", DEFAULT_MAX_BUFFERED_BYTES),

@@ -36,6 +36,7 @@ import type { CloseResult, WebSocketCloseOptions } from "../ohos/close.ts";
 import { abnormalClose, messageValue, parseCloseOptions } from "../ohos/close.ts";
 import { parseSendData } from "../ohos/send_data.ts";
 import { framePool, writeFrame } from "../ohos/outbound.ts";
+import { Heartbeat } from "../ohos/heartbeat.ts";
 import type {
   ClientConnectionCloseCallback,
   ServerSendData,
@@ -87,6 +88,8 @@ interface Client {
   timer: ReturnType<typeof setTimeout> | undefined;
   /** Deadline for the client's close frame and TCP end. */
   closeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Pings the client while it is open, to notice one that vanished. */
+  heartbeat: Heartbeat | null;
   /** What the close event will report; first writer wins. */
   closeResult: CloseResult | null;
   lastWrite: Promise<void>;
@@ -213,6 +216,7 @@ export class WebSocketServerImpl implements WebSocketServer {
       connection: null,
       timer: undefined,
       closeTimer: undefined,
+      heartbeat: null,
       closeResult: null,
       lastWrite: Promise.resolve(),
       buffered: 0,
@@ -333,6 +337,9 @@ export class WebSocketServerImpl implements WebSocketServer {
           }
         },
         message: (data) => this.#emitMessage(client, data),
+        pong: () => {
+          if (client.phase === "open") client.heartbeat?.pong();
+        },
         peerClose: (info) => this.#onPeerClose(run, client, info),
         fail: (error) => this.#onProtocolError(run, client, error),
       },
@@ -340,6 +347,11 @@ export class WebSocketServerImpl implements WebSocketServer {
     client.connection = connection;
     client.phase = "open";
     run.upgraded.set(client.id, client);
+    client.heartbeat = new Heartbeat(
+      { intervalMs: run.settings.pingIntervalMs, timeoutMs: run.settings.pongTimeoutMs },
+      { ping: () => connection.ping(), dead: () => this.#pongMissed(run, client) },
+    );
+    client.heartbeat.start();
     this.#events.emit("connect", client.info);
     // Frames the client sent right behind its request.
     if (rest.length > 0) connection.receive(rest);
@@ -367,9 +379,22 @@ export class WebSocketServerImpl implements WebSocketServer {
    */
   #clientNotReading(client: Client): void {
     client.dropped = true;
+    client.heartbeat?.stop();
     if (client.phase === "open") client.phase = "closing";
     const reason =
       `client stopped reading: ${client.buffered} bytes are waiting to be written (maxBufferedBytes)`;
+    client.closeResult ??= { code: CloseCode.Abnormal, reason };
+    this.#events.emit(
+      "error",
+      new BusinessError(ErrorCode.Unknown, `dropped ${label(client.info)}: ${reason}`),
+    );
+    client.stream.close();
+  }
+
+  /** No pong within `pongTimeoutMs` of a ping: the client is presumed gone; drop TCP (1006). */
+  #pongMissed(run: Run, client: Client): void {
+    if (client.phase === "open") client.phase = "closing";
+    const reason = `no pong received within ${run.settings.pongTimeoutMs} ms (pongTimeoutMs)`;
     client.closeResult ??= { code: CloseCode.Abnormal, reason };
     this.#events.emit(
       "error",
@@ -410,6 +435,7 @@ export class WebSocketServerImpl implements WebSocketServer {
    * gives the client a bounded time to hang up.
    */
   #awaitTcpEnd(run: Run, client: Client): void {
+    client.heartbeat?.stop();
     if (client.phase === "open") client.phase = "closing";
     client.stream.closeWrite();
     this.#armCloseTimer(run, client);
@@ -430,6 +456,7 @@ export class WebSocketServerImpl implements WebSocketServer {
   #onEnd(run: Run, client: Client, error: unknown): void {
     clearTimeout(client.timer);
     clearTimeout(client.closeTimer);
+    client.heartbeat?.stop();
     client.stream.close();
     client.phase = "ended";
     run.clients.delete(client);
@@ -517,6 +544,7 @@ export class WebSocketServerImpl implements WebSocketServer {
   }
 
   #startClose(run: Run, client: Client, code: number, reason: string): void {
+    client.heartbeat?.stop();
     client.connection!.close(code, reason);
     client.phase = "closing";
     this.#armCloseTimer(run, client);
