@@ -23,6 +23,20 @@ export interface HeartbeatActions {
   dead(): void;
 }
 
+/** The timers a {@linkcode Heartbeat} uses; tests pass a clock of their own. */
+export interface HeartbeatClock {
+  /** Runs `callback` once after `ms`; returns a handle for `clear`. */
+  set(callback: () => void, ms: number): unknown;
+  /** Cancels a pending callback (a handle that already ran is ignored). */
+  clear(handle: unknown): void;
+}
+
+/** The runtime's `setTimeout` / `clearTimeout`. */
+const TIMERS: HeartbeatClock = {
+  set: (callback, ms) => setTimeout(callback, ms),
+  clear: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
 /**
  * One connection's heartbeat: `intervalMs` after {@linkcode Heartbeat.start}
  * (or after the last pong) it pings, then gives the peer `timeoutMs` for a
@@ -46,16 +60,19 @@ export interface HeartbeatActions {
 export class Heartbeat {
   readonly #timing: HeartbeatTiming;
   readonly #actions: HeartbeatActions;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #clock: HeartbeatClock;
+  #timer: unknown;
   #stopped = false;
 
   /**
    * @param timing interval and pong timeout
    * @param actions how to ping the peer and what to do when it is gone
+   * @param clock timers to use (default: `setTimeout` / `clearTimeout`)
    */
-  constructor(timing: HeartbeatTiming, actions: HeartbeatActions) {
+  constructor(timing: HeartbeatTiming, actions: HeartbeatActions, clock: HeartbeatClock = TIMERS) {
     this.#timing = timing;
     this.#actions = actions;
+    this.#clock = clock;
   }
 
   /** Arms the first ping (nothing when the interval is 0). */
@@ -65,25 +82,28 @@ export class Heartbeat {
 
   /** A pong arrived: the peer is alive, the next ping comes one interval from now. */
   pong(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#cancel();
     this.#scheduleNextPing();
   }
 
   /** The connection is closing or gone: no more pings, no verdict. */
   stop(): void {
     this.#stopped = true;
-    clearTimeout(this.#timer);
+    this.#cancel();
+  }
+
+  #cancel(): void {
+    if (this.#timer !== undefined) this.#clock.clear(this.#timer);
     this.#timer = undefined;
   }
 
   #scheduleNextPing(): void {
     const { intervalMs, timeoutMs } = this.#timing;
     if (this.#stopped || intervalMs === 0) return;
-    this.#timer = setTimeout(() => {
+    this.#timer = this.#clock.set(() => {
       this.#timer = undefined;
       if (!this.#actions.ping()) return;
-      this.#timer = setTimeout(() => {
+      this.#timer = this.#clock.set(() => {
         this.#timer = undefined;
         this.#actions.dead();
       }, timeoutMs);
