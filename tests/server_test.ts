@@ -832,12 +832,17 @@ Deno.test("stop(): a client that never answers the close frame is cut after clos
 
 // ------------------------------------------------ resource limits (review)
 
-Deno.test("401: handshakeTimeoutMs or closeTimeoutMs above 2^31-1 ms, and a maxBufferedBytes that is not a number > 0, reject start with 401 instead of misbehaving", async () => {
+Deno.test("401: handshakeTimeoutMs, closeTimeoutMs, pingIntervalMs or pongTimeoutMs above 2^31-1 ms or below their minimum, and a maxBufferedBytes that is not a number > 0, reject start with 401 instead of misbehaving", async () => {
   const server = webSocket.createWebSocketServer();
   const bad: unknown[] = [
     { serverPort: 0, handshakeTimeoutMs: 2 ** 31 },
     { serverPort: 0, closeTimeoutMs: 2 ** 31 },
     { serverPort: 0, closeTimeoutMs: 0 },
+    { serverPort: 0, pingIntervalMs: -1 },
+    { serverPort: 0, pingIntervalMs: 2 ** 31 },
+    { serverPort: 0, pingIntervalMs: "20000" },
+    { serverPort: 0, pongTimeoutMs: 0 },
+    { serverPort: 0, pongTimeoutMs: NaN },
     { serverPort: 0, maxBufferedBytes: 0 },
     { serverPort: 0, maxBufferedBytes: "1" },
     { serverPort: 0, maxBufferedBytes: Infinity },
