@@ -8,10 +8,8 @@
 import assert from "node:assert/strict";
 import webSocket, {
   type BusinessError,
-  type CloseResult,
   type WebSocketConnection,
   type WebSocketMessage,
-  type WebSocketServer,
   type WebSocketServerConfig,
 } from "../mod.ts";
 import { Queue, within } from "./helpers/deno_server.ts";
@@ -24,7 +22,10 @@ import {
   connectWs,
   type EchoPeer,
   findPythonWithWebsockets,
+  type Harness,
   RawClient,
+  type ServerClose,
+  startServer,
   upgradeRequest,
 } from "./helpers/server_peers.ts";
 import {
@@ -35,62 +36,6 @@ import {
 } from "../src/protocol/mod.ts";
 import { WebSocketServerImpl } from "../src/server/websocket_server.ts";
 import type { StreamListener } from "../src/transport/mod.ts";
-
-// ------------------------------------------------------------------ harness
-
-interface ServerClose {
-  connection: WebSocketConnection;
-  result: CloseResult;
-}
-
-interface Harness {
-  server: WebSocketServer;
-  port: number;
-  url: string;
-  connects: Queue<WebSocketConnection>;
-  messages: Queue<WebSocketMessage>;
-  closes: Queue<ServerClose>;
-  errors: Queue<BusinessError>;
-  /** Stops the server if it still runs (bounded). */
-  stop(): Promise<void>;
-}
-
-/** Starts a server on 127.0.0.1 (free port) that echoes every message unless `echo` is false. */
-async function startServer(
-  config: Partial<WebSocketServerConfig> = {},
-  echo = true,
-): Promise<Harness> {
-  const server = webSocket.createWebSocketServer();
-  const connects = new Queue<WebSocketConnection>();
-  const messages = new Queue<WebSocketMessage>();
-  const closes = new Queue<ServerClose>();
-  const errors = new Queue<BusinessError>();
-  server.on("connect", (connection) => connects.push(connection));
-  server.on("messageReceive", (message) => {
-    messages.push(message);
-    if (echo) server.send(message.data, message.clientConnection).catch(() => {});
-  });
-  server.on("close", (connection, result) => closes.push({ connection, result }));
-  server.on("error", (err) => errors.push(err));
-  await within(
-    server.start({ serverIP: "127.0.0.1", serverPort: 0, ...config }),
-    "server start",
-  );
-  const port = server.address()!.serverPort;
-  const scheme = config.serverCert === undefined ? "ws" : "wss";
-  return {
-    server,
-    port,
-    url: `${scheme}://127.0.0.1:${port}/`,
-    connects,
-    messages,
-    closes,
-    errors,
-    async stop() {
-      if (server.address() !== undefined) await within(server.stop(), "server stop", 8000);
-    },
-  };
-}
 
 /** Expects `promise` to reject with a BusinessError of `code`. */
 async function rejectsWith(promise: Promise<unknown>, code: number, label: string): Promise<void> {
@@ -946,12 +891,17 @@ Deno.test("stop(): a client that never answers the close frame is cut after clos
 
 // ------------------------------------------------ resource limits (review)
 
-Deno.test("401: handshakeTimeoutMs or closeTimeoutMs above 2^31-1 ms, and a maxBufferedBytes that is not a number > 0, reject start with 401 instead of misbehaving", async () => {
+Deno.test("401: handshakeTimeoutMs, closeTimeoutMs, pingIntervalMs or pongTimeoutMs above 2^31-1 ms or below their minimum, and a maxBufferedBytes that is not a number > 0, reject start with 401 instead of misbehaving", async () => {
   const server = webSocket.createWebSocketServer();
   const bad: unknown[] = [
     { serverPort: 0, handshakeTimeoutMs: 2 ** 31 },
     { serverPort: 0, closeTimeoutMs: 2 ** 31 },
     { serverPort: 0, closeTimeoutMs: 0 },
+    { serverPort: 0, pingIntervalMs: -1 },
+    { serverPort: 0, pingIntervalMs: 2 ** 31 },
+    { serverPort: 0, pingIntervalMs: "20000" },
+    { serverPort: 0, pongTimeoutMs: 0 },
+    { serverPort: 0, pongTimeoutMs: NaN },
     { serverPort: 0, maxBufferedBytes: 0 },
     { serverPort: 0, maxBufferedBytes: "1" },
     { serverPort: 0, maxBufferedBytes: Infinity },

@@ -6,6 +6,7 @@
  */
 
 import { hasHeaderBreak, isToken, RESERVED_REQUEST_HEADERS } from "../protocol/mod.ts";
+import { TLS_VERSIONS } from "../transport/mod.ts";
 import { BusinessError, ErrorCode, parameterError } from "../ohos/errors.ts";
 import {
   DEFAULT_MAX_BUFFERED_BYTES,
@@ -200,7 +201,9 @@ function parseTls(record: Record<string, unknown>): TlsSettings {
   }
   const min = record.minSupportTlsProtocol;
   if (min !== undefined) {
-    if (typeof min !== "number" || !Number.isInteger(min) || min < 0 || min > 3) {
+    if (
+      typeof min !== "number" || !Number.isInteger(min) || min < 0 || min >= TLS_VERSIONS.length
+    ) {
       throw parameterError("minSupportTlsProtocol must be a TlsProtocol value (0-3)");
     }
     tls.minTlsVersion = min;

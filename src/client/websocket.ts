@@ -10,6 +10,7 @@ import {
   buildClientRequest,
   CloseCode,
   type CloseInfo,
+  describe,
   generateKey,
   HandshakeError,
   headerMap,
@@ -30,6 +31,7 @@ import {
   proxyFromEnvironment,
   randomFill,
   readTextFile,
+  TLS_VERSIONS,
   type TlsConnectOptions,
 } from "../transport/mod.ts";
 import {
@@ -40,9 +42,10 @@ import {
 } from "../ohos/callbacks.ts";
 import { BusinessError, ErrorCode, parameterError } from "../ohos/errors.ts";
 import { consoleReporter, ListenerRegistry } from "../ohos/listeners.ts";
-import { abnormalClose, describe, messageValue, parseCloseOptions } from "../ohos/close.ts";
+import { abnormalClose, messageValue, parseCloseOptions } from "../ohos/close.ts";
 import { parseSendData } from "../ohos/send_data.ts";
 import { framePool, writeFrame } from "../ohos/outbound.ts";
+import { Heartbeat } from "../ohos/heartbeat.ts";
 import {
   type ConnectSettings,
   DEFAULT_MAX_SEND_SIZE,
@@ -81,8 +84,6 @@ const EVENT_NAMES: ReadonlySet<string> = new Set([
   "openInfo",
 ]);
 
-const TLS_VERSIONS = ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"] as const;
-
 /** Life cycle of one client; `idle` before the first connect. */
 type State = "idle" | "connecting" | "open" | "closing" | "closed";
 
@@ -98,8 +99,8 @@ interface Session {
   rejectConnect: ((error: BusinessError<unknown>) => void) | null;
   handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   closeTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Next heartbeat ping, or the wait for its pong. */
-  heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Pings the server once open (platform `pingInterval` / `pongTimeout`). */
+  heartbeat: Heartbeat | null;
   /** What the close event will report; first writer wins. */
   closeResult: CloseResult | null;
   lastWrite: Promise<void>;
@@ -161,7 +162,7 @@ export class WebSocketClient implements WebSocket {
         rejectConnect: reject,
         handshakeTimer: undefined,
         closeTimer: undefined,
-        heartbeatTimer: undefined,
+        heartbeat: null,
         closeResult: null,
         lastWrite: Promise.resolve(),
         buffered: 0,
@@ -321,7 +322,7 @@ export class WebSocketClient implements WebSocket {
       message: open.message,
     });
     this.#events.emit("openInfo", undefined as unknown as BusinessError, open);
-    this.#scheduleHeartbeat(session);
+    this.#startHeartbeat(session);
     resolve(true);
     return session.connection;
   }
@@ -333,24 +334,22 @@ export class WebSocketClient implements WebSocket {
 
   // ------------------------------------------------------------- heartbeat
 
-  /** Arms the next ping (platform `pingInterval`, seconds; 0 disables). */
-  #scheduleHeartbeat(session: Session): void {
-    const interval = session.settings.pingIntervalS;
-    if (interval === 0) return;
-    session.heartbeatTimer = setTimeout(() => {
-      const connection = session.connection;
-      if (connection === null || !connection.ping()) return;
-      session.heartbeatTimer = setTimeout(
-        () => this.#pongMissed(session),
-        session.settings.pongTimeoutS * 1000,
-      );
-    }, interval * 1000);
+  /** Starts pinging (platform `pingInterval`, seconds; 0 disables). */
+  #startHeartbeat(session: Session): void {
+    const { pingIntervalS, pongTimeoutS } = session.settings;
+    session.heartbeat = new Heartbeat(
+      { intervalMs: pingIntervalS * 1000, timeoutMs: pongTimeoutS * 1000 },
+      {
+        ping: () => session.connection?.ping() ?? false,
+        dead: () => this.#pongMissed(session),
+      },
+    );
+    session.heartbeat.start();
   }
 
   #onPong(session: Session): void {
-    clearTimeout(session.heartbeatTimer);
-    session.heartbeatTimer = undefined;
-    if (this.#state === "open") this.#scheduleHeartbeat(session);
+    if (this.#state === "open") session.heartbeat?.pong();
+    else session.heartbeat?.stop();
   }
 
   /**
@@ -375,14 +374,14 @@ export class WebSocketClient implements WebSocket {
   // ------------------------------------------------------------- closing
 
   #onPeerClose(session: Session, info: CloseInfo): void {
-    clearTimeout(session.heartbeatTimer);
+    session.heartbeat?.stop();
     session.closeResult ??= { code: info.code, reason: info.reason };
     if (this.#state === "open") this.#state = "closing";
     this.#awaitTcpEnd(session);
   }
 
   #onProtocolError(session: Session, error: ProtocolError): void {
-    clearTimeout(session.heartbeatTimer);
+    session.heartbeat?.stop();
     session.closeResult ??= { code: error.closeCode, reason: error.message };
     if (this.#state === "open") this.#state = "closing";
     this.#events.emit(
@@ -418,7 +417,7 @@ export class WebSocketClient implements WebSocket {
 
   #onEnd(session: Session, error: unknown): void {
     clearTimeout(session.closeTimer);
-    clearTimeout(session.heartbeatTimer);
+    session.heartbeat?.stop();
     if (session.connection === null) {
       const why = error === undefined ? "server closed the connection" : describe(error);
       this.#connectFailed(session, `connection ended during the handshake: ${why}`);
@@ -506,7 +505,7 @@ export class WebSocketClient implements WebSocket {
       );
     }
     session.connection.close(code, reason);
-    clearTimeout(session.heartbeatTimer);
+    session.heartbeat?.stop();
     this.#state = "closing";
     this.#armCloseTimer(session);
     return session.lastWrite.then(() => true, (error) => {

@@ -46,11 +46,6 @@ export function parseCloseOptions(options: unknown): { code: number; reason: str
   return { code, reason };
 }
 
-/** The message of an error, or its text form. */
-export function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /**
  * The `close` value when TCP ended without a close frame (1006), saying
  * whether it ended between frames or in the middle of one.

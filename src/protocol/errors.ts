@@ -1,5 +1,6 @@
 /**
- * The error type of the protocol core.
+ * The error types of the protocol core, and how any thrown value is put
+ * into words in a message.
  *
  * @module
  */
@@ -41,4 +42,12 @@ export class HandshakeError extends Error {
     this.name = "HandshakeError";
     this.status = status;
   }
+}
+
+/**
+ * The message of an error, or the text form of any other thrown value: how
+ * every layer quotes a cause inside its own message.
+ */
+export function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -8,6 +8,7 @@
 import { HANDSHAKE_GUID } from "./constants.ts";
 import { HandshakeError } from "./errors.ts";
 import type { RandomFill } from "./frame_encoder.ts";
+import { hasHeaderBreak } from "./http_grammar.ts";
 import { headerTokens, headerValue, type HttpHead } from "./http_head.ts";
 import { base64Encode, sha1 } from "./sha1_base64.ts";
 
@@ -21,11 +22,6 @@ export function generateKey(fill: RandomFill): string {
 /** `Sec-WebSocket-Accept` for `key`: Base64(SHA-1(key + GUID)). */
 export function acceptKey(key: string): string {
   return base64Encode(sha1(new TextEncoder().encode(key + HANDSHAKE_GUID)));
-}
-
-/** True when `text` holds CR, LF or NUL, which would let it break out of a header line. */
-export function hasHeaderBreak(text: string): boolean {
-  return /[\r\n\0]/.test(text);
 }
 
 /** Headers a user may not set: they are the handshake itself. */

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { hasHeaderBreak, isToken } from "./http_grammar.ts";
+
 /** Header values by lower-case name; repeated headers become arrays. */
 export type HeaderMap = Record<string, string | string[]>;
 
@@ -98,13 +100,6 @@ function latin1(bytes: Uint8Array): string {
   return text;
 }
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-
-/** True when `text` is an HTTP token (RFC 9110): header names, subprotocol names. */
-export function isToken(text: string): boolean {
-  return TOKEN.test(text);
-}
-
 function parseHead(text: string): HttpHead | string {
   const lines = text.split("\r\n");
   const startLine = lines[0];
@@ -114,9 +109,9 @@ function parseHead(text: string): HttpHead | string {
     const colon = line.indexOf(":");
     if (colon <= 0) return `malformed header line ${JSON.stringify(line.slice(0, 80))}`;
     const name = line.slice(0, colon);
-    if (!TOKEN.test(name)) return `invalid header name ${JSON.stringify(name.slice(0, 80))}`;
+    if (!isToken(name)) return `invalid header name ${JSON.stringify(name.slice(0, 80))}`;
     const value = line.slice(colon + 1).trim();
-    if (/[\0\r\n]/.test(value)) return `invalid character in header ${name}`;
+    if (hasHeaderBreak(value)) return `invalid character in header ${name}`;
     headers.push([name.toLowerCase(), value]);
   }
   return { startLine, headers };

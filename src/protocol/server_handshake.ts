@@ -9,6 +9,7 @@
 
 import { utf8Length } from "./close.ts";
 import { acceptKey } from "./handshake.ts";
+import { isToken, replaceHeaderBreaks } from "./http_grammar.ts";
 import { headerTokens, headerValue, type HttpHead } from "./http_head.ts";
 import { base64Decode } from "./sha1_base64.ts";
 
@@ -32,8 +33,6 @@ export type RefusalStatus = 400 | 426 | 503;
 export type UpgradeCheck =
   | { ok: true; request: UpgradeRequest }
   | { ok: false; status: RefusalStatus; reason: string };
-
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /**
  * Checks a client's opening handshake against RFC 6455 section 4.2.1:
@@ -99,7 +98,7 @@ export function checkUpgradeRequest(head: HttpHead): UpgradeCheck {
   }
   const protocols = (headerValue(headers, "sec-websocket-protocol") ?? "")
     .split(",").map((p) => p.trim()).filter((p) => p !== "");
-  const badProtocol = protocols.find((p) => !TOKEN.test(p));
+  const badProtocol = protocols.find((p) => !isToken(p));
   if (badProtocol !== undefined) {
     return refuse(400, `subprotocol ${JSON.stringify(badProtocol)} is not an HTTP token`);
   }
@@ -166,7 +165,7 @@ const STATUS_TEXT: Record<RefusalStatus, string> = {
  * ```
  */
 export function buildRefusalResponse(status: RefusalStatus, reason: string): string {
-  const body = `${status} ${STATUS_TEXT[status]}: ${reason.replace(/[\r\n\0]/g, " ")}\n`;
+  const body = `${status} ${STATUS_TEXT[status]}: ${replaceHeaderBreaks(reason)}\n`;
   let text = `HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\n` +
     "Content-Type: text/plain; charset=utf-8\r\n" +
     `Content-Length: ${utf8Length(body)}\r\n` +

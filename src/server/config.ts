@@ -5,6 +5,7 @@
  * @module
  */
 
+import { isToken } from "../protocol/mod.ts";
 import { parameterError } from "../ohos/errors.ts";
 import {
   DEFAULT_MAX_BUFFERED_BYTES,
@@ -21,6 +22,13 @@ export const PLATFORM_CONNECTION_CAP = 10;
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Default time to wait for a client's close frame / TCP end. */
 export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
+/**
+ * Default time between the server's heartbeat pings: like python `websockets`,
+ * whose 20 s have proven gentle on mobile links and idle-timeout proxies alike.
+ */
+export const DEFAULT_PING_INTERVAL_MS = 20_000;
+/** Default time a client has to answer a heartbeat ping with a pong. */
+export const DEFAULT_PONG_TIMEOUT_MS = 20_000;
 /** Default limit on an incoming message. */
 export const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
 /** Default `serverIP`: every IPv4 interface. */
@@ -44,6 +52,10 @@ export interface ServerSettings {
   handshakeTimeoutMs: number;
   /** See `WebSocketServerConfig.closeTimeoutMs`. */
   closeTimeoutMs: number;
+  /** See `WebSocketServerConfig.pingIntervalMs` (0: no heartbeat). */
+  pingIntervalMs: number;
+  /** See `WebSocketServerConfig.pongTimeoutMs`. */
+  pongTimeoutMs: number;
   /** See `WebSocketServerConfig.maxMessageSize`. */
   maxMessageSize: number;
   /** See `WebSocketServerConfig.maxSendSize`. */
@@ -51,8 +63,6 @@ export interface ServerSettings {
   /** See `WebSocketServerConfig.maxBufferedBytes`. */
   maxBufferedBytes: number;
 }
-
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -95,7 +105,7 @@ export function parseServerConfig(config: unknown): ServerSettings {
   if (protocol !== undefined) {
     if (typeof protocol !== "string") throw parameterError("protocol must be a string");
     protocols = protocol.split(",").map((p) => p.trim()).filter((p) => p !== "");
-    const bad = protocols.find((p) => !TOKEN.test(p));
+    const bad = protocols.find((p) => !isToken(p));
     if (bad !== undefined) {
       throw parameterError(`protocol ${JSON.stringify(bad)} is not a valid subprotocol name`);
     }
@@ -114,6 +124,8 @@ export function parseServerConfig(config: unknown): ServerSettings {
     maxPerClient: connectionLimit(config, "maxConnectionsForOneClient", lift === true),
     handshakeTimeoutMs: timerValue(config, "handshakeTimeoutMs", DEFAULT_HANDSHAKE_TIMEOUT_MS, 1),
     closeTimeoutMs: timerValue(config, "closeTimeoutMs", DEFAULT_CLOSE_TIMEOUT_MS, 1),
+    pingIntervalMs: timerValue(config, "pingIntervalMs", DEFAULT_PING_INTERVAL_MS, 1, true),
+    pongTimeoutMs: timerValue(config, "pongTimeoutMs", DEFAULT_PONG_TIMEOUT_MS, 1),
     maxMessageSize: positiveNumber(config, "maxMessageSize", DEFAULT_MAX_MESSAGE_SIZE),
     maxSendSize: positiveNumber(config, "maxSendSize", DEFAULT_MAX_SEND_SIZE),
     maxBufferedBytes: positiveNumber(config, "maxBufferedBytes", DEFAULT_MAX_BUFFERED_BYTES),

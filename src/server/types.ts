@@ -59,6 +59,18 @@ export interface WebSocketServerConfig {
    * closes, and to let a refusal reach its client (default 5000).
    */
   closeTimeoutMs?: number;
+  /**
+   * Heartbeat: milliseconds from a client's upgrade, or from its last pong, to the
+   * server's next ping (default 20000); 0 turns the heartbeat off. A client that
+   * vanished without closing TCP is dropped at most `pingIntervalMs + pongTimeoutMs`
+   * after its last pong. Not on the platform.
+   */
+  pingIntervalMs?: number;
+  /**
+   * Milliseconds a client has to answer a heartbeat ping (default 20000); then it is
+   * dropped (`error` event, and its `close` event reports 1006). Not on the platform.
+   */
+  pongTimeoutMs?: number;
   /** Largest incoming message in bytes; larger ones close with 1009 (default 16 MiB). */
   maxMessageSize?: number;
   /** Largest outgoing message in bytes; larger `send`s fail with 401 (default 5,242,864). */

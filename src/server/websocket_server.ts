@@ -12,9 +12,11 @@ import {
   checkUpgradeRequest,
   CloseCode,
   type CloseInfo,
+  describe,
   HttpHeadReader,
   type ProtocolError,
   type RefusalStatus,
+  RequestLineScanner,
   selectSubprotocol,
   WebSocketConnection as ProtocolConnection,
 } from "../protocol/mod.ts";
@@ -31,9 +33,10 @@ import { BusinessError, ErrorCode, parameterError } from "../ohos/errors.ts";
 import { consoleReporter, ListenerRegistry } from "../ohos/listeners.ts";
 import { parseConnection, parseServerConfig, type ServerSettings } from "./config.ts";
 import type { CloseResult, WebSocketCloseOptions } from "../ohos/close.ts";
-import { abnormalClose, describe, messageValue, parseCloseOptions } from "../ohos/close.ts";
+import { abnormalClose, messageValue, parseCloseOptions } from "../ohos/close.ts";
 import { parseSendData } from "../ohos/send_data.ts";
 import { framePool, writeFrame } from "../ohos/outbound.ts";
+import { Heartbeat } from "../ohos/heartbeat.ts";
 import type {
   ClientConnectionCloseCallback,
   ServerSendData,
@@ -77,12 +80,16 @@ interface Client {
   /** The client's address as counted by `maxConnectionsForOneClient`. */
   readonly ipKey: string;
   phase: Phase;
+  /** Watches the first bytes until the request line is complete, to refuse garbage at once. */
+  requestLine: RequestLineScanner | null;
   reader: HttpHeadReader | null;
   connection: ProtocolConnection | null;
   /** Handshake deadline, or how long a refusal may linger. */
   timer: ReturnType<typeof setTimeout> | undefined;
   /** Deadline for the client's close frame and TCP end. */
   closeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Pings the client while it is open, to notice one that vanished. */
+  heartbeat: Heartbeat | null;
   /** What the close event will report; first writer wins. */
   closeResult: CloseResult | null;
   lastWrite: Promise<void>;
@@ -204,10 +211,12 @@ export class WebSocketServerImpl implements WebSocketServer {
       id: idOf(hostname, port),
       ipKey,
       phase: "handshake",
+      requestLine: new RequestLineScanner(),
       reader: new HttpHeadReader(),
       connection: null,
       timer: undefined,
       closeTimer: undefined,
+      heartbeat: null,
       closeResult: null,
       lastWrite: Promise.resolve(),
       buffered: 0,
@@ -252,6 +261,14 @@ export class WebSocketServerImpl implements WebSocketServer {
   }
 
   #onHandshakeData(run: Run, client: Client, chunk: Uint8Array): void {
+    const line = client.requestLine?.push(chunk);
+    if (line?.state === "invalid") {
+      // No need to wait for a whole head (or the deadline) from a peer that speaks no HTTP.
+      client.reader = client.requestLine = null;
+      this.#refuse(run, client, 400, line.reason);
+      return;
+    }
+    if (line?.state === "complete") client.requestLine = null;
     const result = client.reader!.push(chunk);
     if (!result.done) return;
     client.reader = null;
@@ -320,6 +337,9 @@ export class WebSocketServerImpl implements WebSocketServer {
           }
         },
         message: (data) => this.#emitMessage(client, data),
+        pong: () => {
+          if (client.phase === "open") client.heartbeat?.pong();
+        },
         peerClose: (info) => this.#onPeerClose(run, client, info),
         fail: (error) => this.#onProtocolError(run, client, error),
       },
@@ -327,6 +347,11 @@ export class WebSocketServerImpl implements WebSocketServer {
     client.connection = connection;
     client.phase = "open";
     run.upgraded.set(client.id, client);
+    client.heartbeat = new Heartbeat(
+      { intervalMs: run.settings.pingIntervalMs, timeoutMs: run.settings.pongTimeoutMs },
+      { ping: () => connection.ping(), dead: () => this.#pongMissed(run, client) },
+    );
+    client.heartbeat.start();
     this.#events.emit("connect", client.info);
     // Frames the client sent right behind its request.
     if (rest.length > 0) connection.receive(rest);
@@ -354,9 +379,22 @@ export class WebSocketServerImpl implements WebSocketServer {
    */
   #clientNotReading(client: Client): void {
     client.dropped = true;
+    client.heartbeat?.stop();
     if (client.phase === "open") client.phase = "closing";
     const reason =
       `client stopped reading: ${client.buffered} bytes are waiting to be written (maxBufferedBytes)`;
+    client.closeResult ??= { code: CloseCode.Abnormal, reason };
+    this.#events.emit(
+      "error",
+      new BusinessError(ErrorCode.Unknown, `dropped ${label(client.info)}: ${reason}`),
+    );
+    client.stream.close();
+  }
+
+  /** No pong within `pongTimeoutMs` of a ping: the client is presumed gone; drop TCP (1006). */
+  #pongMissed(run: Run, client: Client): void {
+    if (client.phase === "open") client.phase = "closing";
+    const reason = `no pong received within ${run.settings.pongTimeoutMs} ms (pongTimeoutMs)`;
     client.closeResult ??= { code: CloseCode.Abnormal, reason };
     this.#events.emit(
       "error",
@@ -397,6 +435,7 @@ export class WebSocketServerImpl implements WebSocketServer {
    * gives the client a bounded time to hang up.
    */
   #awaitTcpEnd(run: Run, client: Client): void {
+    client.heartbeat?.stop();
     if (client.phase === "open") client.phase = "closing";
     client.stream.closeWrite();
     this.#armCloseTimer(run, client);
@@ -417,6 +456,7 @@ export class WebSocketServerImpl implements WebSocketServer {
   #onEnd(run: Run, client: Client, error: unknown): void {
     clearTimeout(client.timer);
     clearTimeout(client.closeTimer);
+    client.heartbeat?.stop();
     client.stream.close();
     client.phase = "ended";
     run.clients.delete(client);
@@ -504,6 +544,7 @@ export class WebSocketServerImpl implements WebSocketServer {
   }
 
   #startClose(run: Run, client: Client, code: number, reason: string): void {
+    client.heartbeat?.stop();
     client.connection!.close(code, reason);
     client.phase = "closing";
     this.#armCloseTimer(run, client);

@@ -6,7 +6,8 @@
 
 import { connectDeno, denoCanConnect } from "./deno_stream.ts";
 import { connectNode } from "./node_stream.ts";
-import { type Listen, listenDeno } from "./deno_listener.ts";
+import { listenDeno } from "./deno_listener.ts";
+import type { Listen } from "./listener.ts";
 import { listenNode } from "./node_listener.ts";
 import type { ConnectOptions, Connector } from "./types.ts";
 
@@ -32,7 +33,10 @@ export function defaultConnector(options?: ConnectOptions): Connector {
   return connectNode;
 }
 
-/** The listener for this runtime: `Deno.listen` on Deno, `node:net` / `node:tls` on Node. */
+/**
+ * The listener for this runtime: `Deno.listen` on Deno (`node:tls` for TLS,
+ * see `deno_listener.ts`), `node:net` / `node:tls` on Node.
+ */
 export function defaultListen(): Listen {
   return "Deno" in globalThis ? listenDeno : listenNode;
 }

@@ -1,96 +1,30 @@
 /**
- * The Deno listening side: `Deno.listen` / `Deno.listenTls` handing out each
- * accepted connection as a {@linkcode ByteStream}. It knows nothing of
- * WebSocket; failures to listen are classified by {@linkcode ListenError}
- * so that callers can map them to their own error codes without knowing
- * Deno's error classes.
+ * The Deno listening side: `Deno.listen` handing out each accepted TCP
+ * connection as a {@linkcode ByteStream}, under the contract of
+ * `listener.ts`.
+ *
+ * TLS is served through `node:tls` (Deno's Node compatibility layer, the
+ * same code as on Node), not `Deno.listenTls`: closing a connection that
+ * `Deno.listenTls` accepted does not release its socket while the TLS
+ * handshake has not finished (Deno 2.9 waits for the handshake to end before
+ * it shuts the socket down, without a time limit, and `closeWrite` or
+ * cancelling the readable change nothing), so a client that connects and
+ * never sends a ClientHello would keep a file descriptor forever. A
+ * `node:tls` socket is destroyed at once in every state.
  *
  * @module
  */
 
 import { DenoByteStream } from "./deno_stream.ts";
-import type { ByteStream } from "./types.ts";
-
-/** Why listening failed. */
-export type ListenFailure =
-  /** Another socket already listens on the address and port. */
-  | "address-in-use"
-  /** The address does not belong to this machine (or cannot be resolved). */
-  | "address-unavailable"
-  /** A certificate or key file does not exist. */
-  | "certificate-missing"
-  /** The certificate or key could not be read or used. */
-  | "certificate-invalid"
-  /** Anything else: permissions, bad port, … */
-  | "other";
-
-/** A failure of {@linkcode listenDeno}, with its {@linkcode ListenFailure} kind. */
-export class ListenError extends Error {
-  /** What kind of failure this is. */
-  readonly kind: ListenFailure;
-
-  /**
-   * Creates the error with its kind, message and the runtime's own error.
-   *
-   * @param kind the failure class
-   * @param message what went wrong, for humans
-   * @param cause the runtime's own error, when there is one
-   */
-  constructor(kind: ListenFailure, message: string, cause?: unknown) {
-    super(message, cause === undefined ? undefined : { cause });
-    this.name = "ListenError";
-    this.kind = kind;
-  }
-}
-
-/** Where and how to listen. */
-export interface ListenOptions {
-  /** Local address (IP literal or resolvable name) to bind. */
-  hostname: string;
-  /** TCP port; 0 lets the system pick a free one. */
-  port: number;
-  /** Present for TLS: paths of the PEM certificate chain and private key. */
-  tls?: { certPath: string; keyPath: string };
-}
-
-/** Receives what a {@linkcode StreamListener} accepts. */
-export interface AcceptSink {
-  /** A new connection; the sink owns the stream and must close it. */
-  accept(stream: ByteStream): void;
-  /** Accepting one connection failed; the listener keeps going. */
-  error(error: unknown): void;
-}
-
-/** A bound, listening socket that hands out {@linkcode ByteStream}s. */
-export interface StreamListener {
-  /** The address actually bound (the real port when 0 was asked for). */
-  readonly address: { hostname: string; port: number };
-  /** Starts handing accepted connections to `sink`; call once. */
-  startAccepting(sink: AcceptSink): void;
-  /** Stops accepting and releases the port at once. Streams already accepted stay open. */
-  close(): void;
-  /** Resolves when the accept loop has ended after {@linkcode StreamListener.close}. */
-  readonly finished: Promise<void>;
-}
-
-/** Binds a {@linkcode StreamListener}; rejects with a {@linkcode ListenError}. */
-export type Listen = (options: ListenOptions) => Promise<StreamListener>;
-
-/** Reads a PEM file for the TLS listener, classifying a missing file. */
-async function readPem(path: string, what: string): Promise<string> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new ListenError("certificate-missing", `${what} file ${path} does not exist`, error);
-    }
-    throw new ListenError(
-      "certificate-invalid",
-      `cannot read ${what} file ${path}: ${describe(error)}`,
-      error,
-    );
-  }
-}
+import {
+  type AcceptSink,
+  ListenError,
+  type ListenFailure,
+  type ListenOptions,
+  type StreamListener,
+} from "./listener.ts";
+import { listenNode } from "./node_listener.ts";
+import { describe } from "../protocol/errors.ts";
 
 function classify(error: unknown): ListenFailure {
   if (error instanceof Deno.errors.AddrInUse) return "address-in-use";
@@ -104,9 +38,9 @@ function classify(error: unknown): ListenFailure {
 }
 
 /**
- * Binds `options.hostname:options.port` with `Deno.listen`, or with
- * `Deno.listenTls` when `options.tls` is given (the PEM files are read
- * first). Rejects with a {@linkcode ListenError}.
+ * Binds `options.hostname:options.port` with `Deno.listen`; with
+ * `options.tls`, hands over to the `node:tls` listener (see the module
+ * notes for why). Rejects with a {@linkcode ListenError}.
  *
  * @example
  * ```ts
@@ -117,31 +51,21 @@ function classify(error: unknown): ListenFailure {
  * await listener.finished;
  * ```
  */
-export async function listenDeno(options: ListenOptions): Promise<StreamListener> {
-  let tls: { cert: string; key: string } | undefined;
-  if (options.tls !== undefined) {
-    tls = {
-      cert: await readPem(options.tls.certPath, "certificate"),
-      key: await readPem(options.tls.keyPath, "private key"),
-    };
-  }
+export function listenDeno(options: ListenOptions): Promise<StreamListener> {
+  if (options.tls !== undefined) return listenNode(options);
   let listener: Deno.Listener;
   try {
-    listener = tls === undefined
-      ? Deno.listen({ hostname: options.hostname, port: options.port })
-      : Deno.listenTls({ hostname: options.hostname, port: options.port, ...tls });
+    listener = Deno.listen({ hostname: options.hostname, port: options.port });
   } catch (error) {
-    const kind = classify(error);
-    // listenTls parses the PEM text; a parse failure is a certificate problem, not a port one.
-    const certProblem = tls !== undefined && kind === "other" &&
-      !(error instanceof Deno.errors.PermissionDenied);
-    throw new ListenError(
-      certProblem ? "certificate-invalid" : kind,
-      `cannot listen on ${options.hostname}:${options.port}: ${describe(error)}`,
-      error,
+    return Promise.reject(
+      new ListenError(
+        classify(error),
+        `cannot listen on ${options.hostname}:${options.port}: ${describe(error)}`,
+        error,
+      ),
     );
   }
-  return new DenoStreamListener(listener);
+  return Promise.resolve(new DenoStreamListener(listener));
 }
 
 class DenoStreamListener implements StreamListener {
@@ -181,12 +105,7 @@ class DenoStreamListener implements StreamListener {
         conn.close();
         break;
       }
-      try {
-        // Small frames (pongs, close) should leave at once rather than wait for Nagle.
-        if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
-      } catch {
-        // Not fatal: the connection works without it.
-      }
+      tune(conn as Deno.TcpConn);
       sink.accept(new DenoByteStream(conn));
     }
   }
@@ -202,6 +121,16 @@ class DenoStreamListener implements StreamListener {
   }
 }
 
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+/**
+ * Small frames (pongs, close) leave at once rather than wait for Nagle; TCP
+ * keep-alive (with the system's timing: Deno cannot set the idle time) lets
+ * the kernel notice a peer that vanished while nothing is being sent.
+ */
+function tune(conn: Deno.TcpConn): void {
+  try {
+    conn.setNoDelay(true);
+    conn.setKeepAlive(true);
+  } catch {
+    // Not fatal: the connection works without them.
+  }
 }

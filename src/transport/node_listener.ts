@@ -1,33 +1,36 @@
 /**
- * The Node listening side: `net.createServer` / `tls.createServer` handing
- * out each accepted socket as a {@linkcode ByteStream}, with the same
- * {@linkcode StreamListener} contract and {@linkcode ListenError} kinds as
- * the Deno listener. Node modules load on first use only.
+ * The Node listening side (also Deno's for TLS, see `deno_listener.ts`):
+ * `net.createServer` handing out each accepted socket as a
+ * {@linkcode ByteStream} under the contract of `listener.ts`. For TLS each
+ * accepted TCP socket is wrapped in a server-side `tls.TLSSocket` at once
+ * and handed over before its handshake, so that the server's handshake
+ * deadline and caps cover the TLS handshake too, and `close()` destroys the
+ * socket in whatever state the handshake is (a `tls.Server` would keep
+ * sockets in the handshake to itself, under its own 120 s timeout). Node
+ * modules load on first use only.
  *
  * @module
  */
 
 import type * as NodeNet from "node:net";
+import type * as NodeTls from "node:tls";
 import {
   type AcceptSink,
   ListenError,
   type ListenFailure,
   type ListenOptions,
+  readPemPair,
   type StreamListener,
-} from "./deno_listener.ts";
+} from "./listener.ts";
 import { loadNodeModules, NodeByteStream } from "./node_stream.ts";
-import { isMissingFileError, readTextFile } from "./runtime.ts";
+import { describe } from "../protocol/errors.ts";
 
-async function readPem(path: string, what: string): Promise<string> {
-  try {
-    return await readTextFile(path);
-  } catch (error) {
-    const kind: ListenFailure = isMissingFileError(error)
-      ? "certificate-missing"
-      : "certificate-invalid";
-    throw new ListenError(kind, `cannot read ${what} file ${path}: ${describe(error)}`, error);
-  }
-}
+/**
+ * Idle time before TCP keep-alive probes start on an accepted socket. The
+ * server's heartbeat is the real dead-peer check; this is the kernel's,
+ * for when the heartbeat is off.
+ */
+export const KEEPALIVE_IDLE_MS = 30_000;
 
 function classify(error: unknown): ListenFailure {
   const code = (error as { code?: unknown }).code;
@@ -38,27 +41,34 @@ function classify(error: unknown): ListenFailure {
   return "other";
 }
 
+/** Turns an accepted TCP socket into the socket the stream reads (itself, or TLS over it). */
+type Wrap = (raw: NodeNet.Socket) => NodeNet.Socket;
+
 /**
- * Binds `options.hostname:options.port` with `node:net`, or `node:tls` when
- * `options.tls` is given. Rejects with a {@linkcode ListenError}.
+ * Binds `options.hostname:options.port` with `node:net`; with `options.tls`
+ * every accepted socket speaks TLS (server side) with that certificate and
+ * key. Rejects with a {@linkcode ListenError}.
  */
 export async function listenNode(options: ListenOptions): Promise<StreamListener> {
   const { net, tls } = await loadNodeModules();
-  let server: NodeNet.Server;
-  let readyEvent = "connection";
-  if (options.tls === undefined) {
-    server = net.createServer({ allowHalfOpen: true });
-  } else {
-    const cert = await readPem(options.tls.certPath, "certificate");
-    const key = await readPem(options.tls.keyPath, "private key");
+  let wrap: Wrap = (raw) => raw;
+  if (options.tls !== undefined) {
+    const pem = await readPemPair(options.tls);
+    let secureContext: NodeTls.SecureContext;
     try {
-      server = tls.createServer({ cert, key, allowHalfOpen: true });
+      secureContext = tls.createSecureContext(pem);
     } catch (error) {
       throw new ListenError("certificate-invalid", `serverCert: ${describe(error)}`, error);
     }
-    readyEvent = "secureConnection";
+    wrap = (raw) => {
+      const secured = new tls.TLSSocket(raw, { isServer: true, secureContext });
+      // The TLS socket reports the failures; the TCP socket below goes with it.
+      secured.once("close", () => raw.destroy());
+      return secured;
+    };
   }
-  const listener = new NodeStreamListener(server, readyEvent);
+  const server = net.createServer({ allowHalfOpen: true });
+  const listener = new NodeStreamListener(server, wrap);
   await new Promise<void>((resolve, reject) => {
     const onError = (error: Error) => {
       reject(
@@ -81,17 +91,18 @@ export async function listenNode(options: ListenOptions): Promise<StreamListener
 
 class NodeStreamListener implements StreamListener {
   readonly #server: NodeNet.Server;
+  readonly #wrap: Wrap;
   #sink: AcceptSink | null = null;
   // Sockets accepted before startAccepting (the window is one turn at most).
   #early: NodeNet.Socket[] = [];
   #closed = false;
   #address = { hostname: "", port: 0 };
 
-  constructor(server: NodeNet.Server, readyEvent: string) {
+  constructor(server: NodeNet.Server, wrap: Wrap) {
     this.#server = server;
-    server.on(readyEvent, (socket: NodeNet.Socket) => this.#accepted(socket));
-    // A failed TLS handshake or a socket error is one connection's problem, not the listener's.
-    server.on("tlsClientError", (error: Error) => this.#sink?.error(error));
+    this.#wrap = wrap;
+    server.on("connection", (socket: NodeNet.Socket) => this.#accepted(socket));
+    // A socket error is one connection's problem, not the listener's.
     server.on("error", (error: Error) => this.#sink?.error(error));
   }
 
@@ -114,17 +125,23 @@ class NodeStreamListener implements StreamListener {
     for (const socket of this.#early.splice(0)) this.#accepted(socket);
   }
 
-  #accepted(socket: NodeNet.Socket): void {
+  #accepted(raw: NodeNet.Socket): void {
     if (this.#closed) {
-      socket.destroy();
+      raw.destroy();
       return;
     }
     if (this.#sink === null) {
-      this.#early.push(socket);
+      // Until a stream listens for them, errors must not be unhandled ones.
+      raw.on("error", () => {});
+      this.#early.push(raw);
       return;
     }
-    socket.setNoDelay(true);
-    this.#sink.accept(new NodeByteStream(socket));
+    // Small frames (pongs, close) leave at once rather than wait for Nagle; keep-alive
+    // lets the kernel notice a vanished peer while nothing is sent.
+    raw.setNoDelay(true);
+    raw.setKeepAlive(true, KEEPALIVE_IDLE_MS);
+    raw.on("error", () => {});
+    this.#sink.accept(new NodeByteStream(this.#wrap(raw)));
   }
 
   close(): void {
@@ -134,8 +151,4 @@ class NodeStreamListener implements StreamListener {
     this.#server.close();
     for (const socket of this.#early.splice(0)) socket.destroy();
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

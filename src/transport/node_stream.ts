@@ -14,6 +14,7 @@
 import type * as NodeNet from "node:net";
 import type * as NodeTls from "node:tls";
 import { buildConnectRequest, PROXY_CLOSED_EARLY, TunnelAnswerReader } from "./proxy.ts";
+import { isOlderTlsVersion, type TlsVersion } from "./tls_version.ts";
 import type { ByteStream, ByteStreamReader, ConnectOptions, TlsConnectOptions } from "./types.ts";
 
 /**
@@ -64,8 +65,6 @@ export class NodeByteStream implements ByteStream {
   #resolveFinished: () => void = () => {};
   /** Address of the peer. */
   readonly remoteAddress: { hostname: string; port: number };
-  /** Negotiated TLS version (e.g. `TLSv1.3`), when the socket is TLS. */
-  readonly tlsVersion?: string;
 
   /**
    * Takes over a connected socket and starts listening for its end and errors.
@@ -79,13 +78,20 @@ export class NodeByteStream implements ByteStream {
       this.#resolveFinished = resolve;
     });
     this.remoteAddress = { hostname: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
-    const protocol = socket.getProtocol?.();
-    if (typeof protocol === "string") this.tlsVersion = protocol;
     // Listening for errors from the start also keeps an unhandled socket error
     // from crashing the process before startReading is called.
     socket.on("error", (error) => this.#ended(error));
     socket.on("end", () => this.#ended(undefined));
     socket.on("close", () => this.#ended(undefined));
+  }
+
+  /**
+   * Negotiated TLS version (e.g. `TLSv1.3`) once the socket's TLS handshake
+   * is done; `undefined` before that and for plain TCP.
+   */
+  get tlsVersion(): string | undefined {
+    const protocol = this.#socket.getProtocol?.();
+    return typeof protocol === "string" ? protocol : undefined;
   }
 
   /**
@@ -190,8 +196,6 @@ export function loadNodeModules(): Promise<NodeModules> {
   );
   return nodeModules;
 }
-
-const TLS_VERSION_ORDER = ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"];
 
 /** The `tls.connect` options this transport sets: a subset of Node's `tls.ConnectionOptions`. */
 export interface NodeTlsSettings {
@@ -405,11 +409,10 @@ function halfOpen(options: NodeTls.ConnectionOptions): NodeTls.ConnectionOptions
  * `minVersion` is also passed to `tls.connect`; checking the negotiated
  * version again covers runtimes whose `node:tls` ignores the option.
  */
-function checkMinVersion(socket: NodeNet.Socket, minVersion: string): void {
+function checkMinVersion(socket: NodeNet.Socket, minVersion: TlsVersion): void {
   const negotiated = (socket as NodeTls.TLSSocket).getProtocol?.();
   if (typeof negotiated !== "string") return;
-  const rank = TLS_VERSION_ORDER.indexOf(negotiated);
-  if (rank >= 0 && rank < TLS_VERSION_ORDER.indexOf(minVersion)) {
+  if (isOlderTlsVersion(negotiated, minVersion)) {
     socket.destroy();
     throw new Error(`server negotiated ${negotiated}, older than the required ${minVersion}`);
   }

@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { TlsVersion } from "./tls_version.ts";
+
 /** Receives what a {@linkcode ByteStream} reads. */
 export interface ByteStreamReader {
   /**
@@ -54,7 +56,7 @@ export interface TlsConnectOptions {
   /** `false` accepts any certificate (chain and name unchecked). Default `true`. */
   verify?: boolean;
   /** Lowest TLS version to accept. */
-  minVersion?: "TLSv1" | "TLSv1.1" | "TLSv1.2" | "TLSv1.3";
+  minVersion?: TlsVersion;
 }
 
 /**

@@ -1,8 +1,8 @@
 /**
  * Peers and fixtures for the server tests, on loopback addresses only:
  *
- * - {@linkcode makeTestCerts}: a throw-away CA and a server certificate for
- *   127.0.0.1 / ::1 / localhost, made with `openssl` in a temp directory.
+ * - {@linkcode startServer}: our server on 127.0.0.1 (a free port), echoing by
+ *   default, with every event recorded in a bounded-wait {@linkcode Queue}.
  * - {@linkcode EchoPeer} adapters for our client, Deno's `WebSocket` and npm `ws`,
  *   so one round-trip routine checks all of them.
  * - {@linkcode RawClient}: a bare TCP client that writes exactly the bytes a
@@ -15,13 +15,79 @@
  */
 
 import WsWebSocket from "ws";
-import webSocket from "../../mod.ts";
+import webSocket, {
+  type BusinessError,
+  type CloseResult,
+  type WebSocketConnection,
+  type WebSocketMessage,
+  type WebSocketServer,
+  type WebSocketServerConfig,
+} from "../../mod.ts";
 import { Queue, within } from "./deno_server.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-// ------------------------------------------------------------ certificates
+// ------------------------------------------------------------------ harness
+
+/** A `close` event of the server under test. */
+export interface ServerClose {
+  connection: WebSocketConnection;
+  result: CloseResult;
+}
+
+/** A running server under test and everything it reported. */
+export interface Harness {
+  server: WebSocketServer;
+  port: number;
+  url: string;
+  connects: Queue<WebSocketConnection>;
+  messages: Queue<WebSocketMessage>;
+  closes: Queue<ServerClose>;
+  errors: Queue<BusinessError>;
+  /** Stops the server if it still runs (bounded). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `server` (default: a new `createWebSocketServer()`) on 127.0.0.1, a free
+ * port, echoing every message unless `echo` is false.
+ */
+export async function startServer(
+  config: Partial<WebSocketServerConfig> = {},
+  echo = true,
+  server: WebSocketServer = webSocket.createWebSocketServer(),
+): Promise<Harness> {
+  const connects = new Queue<WebSocketConnection>();
+  const messages = new Queue<WebSocketMessage>();
+  const closes = new Queue<ServerClose>();
+  const errors = new Queue<BusinessError>();
+  server.on("connect", (connection) => connects.push(connection));
+  server.on("messageReceive", (message) => {
+    messages.push(message);
+    if (echo) server.send(message.data, message.clientConnection).catch(() => {});
+  });
+  server.on("close", (connection, result) => closes.push({ connection, result }));
+  server.on("error", (err) => errors.push(err));
+  await within(
+    server.start({ serverIP: "127.0.0.1", serverPort: 0, ...config }),
+    "server start",
+  );
+  const port = server.address()!.serverPort;
+  const scheme = config.serverCert === undefined ? "ws" : "wss";
+  return {
+    server,
+    port,
+    url: `${scheme}://127.0.0.1:${port}/`,
+    connects,
+    messages,
+    closes,
+    errors,
+    async stop() {
+      if (server.address() !== undefined) await within(server.stop(), "server stop", 8000);
+    },
+  };
+}
 
 // ------------------------------------------------------------- echo peers
 
