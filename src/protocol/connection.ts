@@ -36,7 +36,7 @@ export interface ConnectionHandlers {
   fail(error: ProtocolError): void;
 }
 
-/** Settings of a {@linkcode WebSocketConnection}. */
+/** Settings of a {@linkcode ProtocolConnection}. */
 export interface ConnectionOptions {
   /** `client` masks what it sends and refuses masked frames; `server` the reverse. */
   role: Role;
@@ -80,9 +80,9 @@ const MIN_READ_TARGET = 16 * 1024;
  *
  * @example
  * ```ts
- * import { WebSocketConnection } from "./connection.ts";
+ * import { ProtocolConnection } from "./connection.ts";
  * const out: Uint8Array[] = [];
- * const conn = new WebSocketConnection({
+ * const conn = new ProtocolConnection({
  *   role: "client",
  *   maxMessageSize: 1 << 20,
  *   random: (b) => crypto.getRandomValues(b),
@@ -96,7 +96,7 @@ const MIN_READ_TARGET = 16 * 1024;
  * conn.sendText("hello"); // out now holds one masked text frame
  * ```
  */
-export class WebSocketConnection implements FrameSink {
+export class ProtocolConnection implements FrameSink {
   readonly #handlers: ConnectionHandlers;
   readonly #parser: FrameParser;
   readonly #maxMessageSize: number;
@@ -165,7 +165,7 @@ export class WebSocketConnection implements FrameSink {
    * Where the next bytes from the peer may be read to directly: the rest of a
    * large binary payload, in the buffer the message will be delivered in.
    * Undefined when no such payload is in progress. Reading into it and then
-   * passing that view to {@linkcode WebSocketConnection.receive} saves a copy.
+   * passing that view to {@linkcode ProtocolConnection.receive} saves a copy.
    */
   readTarget(): Uint8Array | undefined {
     const buffer = this.#binaryBuffer;

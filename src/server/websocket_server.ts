@@ -13,10 +13,10 @@ import {
   CloseCode,
   type CloseInfo,
   HttpHeadReader,
+  ProtocolConnection,
   type ProtocolError,
   type RefusalStatus,
   selectSubprotocol,
-  WebSocketConnection as ProtocolConnection,
 } from "../protocol/mod.ts";
 import {
   type ByteStream,

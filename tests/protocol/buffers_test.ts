@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { BufferPool, encodeFrame, FrameSlab, WebSocketConnection } from "../../src/protocol/mod.ts";
+import { BufferPool, encodeFrame, FrameSlab, ProtocolConnection } from "../../src/protocol/mod.ts";
 import { applyMask, copyMasked } from "../../src/protocol/mask.ts";
 import { concat, decodeWritten, frame } from "./helpers.ts";
 
@@ -124,7 +124,7 @@ function connection(
   messages: (string | Uint8Array)[],
   pings: Uint8Array[] = [],
 ) {
-  return new WebSocketConnection(
+  return new ProtocolConnection(
     { role, maxMessageSize: 1 << 24, random: (b) => crypto.getRandomValues(b) },
     {
       write: () => {},
@@ -139,7 +139,7 @@ function connection(
 }
 
 /** Feeds `bytes` through one reused read buffer of `size` bytes, wiping it after each call. */
-function feedThroughReusedBuffer(conn: WebSocketConnection, bytes: Uint8Array, size: number) {
+function feedThroughReusedBuffer(conn: ProtocolConnection, bytes: Uint8Array, size: number) {
   const scratch = new Uint8Array(size);
   for (let offset = 0; offset < bytes.length; offset += size) {
     const part = bytes.subarray(offset, offset + size);

@@ -6,9 +6,9 @@
 
 import {
   type CloseInfo,
+  ProtocolConnection,
   type ProtocolError,
   type Role,
-  WebSocketConnection,
 } from "../../src/protocol/mod.ts";
 import { concat } from "../helpers/bytes.ts";
 
@@ -64,7 +64,7 @@ export { concat };
 
 /** Everything a connection reported. */
 export interface Recording {
-  conn: WebSocketConnection;
+  conn: ProtocolConnection;
   written: Uint8Array[];
   messages: (string | Uint8Array)[];
   pings: Uint8Array[];
@@ -83,7 +83,7 @@ export function recorder(role: Role = "client", maxMessageSize = 1 << 24): Recor
     closes: [],
     failures: [],
   } as unknown as Recording;
-  rec.conn = new WebSocketConnection(
+  rec.conn = new ProtocolConnection(
     { role, maxMessageSize, random: (b) => crypto.getRandomValues(b) },
     {
       write: (b) => rec.written.push(b),
