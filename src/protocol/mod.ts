@@ -14,6 +14,7 @@ export * from "./buffer_pool.ts";
 export * from "./http_head.ts";
 export * from "./handshake.ts";
 export * from "./sha1_base64.ts";
+export * from "./utf8.ts";
 export * from "./connection.ts";
 export * from "./short_text.ts";
 export * from "./server_handshake.ts";
