@@ -298,6 +298,7 @@ export class WebSocketClient implements WebSocket {
       {
         role: "client",
         maxMessageSize: session.settings.maxMessageSize,
+        maxMessageFragments: session.settings.maxMessageFragments,
         random: randomFill,
         pool: framePool,
       },

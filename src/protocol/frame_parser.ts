@@ -92,11 +92,6 @@ export class FrameParser {
     return !this.#inPayload && this.#headLength === 0;
   }
 
-  /** Payload bytes of the current frame still to come (0 between frames). */
-  get payloadRemaining(): number {
-    return this.#inPayload ? this.#remaining : 0;
-  }
-
   /**
    * Feeds `chunk` (which the parser may unmask in place) and reports frames to
    * `sink`. Throws {@linkcode ProtocolError} on a framing violation; the

@@ -8,7 +8,9 @@
 import { parameterError } from "../ohos/errors.ts";
 import {
   DEFAULT_MAX_BUFFERED_BYTES,
+  DEFAULT_MAX_MESSAGE_FRAGMENTS,
   DEFAULT_MAX_SEND_SIZE,
+  positiveInteger,
   positiveNumber,
   timerValue,
 } from "../ohos/option_values.ts";
@@ -46,6 +48,8 @@ export interface ServerSettings {
   closeTimeoutMs: number;
   /** See `WebSocketServerConfig.maxMessageSize`. */
   maxMessageSize: number;
+  /** See `WebSocketServerConfig.maxMessageFragments`. */
+  maxMessageFragments: number;
   /** See `WebSocketServerConfig.maxSendSize`. */
   maxSendSize: number;
   /** See `WebSocketServerConfig.maxBufferedBytes`. */
@@ -115,6 +119,11 @@ export function parseServerConfig(config: unknown): ServerSettings {
     handshakeTimeoutMs: timerValue(config, "handshakeTimeoutMs", DEFAULT_HANDSHAKE_TIMEOUT_MS, 1),
     closeTimeoutMs: timerValue(config, "closeTimeoutMs", DEFAULT_CLOSE_TIMEOUT_MS, 1),
     maxMessageSize: positiveNumber(config, "maxMessageSize", DEFAULT_MAX_MESSAGE_SIZE),
+    maxMessageFragments: positiveInteger(
+      config,
+      "maxMessageFragments",
+      DEFAULT_MAX_MESSAGE_FRAGMENTS,
+    ),
     maxSendSize: positiveNumber(config, "maxSendSize", DEFAULT_MAX_SEND_SIZE),
     maxBufferedBytes: positiveNumber(config, "maxBufferedBytes", DEFAULT_MAX_BUFFERED_BYTES),
   };

@@ -309,6 +309,7 @@ export class WebSocketServerImpl implements WebSocketServer {
       {
         role: "server",
         maxMessageSize: run.settings.maxMessageSize,
+        maxMessageFragments: run.settings.maxMessageFragments,
         random: randomFill,
         pool: framePool,
       },

@@ -74,7 +74,11 @@ export interface Recording {
 }
 
 /** A connection whose handlers record into arrays. */
-export function recorder(role: Role = "client", maxMessageSize = 1 << 24): Recording {
+export function recorder(
+  role: Role = "client",
+  maxMessageSize = 1 << 24,
+  maxMessageFragments = 1 << 17,
+): Recording {
   const rec = {
     written: [],
     messages: [],
@@ -84,7 +88,7 @@ export function recorder(role: Role = "client", maxMessageSize = 1 << 24): Recor
     failures: [],
   } as unknown as Recording;
   rec.conn = new ProtocolConnection(
-    { role, maxMessageSize, random: (b) => crypto.getRandomValues(b) },
+    { role, maxMessageSize, maxMessageFragments, random: (b) => crypto.getRandomValues(b) },
     {
       write: (b) => rec.written.push(b),
       message: (d) => rec.messages.push(typeof d === "string" ? d : d.slice()),
