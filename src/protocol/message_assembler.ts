@@ -2,16 +2,27 @@
  * Message assembly: data frames in, whole messages out (RFC 6455 section
  * 5.4), under the message limits.
  *
- * A message is collected in one buffer that grows geometrically as its bytes
- * arrive, so the memory it takes is proportional to its payload and never to
- * the number of fragments it was cut into. A frame header alone cannot claim
- * much: before its bytes arrive, a frame may reserve at most
- * {@linkcode MAX_UPFRONT_RESERVE} bytes, whatever length it announces. Text is
- * checked for UTF-8 as it arrives (see `utf8.ts`) and decoded once, at the end.
+ * A message's memory grows geometrically with the bytes that arrived, so it
+ * is proportional to its payload and never to the number of fragments it was
+ * cut into. A frame header alone cannot claim much: before its bytes arrive,
+ * a frame may reserve at most {@linkcode MAX_UPFRONT_RESERVE} bytes, whatever
+ * length it announces.
+ *
+ * Growing does not copy: when the buffer being filled is full, the next one
+ * (a "step", from the buffer pool when there is one) makes the total twice
+ * the bytes received. Once the message's exact length is known (its last
+ * frame has begun) and allowed (at most twice the bytes received), the
+ * message gets its own buffer of exactly that length, the steps are copied
+ * into it once and go back to the pool, and the rest of the bytes land there
+ * directly: a large single-frame message is copied about half once more,
+ * and reads can fill its buffer straight from the socket (`readTarget`).
+ * Text is checked for UTF-8 as it arrives (see `utf8.ts`) and decoded once,
+ * at the end.
  *
  * @module
  */
 
+import type { BufferPool } from "./buffer_pool.ts";
 import { CloseCode, Opcode } from "./constants.ts";
 import { ProtocolError } from "./errors.ts";
 import { decodeShortAscii } from "./short_text.ts";
@@ -33,18 +44,18 @@ export interface AssemblerLimits {
 export const MAX_UPFRONT_RESERVE = 64 * 1024;
 
 /**
- * How much a message buffer grows when it is full: to this many times the
- * bytes received so far (amortised, each byte is copied about once more).
- * Together with {@linkcode MAX_UPFRONT_RESERVE} and {@linkcode READ_TARGET_MIN}
- * it bounds the buffer at
+ * How much a message's memory grows when its buffer is full: to this many
+ * times the bytes received so far. Together with
+ * {@linkcode MAX_UPFRONT_RESERVE} and {@linkcode READ_TARGET_MIN} it bounds a
+ * message's memory at
  * `max(MAX_UPFRONT_RESERVE, GROWTH_FACTOR × received) + READ_TARGET_MIN`.
  */
 export const GROWTH_FACTOR = 2;
 
 /**
  * Below this many outstanding payload bytes a read straight into the message
- * buffer is not worth it. A buffer may also grow by this much more than
- * {@linkcode GROWTH_FACTOR} allows, to take a message's short tail at once.
+ * buffer is not worth it. A message's memory may also grow by this much more
+ * than {@linkcode GROWTH_FACTOR} allows, to take its short tail at once.
  */
 export const READ_TARGET_MIN = 16 * 1024;
 
@@ -80,35 +91,45 @@ function decodeText(bytes: Uint8Array): string {
 export class MessageAssembler {
   readonly #maxMessageSize: number;
   readonly #maxFragments: number;
+  readonly #pool: BufferPool | undefined;
   // The message in progress: its opcode (0 when none) and frames so far.
   #opcode = 0;
   #fragments = 0;
   // The frame in progress: whether it ends the message, and its bytes still to come.
   #fin = false;
   #frameRemaining = 0;
-  // Payload bytes received so far, in #buffer[0, #size). Allocated on demand.
+  // The #size payload bytes received so far: the steps the message grew
+  // through (#steps, each filled to its length, #stepBytes in all), then
+  // #buffer[0, #filled). Growing starts a new step instead of copying the old
+  // ones, which are copied once, into the buffer the message is delivered in.
+  readonly #steps: Uint8Array[] = [];
+  #stepBytes = 0;
   #buffer: Uint8Array | null = null;
+  #filled = 0;
   #size = 0;
+  // Whether #buffer is the message's own buffer (exactly its length, handed
+  // out at the end), rather than a step (from the pool when there is one).
+  #final = false;
   // Text: the UTF-8 check of the bytes so far (kept once created), and the
   // string of a single-frame text message that arrived in one piece (decoded
-  // straight from the caller's bytes, never copied into #buffer).
+  // straight from the caller's bytes, never copied).
   #utf8: Utf8Validator | null = null;
   #wholeText: string | null = null;
 
-  /** Creates an assembler with no message in progress. */
-  constructor(limits: AssemblerLimits) {
+  /**
+   * Creates an assembler with no message in progress. The steps a message
+   * grows through before its own buffer (exactly its length) may be allocated
+   * come from `pool` when one is given, and go back to it.
+   */
+  constructor(limits: AssemblerLimits, pool?: BufferPool) {
     this.#maxMessageSize = limits.maxMessageSize;
     this.#maxFragments = limits.maxFragments;
-  }
-
-  /** True while a message has started and its last frame has not ended. */
-  get inProgress(): boolean {
-    return this.#opcode !== 0;
+    this.#pool = pool;
   }
 
   /** Bytes of memory held for the message in progress (0 when none). */
   get capacity(): number {
-    return this.#buffer === null ? 0 : this.#buffer.length;
+    return this.#stepBytes + (this.#buffer === null ? 0 : this.#buffer.length);
   }
 
   /**
@@ -152,10 +173,10 @@ export class MessageAssembler {
    * first byte that makes a text message invalid UTF-8.
    */
   payload(data: Uint8Array): void {
-    const length = data.length;
     if (this.#opcode === Opcode.Text) {
       if (
-        this.#fin && this.#fragments === 1 && this.#size === 0 && length === this.#frameRemaining
+        this.#fin && this.#fragments === 1 && this.#size === 0 &&
+        data.length === this.#frameRemaining
       ) {
         // A whole single-frame text message in one piece: decode it in place.
         this.#wholeText = decodeText(data);
@@ -167,13 +188,30 @@ export class MessageAssembler {
         throw new ProtocolError(CloseCode.InvalidPayload, "text message is not valid UTF-8");
       }
     }
-    const size = this.#size;
     let buffer = this.#buffer;
-    if (buffer === null || size + length > buffer.length) buffer = this.#grow(size + length);
-    const inPlace = data.buffer === buffer.buffer && data.byteOffset === buffer.byteOffset + size;
-    if (!inPlace) buffer.set(data, size);
-    this.#size = size + length;
-    this.#frameRemaining -= length;
+    if (
+      buffer !== null && data.buffer === buffer.buffer &&
+      data.byteOffset === buffer.byteOffset + this.#filled
+    ) {
+      // Read through readTarget(): already in place.
+      this.#filled += data.length;
+      this.#size += data.length;
+      this.#frameRemaining -= data.length;
+      return;
+    }
+    let rest = data;
+    // Bounded: each pass fills the buffer or takes all of `rest`, and a new one has room.
+    for (let pass = 0; pass < 64 && rest.length > 0; pass++) {
+      if (buffer === null || buffer.length === this.#filled) {
+        buffer = this.#grow(this.#size + rest.length);
+      }
+      const take = Math.min(rest.length, buffer.length - this.#filled);
+      buffer.set(take === rest.length ? rest : rest.subarray(0, take), this.#filled);
+      this.#filled += take;
+      this.#size += take;
+      this.#frameRemaining -= take;
+      rest = rest.subarray(take);
+    }
   }
 
   /**
@@ -192,12 +230,14 @@ export class MessageAssembler {
         if (this.#utf8 !== null && !this.#utf8.complete) {
           throw new ProtocolError(CloseCode.InvalidPayload, "text message ends mid-character");
         }
-        message = this.#buffer === null ? "" : decodeText(this.#buffer.subarray(0, this.#size));
+        message = this.#size === 0 ? "" : decodeText(this.#contiguous());
       }
+    } else if (this.#final && this.#filled === this.#buffer!.length) {
+      message = this.#buffer!;
+      this.#buffer = null;
     } else {
-      const buffer = this.#buffer;
-      if (buffer === null) message = new Uint8Array(0);
-      else message = buffer.length === this.#size ? buffer : buffer.slice(0, this.#size);
+      message = new Uint8Array(this.#size);
+      this.#gather(message);
     }
     this.reset();
     return message;
@@ -213,12 +253,12 @@ export class MessageAssembler {
   readTarget(): Uint8Array | undefined {
     const remaining = this.#frameRemaining;
     if (remaining < READ_TARGET_MIN) return undefined;
-    const size = this.#size;
     let buffer = this.#buffer;
-    if (buffer === null || buffer.length - size < READ_TARGET_MIN) buffer = this.#grow(size);
-    const free = buffer.length - size;
+    // Only a full buffer grows (a step keeps no free space), so a short free tail is offered as is.
+    if (buffer === null || buffer.length === this.#filled) buffer = this.#grow(this.#size);
+    const free = buffer.length - this.#filled;
     if (free === 0) return undefined;
-    return buffer.subarray(size, size + Math.min(free, remaining));
+    return buffer.subarray(this.#filled, this.#filled + Math.min(free, remaining));
   }
 
   /** Drops the message in progress, if any (after a failure or the peer's close). */
@@ -227,32 +267,87 @@ export class MessageAssembler {
     this.#fragments = 0;
     this.#fin = false;
     this.#frameRemaining = 0;
+    this.#dropSteps();
+    if (!this.#final && this.#buffer !== null) this.#pool?.give(this.#buffer);
     this.#buffer = null;
+    this.#final = false;
+    this.#filled = 0;
     this.#size = 0;
     this.#wholeText = null;
     this.#utf8?.reset();
   }
 
   /**
-   * A buffer for at least `needed` bytes (`needed` ≥ the bytes received,
+   * Room for at least `needed` bytes in all (`needed` ≥ the bytes received,
    * counting those about to be stored): the larger of `GROWTH_FACTOR ×
    * needed` and what the current frame announces (at most
    * `MAX_UPFRONT_RESERVE`), plus the rest of the message when under
    * `READ_TARGET_MIN` would remain, but never more than the message can
-   * still reach.
+   * still reach. Returns the buffer to fill next: the message's own buffer
+   * once that capacity is its exact length (the bytes so far are gathered
+   * into it), else a new step.
    */
   #grow(needed: number): Uint8Array {
-    const announced = Math.min(this.#size + this.#frameRemaining, MAX_UPFRONT_RESERVE);
+    const size = this.#size;
+    const announced = Math.min(size + this.#frameRemaining, MAX_UPFRONT_RESERVE);
     // The last frame fixes the message's length; before it, only the limit does.
-    const ceiling = this.#fin ? this.#size + this.#frameRemaining : this.#maxMessageSize;
+    const ceiling = this.#fin ? size + this.#frameRemaining : this.#maxMessageSize;
     let capacity = Math.min(ceiling, Math.max(GROWTH_FACTOR * needed, announced, needed));
-    // A tail too short for a read of its own would cost one more copy of everything: take it now.
+    // A tail too short for a read of its own would cost one more step: take it now.
     if (ceiling - capacity < READ_TARGET_MIN) capacity = ceiling;
+    // Called only when the buffer is full (or there is none): `old` holds no free space.
     const old = this.#buffer;
-    if (old !== null && capacity <= old.length) return old;
-    const buffer = new Uint8Array(capacity);
-    if (old !== null && this.#size > 0) buffer.set(old.subarray(0, this.#size));
-    this.#buffer = buffer;
-    return buffer;
+    if (this.#fin && capacity === ceiling) {
+      const own = new Uint8Array(capacity);
+      this.#gather(own);
+      this.#dropSteps();
+      if (old !== null && !this.#final) this.#pool?.give(old);
+      this.#buffer = own;
+      this.#filled = size;
+      this.#final = true;
+      return own;
+    }
+    if (old !== null) {
+      this.#steps.push(old);
+      this.#stepBytes += old.length;
+    }
+    const room = capacity - size;
+    this.#buffer = this.#pool === undefined ? new Uint8Array(room) : this.#pool.take(room);
+    this.#filled = 0;
+    this.#final = false;
+    return this.#buffer;
+  }
+
+  /** Gives the steps back to the pool (the array is kept: most messages never grow). */
+  #dropSteps(): void {
+    if (this.#steps.length === 0) return;
+    for (const step of this.#steps) this.#pool?.give(step);
+    this.#steps.length = 0;
+    this.#stepBytes = 0;
+  }
+
+  /** Copies the bytes received so far to the start of `target`. */
+  #gather(target: Uint8Array): void {
+    let at = 0;
+    for (const step of this.#steps) {
+      target.set(step, at);
+      at += step.length;
+    }
+    if (this.#buffer !== null && this.#filled > 0) {
+      target.set(
+        this.#filled === this.#buffer.length
+          ? this.#buffer
+          : this.#buffer.subarray(0, this.#filled),
+        at,
+      );
+    }
+  }
+
+  /** The bytes received so far in one piece (gathered when they span steps). */
+  #contiguous(): Uint8Array {
+    if (this.#steps.length === 0) return this.#buffer!.subarray(0, this.#filled);
+    const all = new Uint8Array(this.#size);
+    this.#gather(all);
+    return all;
   }
 }

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
+  BufferPool,
   GROWTH_FACTOR,
   MAX_UPFRONT_RESERVE,
   MessageAssembler,
@@ -14,6 +15,9 @@ import {
 import { closeCodeOf, concat, frame, recorder } from "./helpers.ts";
 
 const ROLES: Role[] = ["client", "server"];
+// Shared by many connections and runs, as the process-wide frame pool is: a
+// buffer handed out twice, or stale bytes read back, would corrupt a message.
+const POOL = new BufferPool({ minSize: 1025, maxBytes: 8 * 1024 * 1024 });
 const MASK = [0x11, 0x22, 0x33, 0x44];
 
 /** The most a message buffer may hold once `received` payload bytes arrived. */
@@ -107,7 +111,8 @@ Deno.test("property: a message buffer stays within max(64 KiB, 2 × bytes receiv
       fc.oneof(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 3000 })),
       fc.array(fc.integer({ min: 1, max: 100_000 }), { minLength: 1, maxLength: 20 }),
       fc.boolean(),
-      (role, opcode, size, count, reads, useTargets) => {
+      fc.boolean(),
+      (role, opcode, size, count, reads, useTargets, pooled) => {
         // ASCII, so text may be cut anywhere.
         const payload = opcode === 1
           ? new Uint8Array(size).fill(0x41 + (size % 26))
@@ -116,7 +121,7 @@ Deno.test("property: a message buffer stays within max(64 KiB, 2 × bytes receiv
         let at = 0;
         const fragments = sizes.map((n) => payload.subarray(at, at += n));
         const { bytes, payloads } = wire(role, opcode, fragments);
-        const rec = recorder(role);
+        const rec = recorder(role, 1 << 24, 1 << 17, pooled ? POOL : undefined);
         let offset = 0;
         let peak = 0;
         for (let i = 0; offset < bytes.length && i < 100_000; i++) {
@@ -142,6 +147,9 @@ Deno.test("property: a message buffer stays within max(64 KiB, 2 × bytes receiv
         const got = rec.messages[0];
         const gotBytes = typeof got === "string" ? new TextEncoder().encode(got) : got;
         assert.ok(gotBytes.length === size && gotBytes.every((b, i) => b === payload[i]));
+        if (typeof got !== "string") {
+          assert.equal(got.buffer.byteLength, size, "delivered in a buffer of its own");
+        }
         assert.ok(peak <= bound(size), `peak ${peak} for ${size} bytes in ${sizes.length} frames`);
         assert.equal(rec.conn.messageBufferSize, 0, "nothing held between messages");
       },
@@ -184,6 +192,30 @@ Deno.test("rule: a fragmented binary message is delivered in an ArrayBuffer of e
     assert.equal(message.buffer.byteLength, total, `${sizes}: no spare capacity delivered`);
     assert.equal(assembler.capacity, 0, "released after delivery");
   }
+});
+
+Deno.test("rule: with a pool, a message grows in pooled buffers that go back to it, and is delivered in a buffer of its own", () => {
+  const pool = new BufferPool({ minSize: 1025, maxBytes: 16 * 1024 * 1024 });
+  const assembler = new MessageAssembler({ maxMessageSize: 1 << 24, maxFragments: 100 }, pool);
+  const deliveries: Uint8Array[] = [];
+  for (const seed of [1, 2, 3]) {
+    const parts = [pattern(300_000, seed), pattern(300_000, seed + 10)];
+    parts.forEach((part, i) => {
+      assembler.frameStart(i === 0 ? 2 : 0, i === 1, part.length);
+      for (let at = 0; at < part.length; at += 50_000) {
+        assembler.payload(part.subarray(at, at + 50_000));
+      }
+      const message = assembler.frameEnd();
+      if (message !== undefined) deliveries.push(message as Uint8Array);
+    });
+    assert.ok(pool.keptBytes > 0, "the growth steps went back to the pool");
+  }
+  deliveries.forEach((message, i) => {
+    const expected = concat([pattern(300_000, i + 1), pattern(300_000, i + 11)]);
+    assert.ok(message.every((b, j) => b === expected[j]) && message.length === expected.length);
+    assert.equal(message.buffer.byteLength, 600_000, `message ${i}: an exact buffer of its own`);
+  });
+  assert.equal(new Set(deliveries.map((m) => m.buffer)).size, 3, "three distinct buffers");
 });
 
 Deno.test("rule: a message in more frames than maxMessageFragments closes with 1009 at the extra frame's header, empty continuations included", () => {
