@@ -10,7 +10,9 @@ import { TLS_VERSIONS } from "../transport/mod.ts";
 import { BusinessError, ErrorCode, parameterError } from "../ohos/errors.ts";
 import {
   DEFAULT_MAX_BUFFERED_BYTES,
+  DEFAULT_MAX_MESSAGE_FRAGMENTS,
   DEFAULT_MAX_SEND_SIZE,
+  positiveInteger,
   positiveNumber,
   timerValue,
 } from "../ohos/option_values.ts";
@@ -77,6 +79,8 @@ export interface ConnectSettings {
   closeTimeoutMs: number;
   /** See `WebSocketRequestOptions.maxMessageSize`. */
   maxMessageSize: number;
+  /** See `WebSocketRequestOptions.maxMessageFragments`. */
+  maxMessageFragments: number;
   /** See `WebSocketRequestOptions.maxSendSize`. */
   maxSendSize: number;
   /** See `WebSocketRequestOptions.maxBufferedBytes`. */
@@ -161,6 +165,11 @@ export function parseSettings(options: unknown): ConnectSettings {
     handshakeTimeoutMs: timerValue(record, "handshakeTimeoutMs", DEFAULT_HANDSHAKE_TIMEOUT_MS, 1),
     closeTimeoutMs: timerValue(record, "closeTimeoutMs", DEFAULT_CLOSE_TIMEOUT_MS, 1),
     maxMessageSize: positiveNumber(record, "maxMessageSize", DEFAULT_MAX_MESSAGE_SIZE),
+    maxMessageFragments: positiveInteger(
+      record,
+      "maxMessageFragments",
+      DEFAULT_MAX_MESSAGE_FRAGMENTS,
+    ),
     maxSendSize: positiveNumber(record, "maxSendSize", DEFAULT_MAX_SEND_SIZE),
     maxBufferedBytes: positiveNumber(record, "maxBufferedBytes", DEFAULT_MAX_BUFFERED_BYTES),
   };

@@ -15,9 +15,9 @@ import {
   HandshakeError,
   headerMap,
   HttpHeadReader,
+  ProtocolConnection,
   type ProtocolError,
   validateServerResponse,
-  WebSocketConnection,
 } from "../protocol/mod.ts";
 import {
   type ByteStream,
@@ -93,7 +93,7 @@ const reportListenerError = consoleReporter("client");
 interface Session {
   settings: ConnectSettings;
   stream: ByteStream | null;
-  connection: WebSocketConnection | null;
+  connection: ProtocolConnection | null;
   handshake: { reader: HttpHeadReader; key: string } | null;
   resolveConnect: ((value: boolean) => void) | null;
   rejectConnect: ((error: BusinessError<unknown>) => void) | null;
@@ -290,17 +290,18 @@ export class WebSocketClient implements WebSocket {
     if (result.rest.length > 0) connection.receive(result.rest);
   }
 
-  #becomeOpen(session: Session, open: WebSocketOpenInfo): WebSocketConnection {
+  #becomeOpen(session: Session, open: WebSocketOpenInfo): ProtocolConnection {
     clearTimeout(session.handshakeTimer);
     // Drop what only the opening needed; an idle connection should hold little.
     session.handshakeTimer = undefined;
     session.attempt = null;
     const resolve = session.resolveConnect!;
     session.resolveConnect = session.rejectConnect = null;
-    session.connection = new WebSocketConnection(
+    session.connection = new ProtocolConnection(
       {
         role: "client",
         maxMessageSize: session.settings.maxMessageSize,
+        maxMessageFragments: session.settings.maxMessageFragments,
         random: randomFill,
         pool: framePool,
       },

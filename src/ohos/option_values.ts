@@ -16,6 +16,13 @@ export const DEFAULT_MAX_SEND_SIZE = 5 * 1024 * 1024 - 16;
 /** Default limit on bytes queued for a socket and not yet written. */
 export const DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 
+/**
+ * Default limit on the frames one incoming message may arrive in: twice the
+ * 65,536 fragments of Autobahn's largest case (4 MiB in 64-byte fragments),
+ * and a 16 MiB message (the server's default limit) in 128-byte fragments.
+ */
+export const DEFAULT_MAX_MESSAGE_FRAGMENTS = 131_072;
+
 /** `record[name]` as a finite number above 0, or `fallback` when absent. */
 export function positiveNumber(
   record: Record<string, unknown>,
@@ -26,6 +33,20 @@ export function positiveNumber(
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
     throw parameterError(`${name} must be a number > 0`);
+  }
+  return value;
+}
+
+/** `record[name]` as an integer of at least 1, or `fallback` when absent. */
+export function positiveInteger(
+  record: Record<string, unknown>,
+  name: string,
+  fallback: number,
+): number {
+  const value = record[name];
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
+    throw parameterError(`${name} must be an integer >= 1`);
   }
   return value;
 }

@@ -1,9 +1,9 @@
 /**
  * The sans-I/O WebSocket connection: bytes in, events and bytes out.
  *
- * It assembles messages from fragments, validates UTF-8 as it streams in,
- * enforces the size limit, answers pings and runs the close handshake. It
- * never touches a socket or a timer; the client and the server drive it.
+ * It routes frames (data frames to the message assembler, control frames
+ * here), answers pings and runs the close handshake. It never touches a
+ * socket or a timer; the client and the server drive it.
  *
  * @module
  */
@@ -15,7 +15,7 @@ import { CloseCode, MAX_CLOSE_REASON_BYTES, Opcode } from "./constants.ts";
 import { ProtocolError } from "./errors.ts";
 import { encodeFrame, FrameSlab, MaskKeySource, type RandomFill } from "./frame_encoder.ts";
 import { type FrameHeader, FrameParser, type FrameSink } from "./frame_parser.ts";
-import { decodeShortAscii } from "./short_text.ts";
+import { MessageAssembler } from "./message_assembler.ts";
 
 /** Which end of the connection this is. */
 export type Role = "client" | "server";
@@ -36,17 +36,20 @@ export interface ConnectionHandlers {
   fail(error: ProtocolError): void;
 }
 
-/** Settings of a {@linkcode WebSocketConnection}. */
+/** Settings of a {@linkcode ProtocolConnection}. */
 export interface ConnectionOptions {
   /** `client` masks what it sends and refuses masked frames; `server` the reverse. */
   role: Role;
   /** Largest message (sum of fragments) accepted; larger closes with 1009. */
   maxMessageSize: number;
+  /** Most frames one message may arrive in; more closes with 1009. */
+  maxMessageFragments: number;
   /** CSPRNG for masking keys (used by the client role only). */
   random: RandomFill;
   /**
-   * Where frames over 1 KiB are allocated. Whoever writes a frame may give it
-   * back to the pool once the write has completed.
+   * Where frames over 1 KiB are allocated (whoever writes a frame may give it
+   * back to the pool once the write has completed), and where incoming
+   * messages grow until their own buffer can be allocated.
    */
   pool?: BufferPool;
 }
@@ -59,32 +62,21 @@ export type ConnectionState = "open" | "closing" | "closed";
 
 const textEncoder = new TextEncoder();
 
-function newDecoder(): TextDecoder {
-  // fatal: invalid UTF-8 throws (→ 1007); ignoreBOM: a leading U+FEFF is content.
-  return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-}
-// Stateless use only (no `stream` option), so one instance serves every connection.
-const WHOLE_DECODER = newDecoder();
 // Thrown by the sink to stop the parser mid-chunk once the peer's close arrived.
 const STOP_PARSING = Symbol("stop parsing");
 const EMPTY = new Uint8Array(0);
-// A single-frame binary message up to this size gets its buffer when its
-// header arrives (so reads can land in it directly); bigger ones are
-// collected as they come, so an announced length alone cannot claim more.
-const MAX_EAGER_MESSAGE_BUFFER = 16 * 1024 * 1024;
-// Below this many outstanding payload bytes a direct read is not worth it.
-const MIN_READ_TARGET = 16 * 1024;
 
 /**
  * One WebSocket connection after the opening handshake.
  *
  * @example
  * ```ts
- * import { WebSocketConnection } from "./connection.ts";
+ * import { ProtocolConnection } from "./connection.ts";
  * const out: Uint8Array[] = [];
- * const conn = new WebSocketConnection({
+ * const conn = new ProtocolConnection({
  *   role: "client",
  *   maxMessageSize: 1 << 20,
+ *   maxMessageFragments: 1000,
  *   random: (b) => crypto.getRandomValues(b),
  * }, {
  *   write: (bytes) => out.push(bytes),
@@ -96,45 +88,32 @@ const MIN_READ_TARGET = 16 * 1024;
  * conn.sendText("hello"); // out now holds one masked text frame
  * ```
  */
-export class WebSocketConnection implements FrameSink {
+export class ProtocolConnection implements FrameSink {
   readonly #handlers: ConnectionHandlers;
   readonly #parser: FrameParser;
-  readonly #maxMessageSize: number;
   readonly #maskKeys: MaskKeySource | null;
   readonly #slab: FrameSlab;
+  readonly #assembler: MessageAssembler;
   #closeSent = false;
   #closeReceived = false;
   #failed = false;
-
-  // The frame being parsed.
-  #frameOpcode = 0;
-  #frameFin = false;
-  // Allocated only while a frame needs them, so an idle connection holds none.
-  #controlParts: Uint8Array[] | null = null;
-  // The message being assembled (opcode 0 when none).
-  #messageOpcode = 0;
-  #messageSize = 0;
-  #binaryParts: Uint8Array[] | null = null;
-  // A single-frame binary message whose size is known: its bytes go straight here.
-  #binaryBuffer: Uint8Array | null = null;
-  #binaryFilled = 0;
-  #text = "";
-  // A text frame whose whole payload came in one chunk waits here and is
-  // decoded once at its end; anything else streams through #streamDecoder.
-  #wholeText: Uint8Array | null = null;
-  #streaming = false;
-  #streamDecoder: TextDecoder | null = null;
-  #frameLength = 0;
+  // The control frame being received (null while a data frame is): at most 125 bytes.
+  #control: Uint8Array | null = null;
+  #controlOpcode = 0;
+  #controlFilled = 0;
 
   /**
    * Creates a connection in the open state (the opening handshake is done).
    *
-   * @param options role, size limit and random source
+   * @param options role, message limits and random source
    * @param handlers where bytes to send and received events go
    */
   constructor(options: ConnectionOptions, handlers: ConnectionHandlers) {
     this.#handlers = handlers;
-    this.#maxMessageSize = options.maxMessageSize;
+    this.#assembler = new MessageAssembler({
+      maxMessageSize: options.maxMessageSize,
+      maxFragments: options.maxMessageFragments,
+    }, options.pool);
     this.#parser = new FrameParser({ expectMasked: options.role === "server" });
     this.#maskKeys = options.role === "client" ? new MaskKeySource(options.random) : null;
     this.#slab = new FrameSlab(options.pool);
@@ -161,18 +140,20 @@ export class WebSocketConnection implements FrameSink {
     return this.#parser.idle;
   }
 
+  /** Bytes of memory held for the incoming message in progress (0 between messages). */
+  get messageBufferSize(): number {
+    return this.#assembler.capacity;
+  }
+
   /**
-   * Where the next bytes from the peer may be read to directly: the rest of a
-   * large binary payload, in the buffer the message will be delivered in.
-   * Undefined when no such payload is in progress. Reading into it and then
-   * passing that view to {@linkcode WebSocketConnection.receive} saves a copy.
+   * Where the next bytes from the peer may be read to directly: free space in
+   * the buffer of the message being received, while a large data frame's
+   * payload is arriving. Undefined otherwise. Reading into it and then
+   * passing that view to {@linkcode ProtocolConnection.receive} saves a copy.
    */
   readTarget(): Uint8Array | undefined {
-    const buffer = this.#binaryBuffer;
-    if (buffer === null || this.#failed || this.#closeReceived) return undefined;
-    const remaining = this.#parser.payloadRemaining;
-    if (remaining < MIN_READ_TARGET) return undefined;
-    return buffer.subarray(this.#binaryFilled, this.#binaryFilled + remaining);
+    if (this.#failed || this.#closeReceived || this.#control !== null) return undefined;
+    return this.#assembler.readTarget();
   }
 
   /**
@@ -237,7 +218,8 @@ export class WebSocketConnection implements FrameSink {
 
   #fail(error: ProtocolError): void {
     this.#failed = true;
-    this.#resetMessage();
+    this.#assembler.reset();
+    this.#control = null;
     if (!this.#closeSent) this.close(error.closeCode, truncateReason(error.message));
     this.#handlers.fail(error);
   }
@@ -249,109 +231,37 @@ export class WebSocketConnection implements FrameSink {
     // Nothing after the peer's close frame counts, even in the same read.
     if (this.#closeReceived) throw STOP_PARSING;
     const opcode = header.opcode;
-    this.#frameOpcode = opcode;
-    this.#frameFin = header.fin;
-    this.#frameLength = header.length;
     if (opcode >= Opcode.Close) {
-      this.#controlParts = null;
+      // The parser has checked the length (at most 125): keeping it is cheap.
+      this.#control = header.length === 0 ? EMPTY : new Uint8Array(header.length);
+      this.#controlOpcode = opcode;
+      this.#controlFilled = 0;
       return;
     }
-    if (opcode === Opcode.Continuation) {
-      if (this.#messageOpcode === 0) {
-        throw new ProtocolError(CloseCode.ProtocolError, "continuation frame without a message");
-      }
-    } else {
-      if (this.#messageOpcode !== 0) {
-        throw new ProtocolError(
-          CloseCode.ProtocolError,
-          "new data frame while a fragmented message is in progress",
-        );
-      }
-      this.#messageOpcode = opcode;
-      this.#messageSize = 0;
-      if (
-        opcode === Opcode.Binary && header.fin && header.length > 0 &&
-        header.length <= MAX_EAGER_MESSAGE_BUFFER &&
-        header.length <= this.#maxMessageSize
-      ) {
-        this.#binaryBuffer = new Uint8Array(header.length);
-        this.#binaryFilled = 0;
-      }
-    }
-    if (this.#messageSize + header.length > this.#maxMessageSize) {
-      throw new ProtocolError(
-        CloseCode.MessageTooBig,
-        `message exceeds the limit of ${this.#maxMessageSize} bytes`,
-      );
-    }
+    this.#assembler.frameStart(opcode, header.fin, header.length);
   }
 
   /** @internal */
   framePayload(data: Uint8Array): void {
-    if (this.#frameOpcode >= Opcode.Close) {
-      (this.#controlParts ??= []).push(data.slice());
+    const control = this.#control;
+    if (control === null) {
+      this.#assembler.payload(data);
       return;
     }
-    this.#messageSize += data.length;
-    const buffer = this.#binaryBuffer;
-    if (buffer !== null) {
-      // Bytes read through readTarget() are already in place.
-      const inPlace = data.buffer === buffer.buffer &&
-        data.byteOffset === buffer.byteOffset + this.#binaryFilled;
-      if (!inPlace) buffer.set(data, this.#binaryFilled);
-      this.#binaryFilled += data.length;
-    } else if (this.#messageOpcode !== Opcode.Text) {
-      (this.#binaryParts ??= []).push(data.slice());
-    } else if (
-      !this.#streaming && this.#frameFin && this.#frameOpcode === Opcode.Text &&
-      data.length === this.#frameLength
-    ) {
-      this.#wholeText = data;
-    } else {
-      // Fragments, or a frame still arriving: validate as the bytes come (fail fast).
-      this.#streaming = true;
-      this.#streamDecoder ??= newDecoder();
-      try {
-        this.#text += this.#streamDecoder.decode(data, { stream: true });
-      } catch {
-        throw new ProtocolError(CloseCode.InvalidPayload, "text message is not valid UTF-8");
-      }
-    }
+    control.set(data, this.#controlFilled);
+    this.#controlFilled += data.length;
   }
 
   /** @internal */
   frameEnd(): void {
-    const opcode = this.#frameOpcode;
-    if (opcode >= Opcode.Close) {
-      const parts = this.#controlParts ?? [];
-      this.#controlParts = null;
-      this.#controlFrame(opcode, concat(parts));
+    const control = this.#control;
+    if (control !== null) {
+      this.#control = null;
+      this.#controlFrame(this.#controlOpcode, control);
       return;
     }
-    if (!this.#frameFin) return;
-    let data: string | Uint8Array;
-    if (this.#binaryBuffer !== null) {
-      data = this.#binaryBuffer;
-    } else if (this.#messageOpcode !== Opcode.Text) {
-      data = concat(this.#binaryParts ?? []);
-    } else if (this.#wholeText !== null) {
-      try {
-        data = decodeShortAscii(this.#wholeText) ?? WHOLE_DECODER.decode(this.#wholeText);
-      } catch {
-        throw new ProtocolError(CloseCode.InvalidPayload, "text message is not valid UTF-8");
-      }
-    } else if (this.#streaming) {
-      try {
-        data = this.#text + this.#streamDecoder!.decode();
-      } catch {
-        throw new ProtocolError(CloseCode.InvalidPayload, "text message ends mid-character");
-      }
-      this.#streaming = false; // the flush above left the decoder clean for reuse
-    } else {
-      data = ""; // no payload bytes at all
-    }
-    this.#resetMessage();
-    this.#handlers.message(data);
+    const message = this.#assembler.frameEnd();
+    if (message !== undefined) this.#handlers.message(message);
   }
 
   #controlFrame(opcode: number, payload: Uint8Array): void {
@@ -363,7 +273,7 @@ export class WebSocketConnection implements FrameSink {
     } else {
       const info = decodeClosePayload(payload);
       this.#closeReceived = true;
-      this.#resetMessage();
+      this.#assembler.reset();
       // Echo the peer's code (RFC 6455 section 5.5.1); no code if it sent none.
       if (!this.#closeSent) {
         this.close(info.code === CloseCode.NoStatus ? undefined : info.code);
@@ -371,33 +281,6 @@ export class WebSocketConnection implements FrameSink {
       this.#handlers.peerClose(info);
     }
   }
-
-  #resetMessage(): void {
-    this.#messageOpcode = 0;
-    this.#messageSize = 0;
-    this.#binaryParts = null;
-    this.#binaryBuffer = null;
-    this.#text = "";
-    this.#wholeText = null;
-    if (this.#streaming) {
-      // Abandoned mid-message: the decoder may hold a partial character.
-      this.#streamDecoder = null;
-      this.#streaming = false;
-    }
-  }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
 
 /** Cuts a reason to at most 123 UTF-8 bytes without splitting a character. */

@@ -78,7 +78,9 @@ export class FrameParser {
   #headNeeded = 2;
   #inPayload = false;
   #remaining = 0;
-  #maskKey: Uint8Array | null = null;
+  // The current frame's masking key, when it is masked: reused, so a frame costs no allocation here.
+  readonly #maskKey = new Uint8Array(4);
+  #masked = false;
   #maskOffset = 0;
 
   /** Creates a parser; `options` sets the masking direction and allowed reserved bits. */
@@ -92,11 +94,6 @@ export class FrameParser {
     return !this.#inPayload && this.#headLength === 0;
   }
 
-  /** Payload bytes of the current frame still to come (0 between frames). */
-  get payloadRemaining(): number {
-    return this.#inPayload ? this.#remaining : 0;
-  }
-
   /**
    * Feeds `chunk` (which the parser may unmask in place) and reports frames to
    * `sink`. Throws {@linkcode ProtocolError} on a framing violation; the
@@ -108,7 +105,9 @@ export class FrameParser {
     while (pos < end) {
       if (!this.#inPayload) {
         const take = Math.min(this.#headNeeded - this.#headLength, end - pos);
-        this.#head.set(chunk.subarray(pos, pos + take), this.#headLength);
+        // At most 14 bytes: a loop is cheaper than a view to copy from.
+        const head = this.#head;
+        for (let i = 0; i < take; i++) head[this.#headLength + i] = chunk[pos + i];
         this.#headLength += take;
         pos += take;
         if (this.#headLength < this.#headNeeded) return;
@@ -122,7 +121,7 @@ export class FrameParser {
       const take = Math.min(this.#remaining, end - pos);
       const data = chunk.subarray(pos, pos + take);
       pos += take;
-      if (this.#maskKey !== null) {
+      if (this.#masked) {
         applyMask(data, this.#maskKey, this.#maskOffset);
         this.#maskOffset += take;
       }
@@ -173,7 +172,14 @@ export class FrameParser {
       if (!fin) fail("fragmented control frame");
       if (length > MAX_CONTROL_PAYLOAD) fail(`control frame payload of ${length} bytes`);
     }
-    this.#maskKey = masked ? head.slice(offset, offset + 4) : null;
+    this.#masked = masked;
+    if (masked) {
+      const key = this.#maskKey;
+      key[0] = head[offset];
+      key[1] = head[offset + 1];
+      key[2] = head[offset + 2];
+      key[3] = head[offset + 3];
+    }
     this.#maskOffset = 0;
     this.#headLength = 0;
     this.#headNeeded = 2;

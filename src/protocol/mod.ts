@@ -15,6 +15,8 @@ export * from "./http_grammar.ts";
 export * from "./http_head.ts";
 export * from "./handshake.ts";
 export * from "./sha1_base64.ts";
+export * from "./utf8.ts";
+export * from "./message_assembler.ts";
 export * from "./connection.ts";
 export * from "./short_text.ts";
 export * from "./server_handshake.ts";

@@ -9,7 +9,9 @@ import { isToken } from "../protocol/mod.ts";
 import { parameterError } from "../ohos/errors.ts";
 import {
   DEFAULT_MAX_BUFFERED_BYTES,
+  DEFAULT_MAX_MESSAGE_FRAGMENTS,
   DEFAULT_MAX_SEND_SIZE,
+  positiveInteger,
   positiveNumber,
   timerValue,
 } from "../ohos/option_values.ts";
@@ -58,6 +60,8 @@ export interface ServerSettings {
   pongTimeoutMs: number;
   /** See `WebSocketServerConfig.maxMessageSize`. */
   maxMessageSize: number;
+  /** See `WebSocketServerConfig.maxMessageFragments`. */
+  maxMessageFragments: number;
   /** See `WebSocketServerConfig.maxSendSize`. */
   maxSendSize: number;
   /** See `WebSocketServerConfig.maxBufferedBytes`. */
@@ -127,6 +131,11 @@ export function parseServerConfig(config: unknown): ServerSettings {
     pingIntervalMs: timerValue(config, "pingIntervalMs", DEFAULT_PING_INTERVAL_MS, 1, true),
     pongTimeoutMs: timerValue(config, "pongTimeoutMs", DEFAULT_PONG_TIMEOUT_MS, 1),
     maxMessageSize: positiveNumber(config, "maxMessageSize", DEFAULT_MAX_MESSAGE_SIZE),
+    maxMessageFragments: positiveInteger(
+      config,
+      "maxMessageFragments",
+      DEFAULT_MAX_MESSAGE_FRAGMENTS,
+    ),
     maxSendSize: positiveNumber(config, "maxSendSize", DEFAULT_MAX_SEND_SIZE),
     maxBufferedBytes: positiveNumber(config, "maxBufferedBytes", DEFAULT_MAX_BUFFERED_BYTES),
   };

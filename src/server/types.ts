@@ -73,6 +73,11 @@ export interface WebSocketServerConfig {
   pongTimeoutMs?: number;
   /** Largest incoming message in bytes; larger ones close with 1009 (default 16 MiB). */
   maxMessageSize?: number;
+  /**
+   * Most frames one incoming message may arrive in, empty ones included; more
+   * close with 1009 (default 131,072). Not on the platform.
+   */
+  maxMessageFragments?: number;
   /** Largest outgoing message in bytes; larger `send`s fail with 401 (default 5,242,864). */
   maxSendSize?: number;
   /**

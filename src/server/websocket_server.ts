@@ -14,11 +14,11 @@ import {
   type CloseInfo,
   describe,
   HttpHeadReader,
+  ProtocolConnection,
   type ProtocolError,
   type RefusalStatus,
   RequestLineScanner,
   selectSubprotocol,
-  WebSocketConnection as ProtocolConnection,
 } from "../protocol/mod.ts";
 import {
   type ByteStream,
@@ -326,6 +326,7 @@ export class WebSocketServerImpl implements WebSocketServer {
       {
         role: "server",
         maxMessageSize: run.settings.maxMessageSize,
+        maxMessageFragments: run.settings.maxMessageFragments,
         random: randomFill,
         pool: framePool,
       },

@@ -1,6 +1,6 @@
 /**
  * Autobahn TestSuite client cases (sections 1–9) replayed against the sans-I/O
- * `WebSocketConnection` in the client role: the bytes Autobahn's fuzzing server
+ * `ProtocolConnection` in the client role: the bytes Autobahn's fuzzing server
  * sends are fed to `receive()` (whole, in Autobahn's chop sizes, byte by byte),
  * and what the connection reports and writes back is checked. The socket-level
  * twins are in `tests/autobahn_cases_test.ts`.

@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { BufferPool, encodeFrame, FrameSlab, WebSocketConnection } from "../../src/protocol/mod.ts";
+import { BufferPool, encodeFrame, FrameSlab, ProtocolConnection } from "../../src/protocol/mod.ts";
 import { applyMask, copyMasked } from "../../src/protocol/mask.ts";
 import { concat, decodeWritten, frame } from "./helpers.ts";
 
@@ -124,8 +124,13 @@ function connection(
   messages: (string | Uint8Array)[],
   pings: Uint8Array[] = [],
 ) {
-  return new WebSocketConnection(
-    { role, maxMessageSize: 1 << 24, random: (b) => crypto.getRandomValues(b) },
+  return new ProtocolConnection(
+    {
+      role,
+      maxMessageSize: 1 << 24,
+      maxMessageFragments: 1 << 17,
+      random: (b) => crypto.getRandomValues(b),
+    },
     {
       write: () => {},
       message: (data) => messages.push(data), // kept as delivered: no defensive copy
@@ -139,7 +144,7 @@ function connection(
 }
 
 /** Feeds `bytes` through one reused read buffer of `size` bytes, wiping it after each call. */
-function feedThroughReusedBuffer(conn: WebSocketConnection, bytes: Uint8Array, size: number) {
+function feedThroughReusedBuffer(conn: ProtocolConnection, bytes: Uint8Array, size: number) {
   const scratch = new Uint8Array(size);
   for (let offset = 0; offset < bytes.length; offset += size) {
     const part = bytes.subarray(offset, offset + size);
@@ -177,54 +182,108 @@ Deno.test("rule: receive() copies what it keeps, so a transport may reuse its re
   }
 });
 
+/**
+ * Feeds `bytes` as a Deno transport does: an ordinary read of `first` bytes, then
+ * reads of at most `readSize` into each target the connection offers, and
+ * ordinary reads (copied) whenever it offers none. Reports the target buffers.
+ */
+function feedThroughTargets(
+  conn: ProtocolConnection,
+  bytes: Uint8Array,
+  first: number,
+  readSize: number,
+): { targets: Set<ArrayBufferLike>; copied: number; lastTarget: ArrayBufferLike | undefined } {
+  const targets = new Set<ArrayBufferLike>();
+  let lastTarget: ArrayBufferLike | undefined;
+  conn.receive(bytes.slice(0, first));
+  let offset = first;
+  let copied = first;
+  for (let reads = 0; offset < bytes.length && reads < 10_000; reads++) {
+    const target = conn.readTarget();
+    const n = Math.min(readSize, target?.length ?? readSize, bytes.length - offset);
+    if (target === undefined) {
+      conn.receive(bytes.slice(offset, offset + n));
+      copied += n;
+    } else {
+      targets.add(target.buffer);
+      lastTarget = target.buffer;
+      target.set(bytes.subarray(offset, offset + n));
+      conn.receive(target.subarray(0, n));
+    }
+    offset += n;
+  }
+  assert.equal(offset, bytes.length, "every byte was fed");
+  return { targets, copied, lastTarget };
+}
+
 Deno.test("rule: a large binary payload read through readTarget() lands in the delivered message", () => {
   for (const role of ["client", "server"] as const) {
     const messages: (string | Uint8Array)[] = [];
     const conn = connection(role, messages);
-    const payload = pattern(200_000, 5);
+    const payload = pattern(4 * 1024 * 1024 + 123, 5);
     const bytes = frame({ opcode: 2, payload, mask: role === "server" ? [9, 8, 7, 6] : undefined });
-    assert.deepStrictEqual(conn.readTarget(), undefined, "no payload in progress");
-    // The header and a first piece arrive through an ordinary read...
-    let offset = 20_000;
-    conn.receive(bytes.slice(0, offset));
-    // ...then the transport reads straight into the target, 64 KiB at a time.
-    const seen = new Set<ArrayBufferLike>();
-    let reads = 0;
-    while (offset < bytes.length && reads++ < 100) {
-      const target = conn.readTarget();
-      assert.ok(
-        target !== undefined,
-        `${role}: a target while ${bytes.length - offset} bytes remain`,
-      );
-      seen.add(target.buffer);
-      const n = Math.min(65_536, target.length, bytes.length - offset);
-      target.set(bytes.subarray(offset, offset + n));
-      offset += n;
-      conn.receive(target.subarray(0, n));
-    }
-    assert.deepStrictEqual(messages.length, 1);
+    assert.ok(conn.readTarget() === undefined, "no payload in progress");
+    // The header and a first piece arrive through an ordinary read, then 256 KiB reads.
+    const fed = feedThroughTargets(conn, bytes, 20_000, 256 * 1024);
+    assert.equal(messages.length, 1);
     assert.equal(firstDifference(messages[0], payload), "none");
-    assert.deepStrictEqual(seen.size, 1, "every read went into one buffer");
-    assert.ok(seen.has((messages[0] as Uint8Array).buffer), "and that buffer is the message");
-    assert.deepStrictEqual(conn.readTarget(), undefined, "none once the message is complete");
+    const message = messages[0] as Uint8Array;
+    assert.ok(message.buffer === fed.lastTarget, `${role}: the last reads went into the message`);
+    assert.equal(message.buffer.byteLength, payload.length, "a buffer of exactly its length");
+    // Copied: the first read, and the last 123 bytes (too few to be worth a read of their own).
+    assert.ok(fed.copied === 20_123, `${role}: ${fed.copied} bytes copied`);
+    // Growth by doubling from 64 KiB: 64 KiB, 128 KiB, …, 4 MiB, then the exact length.
+    assert.ok(fed.targets.size <= 8, `${role}: ${fed.targets.size} buffers, at most 8`);
+    assert.ok(conn.readTarget() === undefined, "none once the message is complete");
   }
 });
 
-Deno.test("rule: readTarget() is offered only for large binary payloads", () => {
+Deno.test("rule: readTarget() is offered for large data payloads only, text and fragments included", () => {
   const messages: (string | Uint8Array)[] = [];
   const conn = connection("client", messages);
-  const cases: [Uint8Array, string][] = [
-    [frame({ opcode: 1, payload: "x".repeat(100_000) }), "text streams through the decoder"],
-    [frame({ opcode: 2, payload: pattern(10_000) }), "a small remainder is not worth a read"],
-    [
-      frame({ opcode: 2, fin: false, payload: pattern(100_000) }),
-      "a fragmented message's size is unknown",
-    ],
-  ];
-  for (const [bytes, why] of cases) {
+  const text = "κόσμε ✓ ".repeat(10_000);
+  const pieces = [pattern(40_000, 1), pattern(50_000, 2)];
+  const offered = (bytes: Uint8Array, expected: boolean, why: string) => {
     conn.receive(bytes.subarray(0, 100));
-    assert.equal(conn.readTarget(), undefined, why);
-    conn.receive(bytes.subarray(100));
-  }
-  assert.equal(messages.length, 2, "the text and the small binary message arrived");
+    const target = conn.readTarget();
+    assert.ok((target !== undefined) === expected, why);
+    const fed = feedThroughTargets(conn, bytes.subarray(100), 0, 8192);
+    assert.ok(!expected || fed.targets.size > 0, `${why}: reads went into targets`);
+  };
+  offered(frame({ opcode: 1, payload: text }), true, "a large text frame");
+  offered(frame({ opcode: 2, fin: false, payload: pieces[0] }), true, "a first fragment");
+  offered(frame({ opcode: 9, payload: "p".repeat(125) }), false, "a control frame");
+  offered(frame({ opcode: 0, payload: pieces[1] }), true, "a last fragment");
+  offered(frame({ opcode: 2, payload: pattern(10_000) }), false, "a small remainder");
+  assert.equal(messages.length, 3, "the text, the fragmented and the small message arrived");
+  assert.equal(messages[0], text, "text read into the buffer is intact");
+  assert.equal(firstDifference(messages[1], concat(pieces)), "none");
+});
+
+Deno.test("rule: text read through readTarget() is still checked as it arrives (1007 on the first bad read)", () => {
+  const failures: number[] = [];
+  const conn = new ProtocolConnection(
+    {
+      role: "client",
+      maxMessageSize: 1 << 24,
+      maxMessageFragments: 1 << 17,
+      random: (b) => crypto.getRandomValues(b),
+    },
+    {
+      write: () => {},
+      message: () => failures.push(0),
+      peerClose: () => {},
+      fail: (error) => failures.push(error.closeCode),
+    },
+  );
+  const payload = new TextEncoder().encode("a".repeat(200_000));
+  payload[30_000] = 0xff; // never valid in UTF-8
+  const bytes = frame({ opcode: 1, payload });
+  conn.receive(bytes.subarray(0, 1000));
+  const target = conn.readTarget();
+  assert.ok(target !== undefined && target.length >= 29_010, "a target covering the bad byte");
+  target.set(bytes.subarray(1000, 1000 + target.length));
+  conn.receive(target);
+  assert.deepStrictEqual(failures, [1007], "failed on that read, long before the frame ends");
+  assert.ok(conn.readTarget() === undefined, "no target after the failure");
 });

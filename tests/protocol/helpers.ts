@@ -5,10 +5,11 @@
  */
 
 import {
+  type BufferPool,
   type CloseInfo,
+  ProtocolConnection,
   type ProtocolError,
   type Role,
-  WebSocketConnection,
 } from "../../src/protocol/mod.ts";
 import { concat } from "../helpers/bytes.ts";
 
@@ -64,7 +65,7 @@ export { concat };
 
 /** Everything a connection reported. */
 export interface Recording {
-  conn: WebSocketConnection;
+  conn: ProtocolConnection;
   written: Uint8Array[];
   messages: (string | Uint8Array)[];
   pings: Uint8Array[];
@@ -74,7 +75,12 @@ export interface Recording {
 }
 
 /** A connection whose handlers record into arrays. */
-export function recorder(role: Role = "client", maxMessageSize = 1 << 24): Recording {
+export function recorder(
+  role: Role = "client",
+  maxMessageSize = 1 << 24,
+  maxMessageFragments = 1 << 17,
+  pool?: BufferPool,
+): Recording {
   const rec = {
     written: [],
     messages: [],
@@ -83,8 +89,8 @@ export function recorder(role: Role = "client", maxMessageSize = 1 << 24): Recor
     closes: [],
     failures: [],
   } as unknown as Recording;
-  rec.conn = new WebSocketConnection(
-    { role, maxMessageSize, random: (b) => crypto.getRandomValues(b) },
+  rec.conn = new ProtocolConnection(
+    { role, maxMessageSize, maxMessageFragments, pool, random: (b) => crypto.getRandomValues(b) },
     {
       write: (b) => rec.written.push(b),
       message: (d) => rec.messages.push(typeof d === "string" ? d : d.slice()),
