@@ -93,22 +93,34 @@ export interface WebSocketRequestOptions {
   minSupportTlsProtocol?: TlsProtocol;
   /** Send an `origin` header naming a non-default port (API 26, default false). */
   supportOriginPort?: boolean;
-  /** Milliseconds allowed for TCP/TLS connect plus the opening handshake (default 30000). */
+  /**
+   * Extension (not on the platform): milliseconds allowed for TCP/TLS connect plus the opening
+   * handshake (default 30000).
+   */
   handshakeTimeoutMs?: number;
-  /** Milliseconds to wait for the peer's close frame and TCP end (default 5000). */
+  /**
+   * Extension (not on the platform): milliseconds to wait for the peer's close frame and TCP end
+   * (default 5000).
+   */
   closeTimeoutMs?: number;
-  /** Largest incoming message in bytes; larger ones close with 1009 (default 64 MiB). */
+  /**
+   * Extension (not on the platform): largest incoming message in bytes; larger ones close with
+   * 1009 (default 64 MiB).
+   */
   maxMessageSize?: number;
   /**
-   * Most frames one incoming message may arrive in, empty ones included; more
-   * close with 1009 (default 131,072). Not on the platform.
+   * Extension (not on the platform): most frames one incoming message may arrive in, empty ones
+   * included; more close with 1009 (default 131,072).
    */
   maxMessageFragments?: number;
-  /** Largest outgoing message in bytes; larger `send`s fail with 401 (default 5,242,864). */
+  /**
+   * Extension (not on the platform): largest outgoing message in bytes; larger `send`s fail with
+   * 401 (default 5,242,864, the platform's fixed limit).
+   */
   maxSendSize?: number;
   /**
-   * Most bytes queued for sending but not yet written to the socket (default
-   * 64 MiB). A `send` that would exceed it fails with 2302999 and sends nothing.
+   * Extension (not on the platform): most bytes queued for sending but not yet written to the
+   * socket (default 64 MiB). A `send` that would exceed it fails with 2302999 and sends nothing.
    */
   maxBufferedBytes?: number;
 }
@@ -121,7 +133,10 @@ export interface OpenResult {
   message: string;
 }
 
-/** Data a client can send: text, or binary as an `ArrayBuffer` or a view of one. */
+/**
+ * Data a client can send: text, or binary as an `ArrayBuffer` or (an extension, not on the
+ * platform) a view of one.
+ */
 export type SendData = string | ArrayBuffer | ArrayBufferView;
 
 /**

@@ -45,46 +45,53 @@ export interface WebSocketServerConfig {
    */
   maxConnectionsForOneClient?: number;
   /**
-   * Lifts the platform's cap of 10 on both connection limits (default `false`).
-   * Not on the platform.
+   * Extension (not on the platform): lifts the platform's cap of 10 on both connection limits
+   * (default `false`).
    */
   allowMoreThanPlatformLimit?: boolean;
   /**
-   * Milliseconds a client has, from TCP accept, to complete the TLS handshake (for
-   * `wss:`) and send a complete upgrade request; slower ones are dropped (default 10000).
+   * Extension (not on the platform): milliseconds a client has, from TCP accept, to complete the
+   * TLS handshake (for `wss:`) and send a complete upgrade request; slower ones are dropped
+   * (default 10000).
    */
   handshakeTimeoutMs?: number;
   /**
-   * Milliseconds to wait for a client's close frame and TCP end after the server
-   * closes, and to let a refusal reach its client (default 5000).
+   * Extension (not on the platform): milliseconds to wait for a client's close frame and TCP end
+   * after the server closes, and to let a refusal reach its client (default 5000).
    */
   closeTimeoutMs?: number;
   /**
-   * Heartbeat: milliseconds from a client's upgrade, or from its last pong, to the
-   * server's next ping (default 20000); 0 turns the heartbeat off. A client that
-   * vanished without closing TCP is dropped at most `pingIntervalMs + pongTimeoutMs`
-   * after its last pong. Not on the platform.
+   * Extension (not on the platform), heartbeat: milliseconds from a client's upgrade, or from its
+   * last pong, to the server's next ping (default 20000); 0 turns the heartbeat off. A client that
+   * vanished without closing TCP is dropped at most `pingIntervalMs + pongTimeoutMs` after its last
+   * pong.
    */
   pingIntervalMs?: number;
   /**
-   * Milliseconds a client has to answer a heartbeat ping (default 20000); then it is
-   * dropped (`error` event, and its `close` event reports 1006). Not on the platform.
+   * Extension (not on the platform): milliseconds a client has to answer a heartbeat ping (default
+   * 20000); then it is dropped (`error` event, and its `close` event reports 1006).
    */
   pongTimeoutMs?: number;
-  /** Largest incoming message in bytes; larger ones close with 1009 (default 16 MiB). */
+  /**
+   * Extension (not on the platform): largest incoming message in bytes; larger ones close with 1009
+   * (default 16 MiB).
+   */
   maxMessageSize?: number;
   /**
-   * Most frames one incoming message may arrive in, empty ones included; more
-   * close with 1009 (default 131,072). Not on the platform.
+   * Extension (not on the platform): most frames one incoming message may arrive in, empty ones
+   * included; more close with 1009 (default 131,072).
    */
   maxMessageFragments?: number;
-  /** Largest outgoing message in bytes; larger `send`s fail with 401 (default 5,242,864). */
+  /**
+   * Extension (not on the platform): largest outgoing message in bytes; larger `send`s fail with
+   * 401 (default 5,242,864).
+   */
   maxSendSize?: number;
   /**
-   * Most bytes queued for one client and not yet written (default 64 MiB). A `send`
-   * that would exceed it fails with 2302999 and sends nothing; a client whose automatic
-   * frames (pongs) push it more than 1 MiB past it has stopped reading and is dropped
-   * (its `close` event reports 1006). Not on the platform.
+   * Extension (not on the platform): most bytes queued for one client and not yet written (default
+   * 64 MiB). A `send` that would exceed it fails with 2302999 and sends nothing; a client whose
+   * automatic frames (pongs) push it more than 1 MiB past it has stopped reading and is dropped
+   * (its `close` event reports 1006).
    */
   maxBufferedBytes?: number;
 }
@@ -111,7 +118,10 @@ export type ClientConnectionCloseCallback = (
   closeReason: CloseResult,
 ) => void;
 
-/** Data a server can send: text, or binary as an `ArrayBuffer` or a view of one. */
+/**
+ * Data a server can send: text, or binary as an `ArrayBuffer` or (an extension, not on the
+ * platform) a view of one.
+ */
 export type ServerSendData = string | ArrayBuffer | ArrayBufferView;
 
 /**
@@ -146,8 +156,8 @@ export interface WebSocketServer {
   /** Starts closing one client (default code 1000); resolves `true` once the close frame is written. */
   close(connection: WebSocketConnection, options?: WebSocketCloseOptions): Promise<boolean>;
   /**
-   * Where the server listens while it runs (`undefined` otherwise); tells the
-   * real port after `serverPort: 0`. Not on the platform.
+   * Extension (not on the platform): where the server listens while it runs (`undefined`
+   * otherwise); tells the real port after `serverPort: 0`.
    */
   address(): { serverIP: string; serverPort: number } | undefined;
 
