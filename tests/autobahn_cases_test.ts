@@ -130,7 +130,7 @@ async function expectFailure(
     const closeFrame = await peer.closeFrame(2000);
     assert.equal(closeCodeOf(closeFrame), code, "close code the client sent");
     assert.ok(closeFrame.payload.length <= 125);
-    await peer.clientEnd(500).catch(() => {});
+    await peer.endFirst(1000); // the server ends TCP first, the client follows
     assertClientWireDiscipline(peer);
     opcodes = peer.frames.map((f) => f.opcode);
     await peer.close();
@@ -153,7 +153,7 @@ async function serverClosesCleanly(s: Session, code = 1000, reason: Bytes = ""):
   await s.peer.write(frame(Op.Close, closePayload(code, reason)));
   const echo = await s.peer.closeFrame();
   assert.equal(closeCodeOf(echo), code, "echoed close code");
-  await s.peer.clientEnd(1000);
+  await s.peer.endFirst(1000); // the server ends TCP first, the client follows
   assertClientWireDiscipline(s.peer);
   await s.peer.close();
   const closed = await s.log.waitFor("close");
@@ -468,7 +468,7 @@ Deno.test("autobahn 7.1.2: the server sends close twice → the second is ignore
     await s.peer.write(frame(Op.Close, closePayload(1000)), frame(Op.Close));
     const echo = await s.peer.closeFrame();
     assert.equal(closeCodeOf(echo), 1000);
-    await s.peer.clientEnd(1000);
+    await s.peer.endFirst(1000); // the server ends TCP first, the client follows
     assertClientWireDiscipline(s.peer);
     assert.deepEqual(s.peer.frames.map((f) => f.opcode), [Op.Close], "exactly one close frame");
     await s.peer.close();
@@ -488,7 +488,7 @@ Deno.test("autobahn 7.1.6: 256 KiB text, text, close, ping in one write → both
     );
     const echo = await s.peer.closeFrame(3000);
     assert.equal(closeCodeOf(echo), 1000);
-    await s.peer.clientEnd(1000);
+    await s.peer.endFirst(1000); // the server ends TCP first, the client follows
     assertClientWireDiscipline(s.peer);
     assert.deepEqual(s.peer.frames.map((f) => f.opcode), [Op.Close], "no pong after the close");
     await s.peer.close();

@@ -123,8 +123,7 @@ async function expectFailure(
     assert.ok(closeFrame.fin, "close frame has FIN");
     assert.equal(closeFrame.rsv, 0);
     assert.ok(closeFrame.payload.length <= 125);
-    // A well-behaved server now ends TCP; give the client a moment to half-close first.
-    await peer.clientEnd(500).catch(() => {});
+    await peer.endFirst(1000); // the server ends TCP first, the client follows
     assertClientWireDiscipline(peer);
     await peer.close();
     const closed = await log.waitFor("close", 2000);
@@ -272,7 +271,7 @@ for (const code of [1000, 1001, 1003, 1007, 1011, 1014, 3000, 4999]) {
       await peer.write(frame(Op.Close, closePayload(code, "bye ✓")));
       const echo = await peer.closeFrame();
       assert.equal(closeCodeOf(echo), code, "echoed code");
-      await peer.clientEnd(1000);
+      await peer.endFirst(1000); // the server ends TCP first, the client follows
       assertClientWireDiscipline(peer);
       await peer.close();
       const closed = await log.waitFor("close");
@@ -287,7 +286,7 @@ Deno.test("close: empty peer close is echoed empty and reported as 1005", async 
     await peer.write(frame(Op.Close));
     const echo = await peer.closeFrame();
     assert.equal(echo.payload.length, 0);
-    await peer.clientEnd(1000);
+    await peer.endFirst(1000); // the server ends TCP first, the client follows
     await peer.close();
     const closed = await log.waitFor("close");
     assert.equal(closed.code, 1005);
@@ -306,7 +305,7 @@ Deno.test("close: data frames in the same write after the server's close frame a
     );
     const echo = await peer.closeFrame();
     assert.equal(closeCodeOf(echo), 1000);
-    await peer.clientEnd(1000);
+    await peer.endFirst(1000); // the server ends TCP first, the client follows
     assertClientWireDiscipline(peer);
     assert.deepEqual(peer.frames.map((f) => f.opcode), [Op.Close], "no pong, only the echo");
     await peer.close();
@@ -322,7 +321,7 @@ Deno.test("close: data frames in later writes after the server's close frame are
     const echo = await peer.closeFrame();
     assert.equal(closeCodeOf(echo), 1000);
     await peer.writeSlowly([text("late"), frame(Op.Ping, "late ping"), frame(5, "reserved")], 5);
-    await peer.clientEnd(1000);
+    await peer.endFirst(1000); // the server ends TCP first, the client follows
     assertClientWireDiscipline(peer);
     assert.deepEqual(peer.frames.map((f) => f.opcode), [Op.Close], "no pong, only the echo");
     await peer.close();
@@ -344,7 +343,7 @@ Deno.test("close: client never sends data (nor pong) after its own close frame",
     await peer.write(frame(Op.Ping, "are you there"));
     await delay(30);
     await peer.write(frame(Op.Close, closePayload(1000)));
-    await peer.clientEnd(1000);
+    await peer.endFirst(1000); // the server ends TCP first, the client follows
     assertClientWireDiscipline(peer);
     assert.deepEqual(peer.frames.map((f) => f.opcode), [Op.Close]);
     await peer.close();
@@ -419,7 +418,7 @@ Deno.test("utf-8: close reason starting with U+FEFF (BOM) is reported intact", a
   await withOpen({}, async ({ peer, log }) => {
     await peer.write(frame(Op.Close, closePayload(1000, "\uFEFFbye")));
     assert.equal(closeCodeOf(await peer.closeFrame()), 1000);
-    await peer.clientEnd(1000);
+    await peer.endFirst(1000); // the server ends TCP first, the client follows
     await peer.close();
     const closed = await log.waitFor("close");
     assert.deepEqual({ ...closed }, { code: 1000, reason: "\uFEFFbye" });
@@ -736,6 +735,33 @@ Deno.test("handshake: server that never answers → -1 after handshakeTimeoutMs"
 });
 
 // ====================================================================== TCP end
+
+Deno.test("tcp (RFC 6455 7.1.1): after its own close and the server's answer the client does not end TCP first; it ends its side once the server has", async () => {
+  await withOpen({ closeTimeoutMs: 10_000 }, async ({ ws, peer, log }) => {
+    assert.equal(await within(ws.close({ code: 1000, reason: "bye" }), "close()", 2000), true);
+    assert.equal(closeCodeOf(await peer.closeFrame()), 1000);
+    await peer.write(frame(Op.Close, closePayload(1000, "bye")));
+    // A bounded wait for an EOF that must not come: the server has not ended TCP yet.
+    await assert.rejects(peer.clientEnd(300), /client EOF/);
+    assert.deepEqual(log.of("close"), [], "no close event while TCP is still up");
+    await peer.endFirst(1000);
+    const closed = await log.waitFor("close", 2000);
+    assert.deepEqual({ ...closed }, { code: 1000, reason: "bye" });
+    assertClientWireDiscipline(peer);
+  });
+});
+
+Deno.test("tcp (RFC 6455 7.1.1): when the server starts the close, the client echoes it and waits for the server to end TCP (TIME_WAIT stays on the server)", async () => {
+  await withOpen({ closeTimeoutMs: 10_000 }, async ({ peer, log }) => {
+    await peer.write(frame(Op.Close, closePayload(4001, "server done")));
+    assert.equal(closeCodeOf(await peer.closeFrame()), 4001);
+    await assert.rejects(peer.clientEnd(300), /client EOF/);
+    await peer.endFirst(1000);
+    const closed = await log.waitFor("close", 2000);
+    assert.deepEqual({ ...closed }, { code: 4001, reason: "server done" });
+    assert.deepEqual(log.of("error"), []);
+  });
+});
 
 Deno.test("tcp: server closes TCP in the middle of a frame → close 1006", async () => {
   await withOpen({}, async ({ peer, log }) => {

@@ -335,6 +335,49 @@ Deno.test("protocol: the server answers with the client's most preferred subprot
   }
 });
 
+Deno.test("close (RFC 6455 7.1.1): when the server starts the close it ends TCP first — the raw client reads EOF after the close frames, before it ends its own side", async () => {
+  const harness = await startServer({}, false);
+  const raw = await RawClient.connect(harness.port);
+  try {
+    await raw.upgrade(harness.port);
+    const connection = await harness.connects.next("connect");
+    const closing = harness.server.close(connection, { code: 4000, reason: "done" });
+    const frame = await raw.readFrame();
+    assert.equal(frame.opcode, 0x8);
+    assert.deepEqual(closeOf(frame), { code: 4000, reason: "done" });
+    assert.equal(await within(closing, "close()"), true);
+    await raw.write(clientFrame(0x8, new Uint8Array([0x0f, 0xa0])));
+    // The raw client has sent its close frame and nothing else, and keeps its side open.
+    assert.equal(await raw.readToEnd(), "", "nothing after the close frame, then the server's FIN");
+    raw.close();
+    const closed = await harness.closes.next("close event");
+    assert.deepEqual(closed.result, { code: 4000, reason: "" });
+  } finally {
+    raw.close();
+    await harness.stop();
+  }
+});
+
+Deno.test("close (RFC 6455 7.1.1): after failing a connection (1002) the server ends TCP first, without waiting for the client's close frame", async () => {
+  const harness = await startServer({}, false);
+  const raw = await RawClient.connect(harness.port);
+  try {
+    await raw.upgrade(harness.port);
+    await harness.connects.next("connect");
+    await raw.write(clientFrame(0x1, "unmasked", { masked: false }));
+    const frame = await raw.readFrame();
+    assert.equal(frame.opcode, 0x8);
+    assert.equal(closeOf(frame).code, 1002);
+    assert.equal(await raw.readToEnd(), "", "the server's FIN follows its close frame");
+    raw.close();
+    const closed = await harness.closes.next("close event");
+    assert.equal(closed.result.code, 1002);
+  } finally {
+    raw.close();
+    await harness.stop();
+  }
+});
+
 /** True when this machine can bind ::1 (IPv6 loopback); CI containers may lack it. */
 function hasIpv6Loopback(): boolean {
   try {

@@ -8,15 +8,11 @@
 
 import {
   buildClientRequest,
-  CloseCode,
-  type CloseInfo,
   describe,
   generateKey,
   HandshakeError,
   headerMap,
   HttpHeadReader,
-  ProtocolConnection,
-  type ProtocolError,
   validateServerResponse,
 } from "../protocol/mod.ts";
 import {
@@ -42,10 +38,9 @@ import {
 } from "../ohos/callbacks.ts";
 import { BusinessError, ErrorCode, parameterError } from "../ohos/errors.ts";
 import { consoleReporter, ListenerRegistry } from "../ohos/listeners.ts";
-import { abnormalClose, messageValue, parseCloseOptions } from "../ohos/close.ts";
+import { messageValue, parseCloseOptions } from "../ohos/close.ts";
 import { parseSendData } from "../ohos/send_data.ts";
-import { framePool, writeFrame } from "../ohos/outbound.ts";
-import { Heartbeat } from "../ohos/heartbeat.ts";
+import { Link, type LinkEvents, type LinkProblem } from "../ohos/link.ts";
 import {
   type ConnectSettings,
   DEFAULT_MAX_SEND_SIZE,
@@ -93,19 +88,12 @@ const reportListenerError = consoleReporter("client");
 interface Session {
   settings: ConnectSettings;
   stream: ByteStream | null;
-  connection: ProtocolConnection | null;
+  /** The open WebSocket (connection, heartbeat, close timer, close result) once upgraded. */
+  link: Link | null;
   handshake: { reader: HttpHeadReader; key: string } | null;
   resolveConnect: ((value: boolean) => void) | null;
   rejectConnect: ((error: BusinessError<unknown>) => void) | null;
   handshakeTimer: ReturnType<typeof setTimeout> | undefined;
-  closeTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Pings the server once open (platform `pingInterval` / `pongTimeout`). */
-  heartbeat: Heartbeat | null;
-  /** What the close event will report; first writer wins. */
-  closeResult: CloseResult | null;
-  lastWrite: Promise<void>;
-  /** Bytes handed to the transport and not yet written. */
-  buffered: number;
   /**
    * Aborted when the attempt is abandoned, so the transport closes what it
    * opened; dropped once the connection is open.
@@ -156,16 +144,11 @@ export class WebSocketClient implements WebSocket {
       const session: Session = {
         settings,
         stream: null,
-        connection: null,
+        link: null,
         handshake: null,
         resolveConnect: resolve,
         rejectConnect: reject,
         handshakeTimer: undefined,
-        closeTimer: undefined,
-        heartbeat: null,
-        closeResult: null,
-        lastWrite: Promise.resolve(),
-        buffered: 0,
         attempt: new AbortController(),
       };
       this.#session = session;
@@ -211,7 +194,7 @@ export class WebSocketClient implements WebSocket {
     session.handshake = { reader: new HttpHeadReader(), key };
     stream.startReading({
       data: (chunk) => this.#onData(session, chunk),
-      readTarget: () => session.connection?.readTarget(),
+      readTarget: () => session.link?.connection.readTarget(),
       end: (error) => this.#onEnd(session, error),
     });
     const headers = session.settings.headers;
@@ -261,8 +244,8 @@ export class WebSocketClient implements WebSocket {
   }
 
   #onData(session: Session, chunk: Uint8Array): void {
-    if (session.connection !== null) {
-      session.connection.receive(chunk);
+    if (session.link !== null) {
+      session.link.receive(chunk);
       return;
     }
     const handshake = session.handshake;
@@ -285,47 +268,58 @@ export class WebSocketClient implements WebSocket {
     if (this.#events.has("headerReceive")) {
       this.#events.emit("headerReceive", headerMap(result.head.headers));
     }
-    const connection = this.#becomeOpen(session, accepted);
+    const link = this.#becomeOpen(session, accepted);
     // Frames that came in the same read as the response.
-    if (result.rest.length > 0) connection.receive(result.rest);
+    if (result.rest.length > 0) link.receive(result.rest);
   }
 
-  #becomeOpen(session: Session, open: WebSocketOpenInfo): ProtocolConnection {
+  #becomeOpen(session: Session, open: WebSocketOpenInfo): Link {
     clearTimeout(session.handshakeTimer);
     // Drop what only the opening needed; an idle connection should hold little.
     session.handshakeTimer = undefined;
     session.attempt = null;
     const resolve = session.resolveConnect!;
     session.resolveConnect = session.rejectConnect = null;
-    session.connection = new ProtocolConnection(
-      {
-        role: "client",
-        maxMessageSize: session.settings.maxMessageSize,
-        maxMessageFragments: session.settings.maxMessageFragments,
-        random: randomFill,
-        pool: framePool,
+    const { settings } = session;
+    session.link = new Link(session.stream!, {
+      role: "client",
+      maxMessageSize: settings.maxMessageSize,
+      maxMessageFragments: settings.maxMessageFragments,
+      maxBufferedBytes: settings.maxBufferedBytes,
+      closeTimeoutMs: settings.closeTimeoutMs,
+      // The platform's pingInterval / pongTimeout are in seconds.
+      heartbeat: {
+        intervalMs: settings.pingIntervalS * 1000,
+        timeoutMs: settings.pongTimeoutS * 1000,
       },
-      {
-        write: (bytes) => {
-          if (!writeFrame(session.stream!, session, bytes, session.settings.maxBufferedBytes)) {
-            this.#peerNotReading(session);
-          }
-        },
-        message: (data) => this.#emitMessage(data),
-        pong: () => this.#onPong(session),
-        peerClose: (info) => this.#onPeerClose(session, info),
-        fail: (error) => this.#onProtocolError(session, error),
-      },
-    );
+      notReadingReason: (buffered) =>
+        `peer stopped reading: ${buffered} bytes are waiting to be written`,
+      pongMissedReason: `no pong received within ${settings.pongTimeoutS} s`,
+    }, this.#linkEvents(session));
     this.#state = "open";
     this.#events.emit("open", undefined as unknown as BusinessError, {
       status: open.status,
       message: open.message,
     });
     this.#events.emit("openInfo", undefined as unknown as BusinessError, open);
-    this.#startHeartbeat(session);
     resolve(true);
-    return session.connection;
+    return session.link;
+  }
+
+  /** How the link of `session` reaches this client's state and events. */
+  #linkEvents(session: Session): LinkEvents {
+    return {
+      message: (data) => this.#emitMessage(data),
+      closing: () => {
+        if (this.#session === session && this.#state === "open") this.#state = "closing";
+      },
+      error: (problem) =>
+        this.#events.emit("error", new BusinessError(ErrorCode.Unknown, problemText(problem))),
+      closed: (result) => {
+        if (this.#session === session) this.#state = "closed";
+        this.#events.emit("close", undefined as unknown as BusinessError, result);
+      },
+    };
   }
 
   #emitMessage(data: string | Uint8Array): void {
@@ -333,107 +327,13 @@ export class WebSocketClient implements WebSocket {
     this.#events.emit("dataEnd");
   }
 
-  // ------------------------------------------------------------- heartbeat
-
-  /** Starts pinging (platform `pingInterval`, seconds; 0 disables). */
-  #startHeartbeat(session: Session): void {
-    const { pingIntervalS, pongTimeoutS } = session.settings;
-    session.heartbeat = new Heartbeat(
-      { intervalMs: pingIntervalS * 1000, timeoutMs: pongTimeoutS * 1000 },
-      {
-        ping: () => session.connection?.ping() ?? false,
-        dead: () => this.#pongMissed(session),
-      },
-    );
-    session.heartbeat.start();
-  }
-
-  #onPong(session: Session): void {
-    if (this.#state === "open") session.heartbeat?.pong();
-    else session.heartbeat?.stop();
-  }
-
-  /**
-   * Automatic frames (pongs, close) overflowed the send buffer: the peer keeps
-   * sending and never reads. Drop the connection rather than queue without bound.
-   */
-  #peerNotReading(session: Session): void {
-    const reason = `peer stopped reading: ${session.buffered} bytes are waiting to be written`;
-    session.closeResult ??= { code: CloseCode.Abnormal, reason };
-    this.#events.emit("error", new BusinessError(ErrorCode.Unknown, reason));
-    session.stream?.close();
-  }
-
-  /** No pong in time: the link is presumed dead; report it and drop TCP (close 1006). */
-  #pongMissed(session: Session): void {
-    const reason = `no pong received within ${session.settings.pongTimeoutS} s`;
-    session.closeResult ??= { code: CloseCode.Abnormal, reason };
-    this.#events.emit("error", new BusinessError(ErrorCode.Unknown, `heartbeat failed: ${reason}`));
-    session.stream?.close();
-  }
-
-  // ------------------------------------------------------------- closing
-
-  #onPeerClose(session: Session, info: CloseInfo): void {
-    session.heartbeat?.stop();
-    session.closeResult ??= { code: info.code, reason: info.reason };
-    if (this.#state === "open") this.#state = "closing";
-    this.#awaitTcpEnd(session);
-  }
-
-  #onProtocolError(session: Session, error: ProtocolError): void {
-    session.heartbeat?.stop();
-    session.closeResult ??= { code: error.closeCode, reason: error.message };
-    if (this.#state === "open") this.#state = "closing";
-    this.#events.emit(
-      "error",
-      new BusinessError(
-        ErrorCode.Unknown,
-        `peer broke the protocol (closing with ${error.closeCode}): ${error.message}`,
-      ),
-    );
-    this.#awaitTcpEnd(session);
-  }
-
-  /**
-   * Our close frame is out: half-close and give the peer a bounded time to
-   * end TCP (RFC 6455 wants the server to close first).
-   */
-  #awaitTcpEnd(session: Session): void {
-    const connection = session.connection!;
-    if (connection.closeReceived || connection.state === "closed") session.stream?.closeWrite();
-    this.#armCloseTimer(session);
-  }
-
-  #armCloseTimer(session: Session): void {
-    if (session.closeTimer !== undefined) return;
-    session.closeTimer = setTimeout(() => {
-      session.closeResult ??= {
-        code: CloseCode.Abnormal,
-        reason: `close handshake timed out after ${session.settings.closeTimeoutMs} ms`,
-      };
-      session.stream?.close();
-    }, session.settings.closeTimeoutMs);
-  }
-
   #onEnd(session: Session, error: unknown): void {
-    clearTimeout(session.closeTimer);
-    session.heartbeat?.stop();
-    if (session.connection === null) {
+    if (session.link === null) {
       const why = error === undefined ? "server closed the connection" : describe(error);
       this.#connectFailed(session, `connection ended during the handshake: ${why}`);
       return;
     }
-    session.stream?.close();
-    if (this.#session === session) this.#state = "closed";
-    if (error !== undefined && session.closeResult === null) {
-      this.#events.emit(
-        "error",
-        new BusinessError(ErrorCode.Unknown, `connection lost: ${describe(error)}`),
-      );
-    }
-    const result = session.closeResult ?? abnormalClose(session.connection.atFrameBoundary);
-    this.#events.emit("close", undefined as unknown as BusinessError, result);
+    session.link.ended(error);
   }
 
   // ---------------------------------------------------------------- send
@@ -453,19 +353,19 @@ export class WebSocketClient implements WebSocket {
     const session = this.#session;
     const message = parseSendData(data, session?.settings.maxSendSize ?? DEFAULT_MAX_SEND_SIZE);
     const size = message.size;
-    const connection = session?.connection;
-    if (this.#state !== "open" || !connection || connection.closeSent) {
+    const link = session?.link;
+    if (this.#state !== "open" || !link || link.connection.closeSent) {
       throw new BusinessError(ErrorCode.ConnectFailed, "WebSocket is not open");
     }
-    if (session!.buffered + size > session!.settings.maxBufferedBytes) {
+    if (link.buffered + size > session!.settings.maxBufferedBytes) {
       // Refuse rather than queue without bound; the caller keeps the message.
       throw new BusinessError(
         ErrorCode.Unknown,
-        `send buffer full: ${session!.buffered} bytes are still waiting to be written`,
+        `send buffer full: ${link.buffered} bytes are still waiting to be written`,
       );
     }
-    connection.sendMessage(message.payload, message.text);
-    return session!.lastWrite.then(
+    link.connection.sendMessage(message.payload, message.text);
+    return link.lastWrite.then(
       () => true,
       (error) => {
         throw new BusinessError(ErrorCode.ConnectFailed, `send failed: ${describe(error)}`);
@@ -497,7 +397,8 @@ export class WebSocketClient implements WebSocket {
       this.#connectFailed(session, "closed before the connection opened");
       return (session.stream?.finished ?? Promise.resolve()).then(() => true);
     }
-    if (this.#state !== "open" || session === null || session.connection === null) {
+    const link = session?.link;
+    if (this.#state !== "open" || !link) {
       throw new BusinessError(
         ErrorCode.Unknown,
         this.#state === "idle"
@@ -505,11 +406,8 @@ export class WebSocketClient implements WebSocket {
           : `WebSocket is already ${this.#state}`,
       );
     }
-    session.connection.close(code, reason);
-    session.heartbeat?.stop();
-    this.#state = "closing";
-    this.#armCloseTimer(session);
-    return session.lastWrite.then(() => true, (error) => {
+    link.close(code, reason);
+    return link.lastWrite.then(() => true, (error) => {
       throw new BusinessError(ErrorCode.Unknown, `close failed: ${describe(error)}`);
     });
   }
@@ -605,6 +503,20 @@ export class WebSocketClient implements WebSocket {
       ? callback as AsyncCallback<boolean, unknown>
       : undefined;
     return settle(work, cb, (error) => reportListenerError("callback", error));
+  }
+}
+
+/** The `error` event's message for a problem of the open link. */
+function problemText(problem: LinkProblem): string {
+  switch (problem.kind) {
+    case "protocol":
+      return `peer broke the protocol (closing with ${problem.error.closeCode}): ${problem.error.message}`;
+    case "not-reading":
+      return problem.reason;
+    case "pong-missed":
+      return `heartbeat failed: ${problem.reason}`;
+    case "lost":
+      return `connection lost: ${describe(problem.error)}`;
   }
 }
 

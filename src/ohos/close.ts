@@ -47,19 +47,6 @@ export function parseCloseOptions(options: unknown): { code: number; reason: str
 }
 
 /**
- * The `close` value when TCP ended without a close frame (1006), saying
- * whether it ended between frames or in the middle of one.
- */
-export function abnormalClose(atFrameBoundary: boolean): CloseResult {
-  return {
-    code: 1006,
-    reason: atFrameBoundary
-      ? "connection closed without a close frame"
-      : "connection closed in the middle of a frame",
-  };
-}
-
-/**
  * A received message as the API hands it out: text as `string`, binary as
  * an `ArrayBuffer` of exactly the message (copied only when the bytes are a
  * view into a larger buffer).

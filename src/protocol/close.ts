@@ -77,3 +77,16 @@ export function decodeClosePayload(payload: Uint8Array): CloseInfo {
   }
   return { code, reason };
 }
+
+/**
+ * The close result when TCP ended without a close frame (1006, RFC 6455
+ * section 7.1.5), saying whether it ended between frames or in the middle of one.
+ */
+export function abnormalClose(atFrameBoundary: boolean): CloseInfo {
+  return {
+    code: CloseCode.Abnormal,
+    reason: atFrameBoundary
+      ? "connection closed without a close frame"
+      : "connection closed in the middle of a frame",
+  };
+}

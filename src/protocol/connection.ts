@@ -12,7 +12,7 @@ import { decodeClosePayload, encodeClosePayload } from "./close.ts";
 import type { CloseInfo } from "./close.ts";
 import type { BufferPool } from "./buffer_pool.ts";
 import { CloseCode, MAX_CLOSE_REASON_BYTES, Opcode } from "./constants.ts";
-import { ProtocolError } from "./errors.ts";
+import { describe, ProtocolError } from "./errors.ts";
 import { encodeFrame, FrameSlab, MaskKeySource, type RandomFill } from "./frame_encoder.ts";
 import { type FrameHeader, FrameParser, type FrameSink } from "./frame_parser.ts";
 import { MessageAssembler } from "./message_assembler.ts";
@@ -32,7 +32,10 @@ export interface ConnectionHandlers {
   pong?(payload: Uint8Array): void;
   /** The peer's close frame arrived; ours has been sent (now or earlier). */
   peerClose(info: CloseInfo): void;
-  /** The peer broke a rule; a close frame with `error.closeCode` has been sent. */
+  /**
+   * The peer broke a rule, or something inside `receive` threw (then
+   * `error.closeCode` is 1011); a close frame with `error.closeCode` has been sent.
+   */
   fail(error: ProtocolError): void;
 }
 
@@ -160,6 +163,9 @@ export class ProtocolConnection implements FrameSink {
    * Feeds bytes from the peer. The connection may modify `chunk` in place
    * and copies what it keeps, so the caller may reuse the memory once this
    * returns. Bytes after the peer's close frame or after a failure are ignored.
+   * Anything else than a {@linkcode ProtocolError} thrown on the way (a bug,
+   * or a handler that threw) fails the connection with 1011 instead of
+   * escaping into the transport's read loop.
    */
   receive(chunk: Uint8Array): void {
     if (this.#failed || this.#closeReceived) return;
@@ -167,8 +173,11 @@ export class ProtocolConnection implements FrameSink {
       this.#parser.push(chunk, this);
     } catch (error) {
       if (error === STOP_PARSING) return;
-      if (!(error instanceof ProtocolError)) throw error;
-      this.#fail(error);
+      this.#fail(
+        error instanceof ProtocolError
+          ? error
+          : new ProtocolError(CloseCode.InternalError, `internal error: ${describe(error)}`),
+      );
     }
   }
 
@@ -204,8 +213,11 @@ export class ProtocolConnection implements FrameSink {
   close(code?: number, reason = ""): boolean {
     if (this.#closeSent) return false;
     const payload = encodeClosePayload(code, reason);
-    this.#sendFrame(Opcode.Close, payload);
+    const key = this.#maskKeys === null ? null : this.#maskKeys.next();
+    const frame = encodeFrame(Opcode.Close, payload, true, key, this.#slab);
+    // Before the write: even a write that throws must not let data follow the close.
     this.#closeSent = true;
+    this.#handlers.write(frame);
     return true;
   }
 
@@ -220,7 +232,11 @@ export class ProtocolConnection implements FrameSink {
     this.#failed = true;
     this.#assembler.reset();
     this.#control = null;
-    if (!this.#closeSent) this.close(error.closeCode, truncateReason(error.message));
+    try {
+      if (!this.#closeSent) this.close(error.closeCode, truncateReason(error.message));
+    } catch {
+      // The write handler threw again: the close frame is lost, the failure is still reported.
+    }
     this.#handlers.fail(error);
   }
 

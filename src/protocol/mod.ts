@@ -18,5 +18,6 @@ export * from "./sha1_base64.ts";
 export * from "./utf8.ts";
 export * from "./message_assembler.ts";
 export * from "./connection.ts";
+export * from "./close_lifecycle.ts";
 export * from "./short_text.ts";
 export * from "./server_handshake.ts";

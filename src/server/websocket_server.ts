@@ -11,11 +11,8 @@ import {
   buildRefusalResponse,
   checkUpgradeRequest,
   CloseCode,
-  type CloseInfo,
   describe,
   HttpHeadReader,
-  ProtocolConnection,
-  type ProtocolError,
   type RefusalStatus,
   RequestLineScanner,
   selectSubprotocol,
@@ -25,18 +22,16 @@ import {
   defaultListen,
   type Listen,
   ListenError,
-  randomFill,
   type StreamListener,
 } from "../transport/mod.ts";
 import type { Callback, ErrorCallback } from "../ohos/callbacks.ts";
 import { BusinessError, ErrorCode, parameterError } from "../ohos/errors.ts";
 import { consoleReporter, ListenerRegistry } from "../ohos/listeners.ts";
 import { parseConnection, parseServerConfig, type ServerSettings } from "./config.ts";
-import type { CloseResult, WebSocketCloseOptions } from "../ohos/close.ts";
-import { abnormalClose, messageValue, parseCloseOptions } from "../ohos/close.ts";
+import type { WebSocketCloseOptions } from "../ohos/close.ts";
+import { messageValue, parseCloseOptions } from "../ohos/close.ts";
 import { parseSendData } from "../ohos/send_data.ts";
-import { framePool, writeFrame } from "../ohos/outbound.ts";
-import { Heartbeat } from "../ohos/heartbeat.ts";
+import { Link, type LinkEvents, type LinkProblem } from "../ohos/link.ts";
 import type {
   ClientConnectionCloseCallback,
   ServerSendData,
@@ -83,20 +78,10 @@ interface Client {
   /** Watches the first bytes until the request line is complete, to refuse garbage at once. */
   requestLine: RequestLineScanner | null;
   reader: HttpHeadReader | null;
-  connection: ProtocolConnection | null;
+  /** The open WebSocket (connection, heartbeat, close timer, close result) once upgraded. */
+  link: Link | null;
   /** Handshake deadline, or how long a refusal may linger. */
   timer: ReturnType<typeof setTimeout> | undefined;
-  /** Deadline for the client's close frame and TCP end. */
-  closeTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Pings the client while it is open, to notice one that vanished. */
-  heartbeat: Heartbeat | null;
-  /** What the close event will report; first writer wins. */
-  closeResult: CloseResult | null;
-  lastWrite: Promise<void>;
-  /** Bytes handed to the transport and not yet written (see `maxBufferedBytes`). */
-  buffered: number;
-  /** Dropped for not reading: nothing more is written to or read from it. */
-  dropped: boolean;
 }
 
 /** One `start` … `stop` cycle: a listener and the clients it accepted. */
@@ -213,14 +198,8 @@ export class WebSocketServerImpl implements WebSocketServer {
       phase: "handshake",
       requestLine: new RequestLineScanner(),
       reader: new HttpHeadReader(),
-      connection: null,
+      link: null,
       timer: undefined,
-      closeTimer: undefined,
-      heartbeat: null,
-      closeResult: null,
-      lastWrite: Promise.resolve(),
-      buffered: 0,
-      dropped: false,
     };
     run.clients.add(client);
     // A rejection here surfaces through the read side ending; never leave it unhandled.
@@ -229,7 +208,7 @@ export class WebSocketServerImpl implements WebSocketServer {
     client.timer = setTimeout(() => stream.close(), run.settings.handshakeTimeoutMs);
     stream.startReading({
       data: (chunk) => this.#onData(run, client, chunk),
-      readTarget: () => client.connection?.readTarget(),
+      readTarget: () => client.link?.connection.readTarget(),
       end: (error) => this.#onEnd(run, client, error),
     });
   }
@@ -245,15 +224,14 @@ export class WebSocketServerImpl implements WebSocketServer {
     if (run.clients.size - run.upgraded.size >= 2 * maxClients + 16) return true;
     let fromSameIp = 0;
     for (const other of run.clients) {
-      if (other.connection === null && other.ipKey === ipKey) fromSameIp++;
+      if (other.link === null && other.ipKey === ipKey) fromSameIp++;
     }
     return fromSameIp >= 2 * maxPerClient + 4;
   }
 
   #onData(run: Run, client: Client, chunk: Uint8Array): void {
-    if (client.dropped) return;
     if (client.phase === "open" || client.phase === "closing") {
-      client.connection!.receive(chunk);
+      client.link!.receive(chunk);
     } else if (client.phase === "handshake") {
       this.#onHandshakeData(run, client, chunk);
     }
@@ -322,40 +300,40 @@ export class WebSocketServerImpl implements WebSocketServer {
     client.timer = undefined;
     const protocol = selectSubprotocol(offered, run.settings.protocols);
     client.stream.write(encoder.encode(buildAcceptResponse({ key, protocol }))).catch(() => {});
-    const connection = new ProtocolConnection(
-      {
-        role: "server",
-        maxMessageSize: run.settings.maxMessageSize,
-        maxMessageFragments: run.settings.maxMessageFragments,
-        random: randomFill,
-        pool: framePool,
-      },
-      {
-        write: (bytes) => {
-          if (client.dropped) return;
-          if (!writeFrame(client.stream, client, bytes, run.settings.maxBufferedBytes)) {
-            this.#clientNotReading(client);
-          }
-        },
-        message: (data) => this.#emitMessage(client, data),
-        pong: () => {
-          if (client.phase === "open") client.heartbeat?.pong();
-        },
-        peerClose: (info) => this.#onPeerClose(run, client, info),
-        fail: (error) => this.#onProtocolError(run, client, error),
-      },
-    );
-    client.connection = connection;
+    const { settings } = run;
+    const link = new Link(client.stream, {
+      role: "server",
+      maxMessageSize: settings.maxMessageSize,
+      maxMessageFragments: settings.maxMessageFragments,
+      maxBufferedBytes: settings.maxBufferedBytes,
+      closeTimeoutMs: settings.closeTimeoutMs,
+      heartbeat: { intervalMs: settings.pingIntervalMs, timeoutMs: settings.pongTimeoutMs },
+      notReadingReason: (buffered) =>
+        `client stopped reading: ${buffered} bytes are waiting to be written (maxBufferedBytes)`,
+      pongMissedReason: `no pong received within ${settings.pongTimeoutMs} ms (pongTimeoutMs)`,
+    }, this.#linkEvents(client));
+    client.link = link;
     client.phase = "open";
     run.upgraded.set(client.id, client);
-    client.heartbeat = new Heartbeat(
-      { intervalMs: run.settings.pingIntervalMs, timeoutMs: run.settings.pongTimeoutMs },
-      { ping: () => connection.ping(), dead: () => this.#pongMissed(run, client) },
-    );
-    client.heartbeat.start();
     this.#events.emit("connect", client.info);
     // Frames the client sent right behind its request.
-    if (rest.length > 0) connection.receive(rest);
+    if (rest.length > 0) link.receive(rest);
+  }
+
+  /** How the link of `client` reaches its phase and this server's events. */
+  #linkEvents(client: Client): LinkEvents {
+    return {
+      message: (data) => this.#emitMessage(client, data),
+      closing: () => {
+        if (client.phase === "open") client.phase = "closing";
+      },
+      error: (problem) =>
+        this.#events.emit(
+          "error",
+          new BusinessError(ErrorCode.Unknown, problemText(client.info, problem)),
+        ),
+      closed: (result) => this.#events.emit("close", client.info, result),
+    };
   }
 
   /**
@@ -374,36 +352,6 @@ export class WebSocketServerImpl implements WebSocketServer {
 
   // ---------------------------------------------------------------- traffic
 
-  /**
-   * Automatic frames (pongs, close) overflowed the send buffer: the client keeps
-   * sending and never reads. Drop it rather than queue without bound.
-   */
-  #clientNotReading(client: Client): void {
-    client.dropped = true;
-    client.heartbeat?.stop();
-    if (client.phase === "open") client.phase = "closing";
-    const reason =
-      `client stopped reading: ${client.buffered} bytes are waiting to be written (maxBufferedBytes)`;
-    client.closeResult ??= { code: CloseCode.Abnormal, reason };
-    this.#events.emit(
-      "error",
-      new BusinessError(ErrorCode.Unknown, `dropped ${label(client.info)}: ${reason}`),
-    );
-    client.stream.close();
-  }
-
-  /** No pong within `pongTimeoutMs` of a ping: the client is presumed gone; drop TCP (1006). */
-  #pongMissed(run: Run, client: Client): void {
-    if (client.phase === "open") client.phase = "closing";
-    const reason = `no pong received within ${run.settings.pongTimeoutMs} ms (pongTimeoutMs)`;
-    client.closeResult ??= { code: CloseCode.Abnormal, reason };
-    this.#events.emit(
-      "error",
-      new BusinessError(ErrorCode.Unknown, `dropped ${label(client.info)}: ${reason}`),
-    );
-    client.stream.close();
-  }
-
   #emitMessage(client: Client, data: string | Uint8Array): void {
     this.#events.emit("messageReceive", {
       clientConnection: client.info,
@@ -411,78 +359,25 @@ export class WebSocketServerImpl implements WebSocketServer {
     });
   }
 
-  #onPeerClose(run: Run, client: Client, info: CloseInfo): void {
-    client.closeResult ??= { code: info.code, reason: info.reason };
-    this.#awaitTcpEnd(run, client);
-  }
-
-  #onProtocolError(run: Run, client: Client, error: ProtocolError): void {
-    client.closeResult ??= { code: error.closeCode, reason: error.message };
-    this.#events.emit(
-      "error",
-      new BusinessError(
-        ErrorCode.Unknown,
-        `client ${
-          label(client.info)
-        } broke the protocol (closing with ${error.closeCode}): ${error.message}`,
-      ),
-    );
-    this.#awaitTcpEnd(run, client);
-  }
-
-  /**
-   * The close handshake is over (or failed): our close frame is out. The
-   * server ends TCP first (RFC 6455 section 7.1.1) with a half-close, then
-   * gives the client a bounded time to hang up.
-   */
-  #awaitTcpEnd(run: Run, client: Client): void {
-    client.heartbeat?.stop();
-    if (client.phase === "open") client.phase = "closing";
-    client.stream.closeWrite();
-    this.#armCloseTimer(run, client);
-  }
-
-  #armCloseTimer(run: Run, client: Client): void {
-    if (client.closeTimer !== undefined) return;
-    const ms = run.settings.closeTimeoutMs;
-    client.closeTimer = setTimeout(() => {
-      client.closeResult ??= {
-        code: CloseCode.Abnormal,
-        reason: `client did not complete the close handshake within ${ms} ms`,
-      };
-      client.stream.close();
-    }, ms);
-  }
-
   #onEnd(run: Run, client: Client, error: unknown): void {
     clearTimeout(client.timer);
-    clearTimeout(client.closeTimer);
-    client.heartbeat?.stop();
-    client.stream.close();
     client.phase = "ended";
     run.clients.delete(client);
-    const connection = client.connection;
-    // Before the upgrade nobody was told of this client, so its end is silent.
-    if (connection === null) return;
-    run.upgraded.delete(client.id);
-    if (error !== undefined && client.closeResult === null) {
-      this.#events.emit(
-        "error",
-        new BusinessError(
-          ErrorCode.Unknown,
-          `connection to ${label(client.info)} lost: ${describe(error)}`,
-        ),
-      );
+    const link = client.link;
+    if (link === null) {
+      // Before the upgrade nobody was told of this client, so its end is silent.
+      client.stream.close();
+      return;
     }
-    const result = client.closeResult ?? abnormalClose(connection.atFrameBoundary);
-    this.#events.emit("close", client.info, result);
+    run.upgraded.delete(client.id);
+    link.ended(error);
   }
 
   /** The open client with this address, or a 2302006 error. */
   #openClient(connection: unknown): Client {
     const { clientIP, clientPort } = parseConnection(connection);
     const client = this.#run?.upgraded.get(idOf(clientIP, clientPort));
-    if (client === undefined || client.phase !== "open" || client.connection!.closeSent) {
+    if (client === undefined || client.phase !== "open" || client.link!.connection.closeSent) {
       throw new BusinessError(
         ErrorCode.ConnectionNotFound,
         `no open connection from ${label({ clientIP, clientPort })}`,
@@ -509,17 +404,18 @@ export class WebSocketServerImpl implements WebSocketServer {
     const message = parseSendData(data, this.#run?.settings.maxSendSize ?? Infinity);
     const client = this.#openClient(connection);
     const limit = this.#run!.settings.maxBufferedBytes;
-    if (client.buffered + message.size > limit) {
+    const link = client.link!;
+    if (link.buffered + message.size > limit) {
       // Refuse rather than queue without bound; the caller keeps the message.
       throw new BusinessError(
         ErrorCode.Unknown,
-        `send buffer full: ${client.buffered} bytes for ${
+        `send buffer full: ${link.buffered} bytes for ${
           label(client.info)
         } are still waiting to be written (maxBufferedBytes ${limit})`,
       );
     }
-    client.connection!.sendMessage(message.payload, message.text);
-    return client.lastWrite.then(() => true, (error) => {
+    link.connection.sendMessage(message.payload, message.text);
+    return link.lastWrite.then(() => true, (error) => {
       throw new BusinessError(
         ErrorCode.Unknown,
         `send to ${label(client.info)} failed: ${describe(error)}`,
@@ -535,20 +431,13 @@ export class WebSocketServerImpl implements WebSocketServer {
   #close(connection: unknown, options: unknown): Promise<boolean> {
     const { code, reason } = parseCloseOptions(options);
     const client = this.#openClient(connection);
-    this.#startClose(this.#run!, client, code, reason);
-    return client.lastWrite.then(() => true, (error) => {
+    client.link!.close(code, reason);
+    return client.link!.lastWrite.then(() => true, (error) => {
       throw new BusinessError(
         ErrorCode.Unknown,
         `closing ${label(client.info)} failed: ${describe(error)}`,
       );
     });
-  }
-
-  #startClose(run: Run, client: Client, code: number, reason: string): void {
-    client.heartbeat?.stop();
-    client.connection!.close(code, reason);
-    client.phase = "closing";
-    this.#armCloseTimer(run, client);
   }
 
   /**
@@ -582,7 +471,7 @@ export class WebSocketServerImpl implements WebSocketServer {
         }
         for (const client of [...run.clients]) {
           if (client.phase === "open") {
-            this.#startClose(run, client, GOING_AWAY.code, GOING_AWAY.reason);
+            client.link!.close(GOING_AWAY.code, GOING_AWAY.reason);
           } else if (client.phase === "handshake" || client.phase === "refusing") {
             client.stream.close();
           }
@@ -659,6 +548,21 @@ export class WebSocketServerImpl implements WebSocketServer {
   /** Same as `off("error", callback)`. */
   offWebSocketServerError(callback?: ErrorCallback): void {
     this.#events.off("error", callback);
+  }
+}
+
+/** The `error` event's message for a problem of an open client's link. */
+function problemText(info: WebSocketConnection, problem: LinkProblem): string {
+  switch (problem.kind) {
+    case "protocol":
+      return `client ${
+        label(info)
+      } broke the protocol (closing with ${problem.error.closeCode}): ${problem.error.message}`;
+    case "not-reading":
+    case "pong-missed":
+      return `dropped ${label(info)}: ${problem.reason}`;
+    case "lost":
+      return `connection to ${label(info)} lost: ${describe(problem.error)}`;
   }
 }
 

@@ -373,6 +373,17 @@ export class ScriptedPeer {
     await this.#waitUntil(() => (this.#ended ? true : undefined), ms, "client EOF");
   }
 
+  /**
+   * Ends TCP first, as a server must once the close handshake is over (RFC 6455
+   * section 7.1.1): a half-close (FIN), then a bounded wait for the client to end
+   * its side in answer. A client that ended before our FIN fails this wait too.
+   */
+  async endFirst(ms = 2000): Promise<void> {
+    if (this.#ended) throw new Error("the client ended TCP before the server did");
+    await this.conn.closeWrite();
+    await this.clientEnd(ms);
+  }
+
   /** Closes the socket and waits for the read loop. Safe to call twice. */
   async close(): Promise<void> {
     if (!this.#closed) {

@@ -1,0 +1,193 @@
+/**
+ * One open WebSocket over a byte stream, shared by the client and the
+ * server: the protocol connection, the send-buffer accounting, the
+ * heartbeat, the close timer and the close result. The rules (who ends TCP
+ * first, which result wins, what an end of the stream means) come from
+ * the core's `CloseLifecycle`; this module applies them to the stream and
+ * the timers and tells its owner what happened.
+ *
+ * @module
+ */
+
+import {
+  type CloseInfo,
+  CloseLifecycle,
+  ProtocolConnection,
+  type ProtocolError,
+  type Role,
+  type TcpAction,
+} from "../protocol/mod.ts";
+import { randomFill } from "../transport/mod.ts";
+import type { ByteStream } from "../transport/types.ts";
+import type { CloseResult } from "./close.ts";
+import { Heartbeat, type HeartbeatTiming } from "./heartbeat.ts";
+import { framePool, type WriteAccount, writeFrame } from "./outbound.ts";
+
+/** Settings of a {@linkcode Link}. */
+export interface LinkSettings {
+  /** Which end this is (masking, and who ends TCP first). */
+  role: Role;
+  /** Largest incoming message; larger closes with 1009. */
+  maxMessageSize: number;
+  /** Most frames per incoming message; more closes with 1009. */
+  maxMessageFragments: number;
+  /** Bytes that may wait to be written before sends are refused (see `writeFrame`). */
+  maxBufferedBytes: number;
+  /** How long the close handshake and the end of TCP may take. */
+  closeTimeoutMs: number;
+  /** Ping interval and pong timeout (interval 0: no heartbeat). */
+  heartbeat: HeartbeatTiming;
+  /** The 1006 reason when the peer stopped reading with `buffered` bytes waiting. */
+  notReadingReason(buffered: number): string;
+  /** The 1006 reason when no pong came in time. */
+  pongMissedReason: string;
+}
+
+/** Something the owner reports as an `error` event. */
+export type LinkProblem =
+  | { kind: "protocol"; error: ProtocolError }
+  | { kind: "not-reading"; reason: string }
+  | { kind: "pong-missed"; reason: string }
+  | { kind: "lost"; error: unknown };
+
+/** What a {@linkcode Link} tells its owner. */
+export interface LinkEvents {
+  /** A complete message (text as `string`, binary bytes owned by the callee). */
+  message(data: string | Uint8Array): void;
+  /** The link stopped being open (a close frame went or came, or it failed); once. */
+  closing(): void;
+  /** A problem to report; called before `closed`. */
+  error(problem: LinkProblem): void;
+  /** The stream ended; the close result. Called once, last. */
+  closed(result: CloseResult): void;
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/**
+ * One open WebSocket over `stream`. The owner feeds it what the stream
+ * reads ({@linkcode Link.receive}, {@linkcode Link.ended}) and sends
+ * through {@linkcode Link.connection}; the heartbeat starts at once.
+ */
+export class Link implements WriteAccount {
+  /** The stream the WebSocket runs over. */
+  readonly stream: ByteStream;
+  /** The protocol connection (send, close state, read target). */
+  readonly connection: ProtocolConnection;
+  /** Bytes handed to the stream and not yet written. */
+  buffered = 0;
+  /** Settles when the last frame handed over has been written (or failed). */
+  lastWrite: Promise<void> = RESOLVED;
+  readonly #settings: LinkSettings;
+  readonly #events: LinkEvents;
+  readonly #lifecycle: CloseLifecycle;
+  readonly #heartbeat: Heartbeat;
+  #closeTimer: ReturnType<typeof setTimeout> | undefined;
+  #open = true;
+  /** Dropped for not reading: nothing more is written or read. */
+  #dropped = false;
+
+  /**
+   * @param stream the upgraded stream
+   * @param settings limits, timeouts and the wording of drop reasons
+   * @param events where messages, problems and the close result go
+   */
+  constructor(stream: ByteStream, settings: LinkSettings, events: LinkEvents) {
+    this.stream = stream;
+    this.#settings = settings;
+    this.#events = events;
+    this.#lifecycle = new CloseLifecycle(settings.role);
+    this.connection = new ProtocolConnection(
+      {
+        role: settings.role,
+        maxMessageSize: settings.maxMessageSize,
+        maxMessageFragments: settings.maxMessageFragments,
+        random: randomFill,
+        pool: framePool,
+      },
+      {
+        write: (bytes) => this.#write(bytes),
+        message: events.message,
+        pong: () => this.#heartbeat.pong(),
+        peerClose: (info) => this.#onPeerClose(info),
+        fail: (error) => this.#onFail(error),
+      },
+    );
+    const connection = this.connection;
+    this.#heartbeat = new Heartbeat(settings.heartbeat, {
+      ping: () => connection.ping(),
+      dead: () => this.#drop({ kind: "pong-missed", reason: settings.pongMissedReason }),
+    });
+    this.#heartbeat.start();
+  }
+
+  /** Bytes the stream read. */
+  receive(chunk: Uint8Array): void {
+    if (!this.#dropped) this.connection.receive(chunk);
+  }
+
+  /** Starts the close handshake (the owner checked `code` and `reason`). */
+  close(code: number, reason: string): void {
+    this.#leaveOpen();
+    this.connection.close(code, reason);
+    this.#apply(this.#lifecycle.closeStarted());
+  }
+
+  /** The stream ended (`error` undefined for a clean end): reports the close result. */
+  ended(error: unknown): void {
+    clearTimeout(this.#closeTimer);
+    this.#heartbeat.stop();
+    this.stream.close();
+    this.#open = false;
+    const end = this.#lifecycle.ended(this.connection.atFrameBoundary, error);
+    if (end.unexpected) this.#events.error({ kind: "lost", error });
+    this.#events.closed(end.result);
+  }
+
+  #write(bytes: Uint8Array): void {
+    if (this.#dropped) return;
+    if (!writeFrame(this.stream, this, bytes, this.#settings.maxBufferedBytes)) {
+      // Automatic frames (pongs, close) overflowed: the peer sends and never reads.
+      this.#dropped = true;
+      this.#drop({ kind: "not-reading", reason: this.#settings.notReadingReason(this.buffered) });
+    }
+  }
+
+  #onPeerClose(info: CloseInfo): void {
+    this.#leaveOpen();
+    this.#apply(this.#lifecycle.peerClosed(info));
+  }
+
+  #onFail(error: ProtocolError): void {
+    this.#leaveOpen();
+    const action = this.#lifecycle.failed(error);
+    this.#events.error({ kind: "protocol", error });
+    this.#apply(action);
+  }
+
+  /** Gives up on the link: 1006 with the problem's reason, reported, socket closed. */
+  #drop(problem: LinkProblem & { reason: string }): void {
+    this.#leaveOpen();
+    const action = this.#lifecycle.dropped(problem.reason);
+    this.#events.error(problem);
+    this.#apply(action);
+  }
+
+  #leaveOpen(): void {
+    this.#heartbeat.stop();
+    if (!this.#open) return;
+    this.#open = false;
+    this.#events.closing();
+  }
+
+  #apply(action: TcpAction): void {
+    if (action === "close") {
+      this.stream.close();
+      return;
+    }
+    if (action === "closeWrite") this.stream.closeWrite();
+    if (this.#closeTimer !== undefined) return;
+    const ms = this.#settings.closeTimeoutMs;
+    this.#closeTimer = setTimeout(() => this.#apply(this.#lifecycle.timedOut(ms)), ms);
+  }
+}
