@@ -1031,7 +1031,12 @@ function report(
         "ours costs less; ↑: above 1× ours is faster.",
       "",
     );
-    const pairs = oursIds.flatMap((ours) => peers.map((peer) => [ours, peer]));
+    // Each of ours against the three other servers and the raw TCP floor of its runtime.
+    const floorOf = (ours: string) => ours === "ours-deno" ? "tcp-deno" : "tcp-node";
+    const pairs = oursIds.flatMap((ours) =>
+      peers.filter((peer) => !peer.startsWith("tcp-") || peer === floorOf(ours))
+        .map((peer) => [ours, peer])
+    );
     out.push(table(
       [
         "ours ÷ peer",
