@@ -130,7 +130,7 @@ const WORKLOADS: Workload[] = [
   },
   {
     id: "s4",
-    title: "(s4) broadcast: one 64 B text message to 1,000 clients, 4 broadcasts outstanding",
+    title: "(s4) broadcast: a 64 B text message to 1,000 clients, the next once all have it",
     mode: "broadcast",
     job: { kind: "broadcast", connections: 1000, inflight: 1, size: 64 },
   },
@@ -243,7 +243,7 @@ interface Server {
 
 const running = new Set<Server>();
 
-/** Starts a server that prints `PORT <n>`; gives up after 30 s. */
+/** Starts a server that prints `PORT <n>`; gives up after 60 s. */
 async function startServer(
   spec: ServerSpec,
   mode: string,
@@ -302,7 +302,7 @@ async function startServer(
     stderrTail: () => errText.trim().split("\n").slice(-3).join(" | "),
   };
   running.add(server);
-  if (await waitFor("PORT ", 30_000) && (await waitFor("\n", 1000))) {
+  if (await waitFor("PORT ", 60_000) && (await waitFor("\n", 1000))) {
     const match = /PORT (\d+)/.exec(text);
     if (match) {
       server.port = Number(match[1]);
@@ -483,10 +483,7 @@ function derive(workload: Workload, raw: Result): Result {
 }
 
 /** One job: a fresh server, the load, the server stopped. */
-async function runJob(spec: ServerSpec, workload: Workload): Promise<Result> {
-  if (performance.now() - startedAt > TOTAL_LIMIT_MS) {
-    return { error: "skipped: the benchmark's total time bound was reached" };
-  }
+async function runJobOnce(spec: ServerSpec, workload: Workload): Promise<Result> {
   let server: Server;
   try {
     server = await startServer(spec, workload.mode);
@@ -502,6 +499,20 @@ async function runJob(spec: ServerSpec, workload: Workload): Promise<Result> {
   } finally {
     await stopServer(server);
   }
+}
+
+/**
+ * A job, tried once more when it fails (on a shared machine a start-up can
+ * miss its deadline under someone else's load); the retry is reported.
+ */
+async function runJob(spec: ServerSpec, workload: Workload): Promise<Result> {
+  if (performance.now() - startedAt > TOTAL_LIMIT_MS) {
+    return { error: "skipped: the benchmark's total time bound was reached" };
+  }
+  const first = await runJobOnce(spec, workload);
+  if (first.error === undefined || performance.now() - startedAt > TOTAL_LIMIT_MS) return first;
+  const second = await runJobOnce(spec, workload);
+  return second.error === undefined ? { ...second, retriedAfter: first.error } : second;
 }
 
 // ------------------------------------------------------------------- metrics
@@ -1128,7 +1139,8 @@ function report(
     "- (s4): the server sends each message to every open connection, the sender included: ours " +
       "with `listAllConnections()` and `send` to each, ws by iterating `wss.clients`, " +
       "Deno.serve by iterating a Set of its sockets, Bun.serve with `server.publish` to a " +
-      "topic every client subscribed to. At most 4 broadcasts are outstanding.",
+      "topic every client subscribed to. One broadcast at a time: the trigger for the next " +
+      "goes out once every client has read the last, so no server can merge two into one write.",
     "- (s5): each cycle is a new TCP connection, the upgrade, one 16 B echo, a client close " +
       "frame, the server's close frame and its TCP end; the floors skip the upgrade and the " +
       "close frames.",
@@ -1144,6 +1156,7 @@ function report(
       rs.forEach((r, i) => {
         const where = `- ${label(id)}, (${workload}), run ${i + 1}`;
         if (r.error) problems.push(`${where}: ${r.error}`);
+        if (r.retriedAfter) problems.push(`${where}: failed once (${r.retriedAfter}), retried`);
         if (r.unexpectedCloses) {
           problems.push(`${where}: ${r.unexpectedCloses} connections lost`);
         }
