@@ -21,6 +21,8 @@
  * - `WORKLOADS=a,b` only these workloads (s1 s1b s2 s3 s4 s5)
  * - `LOADGENS=n`    load-generator processes for s1, s1b and s5 (default 1;
  *   the others always use one)
+ * - `SYSCALLS=1`    also count the server's system calls in each timed window
+ *   (`perf stat` on the syscall tracepoints) and report them per unit of work
  * - `RESULTS_FILE=path`  where the markdown goes (default: the server part of
  *   bench/RESULTS.md for a full run, nowhere for QUICK=1)
  * - `PROFILE=1`     instead of the benchmark, CPU-profile our server
@@ -79,6 +81,8 @@ const IDLE_COUNT = QUICK ? 2000 : 8000;
 /** Load-generator processes for the workloads whose load can be split (`LOADGENS`, default 1). */
 const LOADGENS = Math.max(1, Math.min(4, Number(env("LOADGENS") ?? 1)));
 const SPLITTABLE: WorkloadId[] = ["s1", "s1b", "s5"];
+/** Count the server's system calls during each timed window (`perf stat`). */
+const SYSCALLS = env("SYSCALLS") === "1";
 
 const WORKLOADS: Workload[] = [
   {
@@ -341,6 +345,64 @@ async function stopAllServers(): Promise<void> {
 
 type Result = Record<string, unknown> & { error?: string };
 
+/** The system calls `SYSCALLS=1` counts, by name (perf's `syscalls:sys_enter_<name>`). */
+const SYSCALL_GROUPS: Record<string, string[]> = {
+  reads: ["read", "readv", "recvfrom", "recvmsg"],
+  writes: ["write", "writev", "sendto", "sendmsg"],
+  polls: ["epoll_wait", "epoll_pwait", "epoll_pwait2"],
+};
+
+/**
+ * Counts the server's system calls from `atMs` (wall clock) for `durationMs`
+ * with `perf stat` on the kernel's syscall tracepoints (in-kernel counters:
+ * the server does not slow down); the counts by group plus `all`, or why not.
+ */
+async function countSyscalls(
+  pid: number,
+  atMs: number,
+  durationMs: number,
+): Promise<Record<string, number> | string> {
+  const events = [
+    "raw_syscalls:sys_enter",
+    ...Object.values(SYSCALL_GROUPS).flat().map((n) => `syscalls:sys_enter_${n}`),
+  ];
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, atMs - Date.now())));
+  const out = await capture([
+    "perf",
+    "stat",
+    "-x",
+    ",",
+    "-e",
+    events.join(","),
+    "-p",
+    String(pid),
+    "--",
+    "sleep",
+    String(durationMs / 1000),
+  ], { timeoutMs: durationMs + 10_000 });
+  if (out === null) return "perf is not installed";
+  const counts: Record<string, number> = {};
+  for (const line of out.stderr.split("\n")) {
+    const [value, , event] = line.split(",");
+    if (event === undefined) continue;
+    const name = event === "raw_syscalls:sys_enter"
+      ? "all"
+      : event.replace("syscalls:sys_enter_", "");
+    counts[name] = Number(value);
+  }
+  if (!Number.isFinite(counts.all)) {
+    return `perf stat counted nothing (${out.stderr.trim().split("\n")[0]})`;
+  }
+  const grouped: Record<string, number> = { all: counts.all };
+  for (const [group, names] of Object.entries(SYSCALL_GROUPS)) {
+    grouped[group] = names.reduce(
+      (sum, n) => sum + (Number.isFinite(counts[n]) ? counts[n] : 0),
+      0,
+    );
+  }
+  return grouped;
+}
+
 /** What a load generator printed: its `RESULT`, or why there is none. */
 function parseResult(stdout: string, stderr: string, code: number | string): Result {
   const line = stdout.split("\n").find((l) => l.startsWith("RESULT "));
@@ -429,9 +491,12 @@ async function runLoad(
   const exited = Promise.all(children.map((child) => child.status));
   // (s3) has no timed window: its process never prints READY.
   const outcome = await Promise.race([everyoneReady.then(() => "ready"), exited]);
+  let syscalls: Promise<Record<string, number> | string> | undefined;
   if (outcome === "ready") {
-    const line = new TextEncoder().encode(`GO ${Date.now() + 50}\n`);
+    const at = Date.now() + 50;
+    const line = new TextEncoder().encode(`GO ${at}\n`);
     await Promise.all(writers.map((w) => w.write(line).catch(() => {})));
+    if (SYSCALLS) syscalls = countSyscalls(server.child.pid, at, WINDOW_MS);
   }
   const statuses = await exited;
   clearTimeout(killer);
@@ -443,6 +508,9 @@ async function runLoad(
   );
   const failed = results.find((r) => r.error !== undefined);
   if (failed) return failed;
+  const counted = await syscalls;
+  if (typeof counted === "string") notes.push(`SYSCALLS=1: ${counted}`);
+  else if (counted !== undefined) results[0].syscalls = counted;
   if (count === 1) return { ...results[0], loadgens: 1 };
   // Counts and load-generator CPU add up; the window and the server's CPU are the first one's.
   const merged: Result = { ...results[0], loadgens: count };
@@ -980,7 +1048,7 @@ function report(
   const label = (id: string) => ALL_SERVERS.find((s) => s.id === id)?.label ?? id;
   const ran = (id: string) => servers.some((s) => s.id === id);
   const metrics = METRICS.filter((m) => workloads.some((w) => w.id === m.workload));
-  const settings = ["QUICK", "RUNS", "SERVERS", "WORKLOADS", "LOADGENS"]
+  const settings = ["QUICK", "RUNS", "SERVERS", "WORKLOADS", "LOADGENS", "SYSCALLS"]
     .filter((name) => env(name) !== undefined)
     .map((name) => `${name}=${env(name)} `)
     .join("");
@@ -1106,6 +1174,38 @@ function report(
     ]),
   ));
   out.push("");
+
+  const counted = cpuWorkloads.filter((w) =>
+    rows.some((s) => (results[w.id]?.[s.id] ?? []).some((r) => valid(r) && r.syscalls))
+  );
+  if (counted.length > 0) {
+    out.push("## System calls of the server per unit of work (SYSCALLS=1)", "");
+    out.push(
+      "Reads (read, readv, recvfrom, recvmsg) / writes (write, writev, sendto, sendmsg) / " +
+        "epoll waits / all system calls, per echoed message (s1, s1b, s2), per delivered " +
+        "message (s4) or per connection (s5), counted by `perf stat` over the timed window " +
+        "(medians).",
+      "",
+    );
+    out.push(table(
+      ["server", ...counted.map((w) => `(${w.id}) reads / writes / polls / all`)],
+      rows.map((s) => [
+        s.label,
+        ...counted.map((w) => {
+          const rs = (results[w.id]?.[s.id] ?? []).filter((r) => valid(r) && r.syscalls);
+          if (rs.length === 0) return "—";
+          const per = (group: string) =>
+            median(
+              rs.map((r) => (r.syscalls as Record<string, number>)[group] / (r.count as number)),
+            );
+          const digits = (v: number) => (v >= 10 ? 0 : v >= 1 ? 1 : 2);
+          return ["reads", "writes", "polls", "all"].map((g) => fmt(per(g), digits(per(g))))
+            .join(" / ");
+        }),
+      ]),
+    ));
+    out.push("");
+  }
 
   if (RUNS > 1) {
     out.push("## Every run (run 1 / run 2 / …)", "");
