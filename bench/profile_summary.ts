@@ -89,7 +89,8 @@ export function summarizeProfile(
       ...items.slice(0, top).map((r) => `  ${pct(r[field])}  ${r.name}`),
     ].join("\n");
   const all = [...rows.values()];
-  const ours = all.filter((r) => r.name.includes("  src/") || r.name.includes("  mod.ts"));
+  // Our code: the sources, or the npm build of them (npm/esm/) when Node or Bun ran it.
+  const ours = all.filter((r) => / {2}(npm\/esm\/)?(src\/|mod\.[jt]s)/.test(r.name));
   const bySelf = (x: Row, y: Row) => y.self - x.self;
   const byTotal = (x: Row, y: Row) => y.total - x.total;
   const sampled = `${(totalTime / 1e6).toFixed(2)} s sampled in ${profile.samples.length} samples`;

@@ -27,6 +27,16 @@
  */
 
 import { summarizeProfile } from "./profile_summary.ts";
+import {
+  capture,
+  exists,
+  fmt,
+  fmtRatio,
+  median,
+  shell,
+  table,
+  writeResults,
+} from "./lib/common.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const BENCH = `${ROOT}bench/`;
@@ -205,50 +215,6 @@ const notes: string[] = [];
 
 // ---------------------------------------------------------------- processes
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Runs a command to completion with a time bound; null when it could not run. */
-async function capture(
-  cmd: string[],
-  options: { cwd?: string; timeoutMs?: number; env?: Record<string, string> } = {},
-): Promise<{ code: number; stdout: string; stderr: string } | null> {
-  let child: Deno.ChildProcess;
-  try {
-    child = new Deno.Command(cmd[0], {
-      args: cmd.slice(1),
-      cwd: options.cwd ?? ROOT,
-      env: options.env,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-  } catch {
-    return null;
-  }
-  const timer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // Already gone.
-    }
-  }, options.timeoutMs ?? 60_000);
-  const output = await child.output();
-  clearTimeout(timer);
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
-}
-
 interface Server {
   name: string;
   port: number;
@@ -383,43 +349,10 @@ async function runJob(
 
 // ------------------------------------------------------------------ helpers
 
-function median(values: number[]): number {
-  const sorted = values.filter((v) => Number.isFinite(v)).sort((x, y) => x - y);
-  if (sorted.length === 0) return NaN;
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-function fmt(value: number, digits = 0): string {
-  if (!Number.isFinite(value)) return "—";
-  return value.toLocaleString("en", {
-    minimumFractionDigits: digits,
-    maximumFractionDigits: digits,
-  });
-}
-
-function fmtRatio(value: number): string {
-  return Number.isFinite(value) ? `${value.toFixed(2)}×` : "—";
-}
-
 function fmtSize(bytes: number): string {
   if (bytes >= MiB) return `${bytes / MiB} MiB`;
   if (bytes >= 1024) return `${bytes / 1024} KiB`;
   return `${bytes} B`;
-}
-
-function table(header: string[], rows: string[][]): string {
-  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
-  return [
-    line(header),
-    line(header.map((_, i) => (i === 0 ? "---" : "---:"))),
-    ...rows.map(line),
-  ].join("\n");
-}
-
-async function shell(cmd: string[]): Promise<string> {
-  const out = await capture(cmd, { timeoutMs: 10_000 });
-  return out?.stdout.trim() ?? "?";
 }
 
 async function packageVersion(name: string): Promise<string> {
@@ -756,7 +689,7 @@ async function bench(): Promise<void> {
   const file = env("RESULTS_FILE") ??
     (QUICK ? undefined : `${BENCH}RESULTS.md`);
   if (file) {
-    await Deno.writeTextFile(file, markdown);
+    await writeResults(file, "client", markdown);
     console.log(`\nwritten to ${file}`);
   } else {
     console.log("\n(QUICK=1: not written; set RESULTS_FILE=path to keep it)");

@@ -7,13 +7,15 @@
  */
 
 const lifetimeS = Number(Deno.env.get("BENCH_SERVER_LIFETIME_S") ?? "3600");
+// Bytes each connection reads into; the server bench's idle workload asks for a small one.
+const readBufferSize = Number(Deno.env.get("BENCH_TCP_READ_BUFFER") ?? 256 * 1024);
 const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
 console.log(`PORT ${(listener.addr as Deno.NetAddr).port}`);
 setTimeout(() => listener.close(), lifetimeS * 1000);
 
 async function echo(conn: Deno.TcpConn): Promise<void> {
   conn.setNoDelay(true);
-  const buffer = new Uint8Array(256 * 1024);
+  const buffer = new Uint8Array(readBufferSize);
   try {
     while (true) {
       const n = await conn.read(buffer);
