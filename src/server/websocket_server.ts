@@ -92,6 +92,11 @@ interface Run {
   readonly clients: Set<Client>;
   /** Upgraded connections (open or closing) by id; these count against the limits. */
   readonly upgraded: Map<string, Client>;
+  /**
+   * Upgraded clients by the frozen `info` object handed out for them, so that
+   * `send`/`close` with that very object skip the argument check and the id lookup.
+   */
+  readonly byInfo: WeakMap<object, Client>;
 }
 
 /** Clients reached over IPv4-mapped IPv6 (`::ffff:1.2.3.4`) count as their IPv4 address. */
@@ -155,7 +160,13 @@ export class WebSocketServerImpl implements WebSocketServer {
     }
     // stop() reports a failed accept loop; never leave the rejection unhandled meanwhile.
     listener.finished.catch(() => {});
-    const run: Run = { settings, listener, clients: new Set(), upgraded: new Map() };
+    const run: Run = {
+      settings,
+      listener,
+      clients: new Set(),
+      upgraded: new Map(),
+      byInfo: new WeakMap(),
+    };
     this.#run = run;
     this.#state = "running";
     listener.startAccepting({
@@ -315,6 +326,7 @@ export class WebSocketServerImpl implements WebSocketServer {
     client.link = link;
     client.phase = "open";
     run.upgraded.set(client.id, client);
+    run.byInfo.set(client.info, client);
     this.#events.emit("connect", client.info);
     // Frames the client sent right behind its request.
     if (rest.length > 0) link.receive(rest);
@@ -375,6 +387,14 @@ export class WebSocketServerImpl implements WebSocketServer {
 
   /** The open client with this address, or a 2302006 error. */
   #openClient(connection: unknown): Client {
+    // The object handed out for a client is frozen, so it still names that client;
+    // copies and look-alikes go through the check and the address lookup.
+    const known = typeof connection === "object" && connection !== null
+      ? this.#run?.byInfo.get(connection)
+      : undefined;
+    if (known !== undefined && known.phase === "open" && !known.link!.connection.closeSent) {
+      return known;
+    }
     const { clientIP, clientPort } = parseConnection(connection);
     const client = this.#run?.upgraded.get(idOf(clientIP, clientPort));
     if (client === undefined || client.phase !== "open" || client.link!.connection.closeSent) {

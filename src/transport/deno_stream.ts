@@ -61,6 +61,11 @@ export class DenoByteStream implements ByteStream {
   #queue: Uint8Array[] = [];
   #waiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
   #writing = false;
+  /**
+   * True while `reader.data` runs: writes made meanwhile (replies to what was
+   * just read) wait and leave together in one write once it returns.
+   */
+  #delivering = false;
   #writeError: unknown = undefined;
   #closeWriteRequested = false;
   #closed = false;
@@ -97,13 +102,13 @@ export class DenoByteStream implements ByteStream {
         if (target !== undefined) {
           const n = await this.#conn.read(target);
           if (n === null) break;
-          reader.data(target.subarray(0, n));
+          this.#deliver(reader, target.subarray(0, n));
           target = reader.readTarget?.();
           continue;
         }
         const n = await this.#conn.read(scratch);
         if (n === null) break;
-        reader.data(scratch.subarray(0, n));
+        this.#deliver(reader, scratch.subarray(0, n));
         target = reader.readTarget?.();
         if (target !== undefined) {
           // The read ended inside a large payload that the next reads fill directly:
@@ -122,10 +127,20 @@ export class DenoByteStream implements ByteStream {
     reader.end(failure);
   }
 
+  #deliver(reader: ByteStreamReader, chunk: Uint8Array): void {
+    this.#delivering = true;
+    try {
+      reader.data(chunk);
+    } finally {
+      this.#delivering = false;
+      if (this.#queue.length > 0 && !this.#writing) this.#flush();
+    }
+  }
+
   /**
    * Queues `bytes`; resolves once they are written. Writes queued while one
-   * is in flight are coalesced into one system call (small frames cost one
-   * `write` per batch, not per frame).
+   * is in flight, or while a read is being delivered, are coalesced into one
+   * system call (small frames cost one `write` per batch, not per frame).
    */
   write(bytes: Uint8Array): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -135,7 +150,7 @@ export class DenoByteStream implements ByteStream {
       }
       this.#queue.push(bytes);
       this.#waiters.push({ resolve, reject });
-      if (!this.#writing) this.#flush();
+      if (!this.#writing && !this.#delivering) this.#flush();
     });
   }
 

@@ -51,6 +51,9 @@ export interface NodeSocket {
   getProtocol?(): string | null;
 }
 
+/** Up to this many bytes written in one turn are merged into one buffer. */
+const MERGE_LIMIT = 64 * 1024;
+
 /** Wraps a connected Node socket (TCP or TLS) as a {@linkcode ByteStream}. */
 export class NodeByteStream implements ByteStream {
   readonly #socket: NodeSocket;
@@ -60,7 +63,10 @@ export class NodeByteStream implements ByteStream {
   #endReported = false;
   #closedByUs = false;
   #writeEnded = false;
-  #corked = false;
+  /** Buffers written in this turn, not yet handed to the socket, and their callbacks. */
+  #pending: Uint8Array[] = [];
+  #pendingBytes = 0;
+  #waiters: ((error?: Error | null) => void)[] = [];
   readonly #finished: Promise<void>;
   #resolveFinished: () => void = () => {};
   /** Address of the peer. */
@@ -145,6 +151,8 @@ export class NodeByteStream implements ByteStream {
   /**
    * Queues `bytes` after everything written before; resolves once they are
    * flushed to the system, rejects if the socket broke or was closed.
+   * Small buffers written in one turn leave merged as one buffer (one
+   * system call, and Node's stream machinery runs once instead of per frame).
    */
   write(bytes: Uint8Array): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -153,22 +161,51 @@ export class NodeByteStream implements ByteStream {
         reject(new Error("the stream is closed for writing"));
         return;
       }
-      if (!this.#corked) {
-        // Gather the frames written in this turn into one writev (one system call).
-        this.#corked = true;
-        this.#socket.cork();
-        queueMicrotask(() => {
-          this.#corked = false;
-          this.#socket.uncork();
-        });
-      }
-      this.#socket.write(bytes, (error) => error ? reject(error) : resolve());
+      if (this.#pending.length === 0) queueMicrotask(() => this.#flushPending());
+      this.#pending.push(bytes);
+      this.#pendingBytes += bytes.length;
+      this.#waiters.push((error) => error ? reject(error) : resolve());
     });
+  }
+
+  /** Hands the buffers written in this turn to the socket. */
+  #flushPending(): void {
+    const batch = this.#pending;
+    const waiters = this.#waiters;
+    const total = this.#pendingBytes;
+    if (batch.length === 0) return;
+    this.#pending = [];
+    this.#waiters = [];
+    this.#pendingBytes = 0;
+    if (this.#socket.destroyed) {
+      const error = new Error("the stream was closed before these bytes were written");
+      for (const waiter of waiters) waiter(error);
+      return;
+    }
+    if (batch.length === 1) {
+      this.#socket.write(batch[0], waiters[0]);
+    } else if (total <= MERGE_LIMIT) {
+      const merged = new Uint8Array(total);
+      let offset = 0;
+      for (const part of batch) {
+        merged.set(part, offset);
+        offset += part.length;
+      }
+      this.#socket.write(merged, (error) => {
+        for (const waiter of waiters) waiter(error);
+      });
+    } else {
+      // Large buffers are not copied; corked, they still leave in one writev.
+      this.#socket.cork();
+      for (let i = 0; i < batch.length; i++) this.#socket.write(batch[i], waiters[i]);
+      this.#socket.uncork();
+    }
   }
 
   /** Sends FIN (TLS: close_notify) once queued writes are flushed. */
   closeWrite(): void {
     if (this.#writeEnded || this.#closedByUs) return;
+    this.#flushPending(); // the bytes written before must go out before the FIN
     this.#writeEnded = true;
     this.#socket.end();
   }
