@@ -42,6 +42,7 @@ import { BusinessError, ErrorCode, parameterError } from "../ohos/errors.ts";
 import { consoleReporter, ListenerRegistry } from "../ohos/listeners.ts";
 import { abnormalClose, describe, messageValue, parseCloseOptions } from "../ohos/close.ts";
 import { parseSendData } from "../ohos/send_data.ts";
+import { messageStepPool } from "../ohos/inbound.ts";
 import { framePool, writeFrame } from "../ohos/outbound.ts";
 import {
   type ConnectSettings,
@@ -301,6 +302,7 @@ export class WebSocketClient implements WebSocket {
         maxMessageFragments: session.settings.maxMessageFragments,
         random: randomFill,
         pool: framePool,
+        messagePool: messageStepPool,
       },
       {
         write: (bytes) => {

@@ -33,6 +33,7 @@ import { parseConnection, parseServerConfig, type ServerSettings } from "./confi
 import type { CloseResult, WebSocketCloseOptions } from "../ohos/close.ts";
 import { abnormalClose, describe, messageValue, parseCloseOptions } from "../ohos/close.ts";
 import { parseSendData } from "../ohos/send_data.ts";
+import { messageStepPool } from "../ohos/inbound.ts";
 import { framePool, writeFrame } from "../ohos/outbound.ts";
 import type {
   ClientConnectionCloseCallback,
@@ -312,6 +313,7 @@ export class WebSocketServerImpl implements WebSocketServer {
         maxMessageFragments: run.settings.maxMessageFragments,
         random: randomFill,
         pool: framePool,
+        messagePool: messageStepPool,
       },
       {
         write: (bytes) => {
