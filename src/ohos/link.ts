@@ -21,6 +21,7 @@ import { randomFill } from "../transport/mod.ts";
 import type { ByteStream } from "../transport/types.ts";
 import type { CloseResult } from "./close.ts";
 import { Heartbeat, type HeartbeatTiming } from "./heartbeat.ts";
+import { messageStepPool } from "./inbound.ts";
 import { framePool, type WriteAccount, writeFrame } from "./outbound.ts";
 
 /** Settings of a {@linkcode Link}. */
@@ -104,6 +105,7 @@ export class Link implements WriteAccount {
         maxMessageFragments: settings.maxMessageFragments,
         random: randomFill,
         pool: framePool,
+        messagePool: messageStepPool,
       },
       {
         write: (bytes) => this.#write(bytes),

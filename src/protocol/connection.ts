@@ -50,11 +50,15 @@ export interface ConnectionOptions {
   /** CSPRNG for masking keys (used by the client role only). */
   random: RandomFill;
   /**
-   * Where frames over 1 KiB are allocated (whoever writes a frame may give it
-   * back to the pool once the write has completed), and where incoming
-   * messages grow until their own buffer can be allocated.
+   * Where frames over 1 KiB are allocated. Whoever writes a frame may give it
+   * back to the pool once the write has completed.
    */
   pool?: BufferPool;
+  /**
+   * Where incoming messages grow until their own buffer can be allocated
+   * (the steps go back to it; see {@linkcode MessageAssembler}).
+   */
+  messagePool?: BufferPool;
 }
 
 /**
@@ -116,7 +120,7 @@ export class ProtocolConnection implements FrameSink {
     this.#assembler = new MessageAssembler({
       maxMessageSize: options.maxMessageSize,
       maxFragments: options.maxMessageFragments,
-    }, options.pool);
+    }, options.messagePool);
     this.#parser = new FrameParser({ expectMasked: options.role === "server" });
     this.#maskKeys = options.role === "client" ? new MaskKeySource(options.random) : null;
     this.#slab = new FrameSlab(options.pool);

@@ -108,7 +108,8 @@ export class MessageAssembler {
   #filled = 0;
   #size = 0;
   // Whether #buffer is the message's own buffer (exactly its length, handed
-  // out at the end), rather than a step (from the pool when there is one).
+  // out at the end), rather than one from the pool when there is one (a step,
+  // or the whole of a text message, which is decoded and never handed out).
   #final = false;
   // Text: the UTF-8 check of the bytes so far (kept once created), and the
   // string of a single-frame text message that arrived in one piece (decoded
@@ -298,13 +299,15 @@ export class MessageAssembler {
     // Called only when the buffer is full (or there is none): `old` holds no free space.
     const old = this.#buffer;
     if (this.#fin && capacity === ceiling) {
-      const own = new Uint8Array(capacity);
+      // Text is decoded from this buffer and never handed out, so it may come from the pool too.
+      const text = this.#opcode === Opcode.Text && this.#pool !== undefined;
+      const own = text ? this.#pool!.take(capacity) : new Uint8Array(capacity);
       this.#gather(own);
       this.#dropSteps();
       if (old !== null && !this.#final) this.#pool?.give(old);
       this.#buffer = own;
       this.#filled = size;
-      this.#final = true;
+      this.#final = !text;
       return own;
     }
     if (old !== null) {

@@ -15,7 +15,7 @@ import {
 import { closeCodeOf, concat, frame, recorder } from "./helpers.ts";
 
 const ROLES: Role[] = ["client", "server"];
-// Shared by many connections and runs, as the process-wide frame pool is: a
+// Shared by many connections and runs, as the process-wide message pool is: a
 // buffer handed out twice, or stale bytes read back, would corrupt a message.
 const POOL = new BufferPool({ minSize: 1025, maxBytes: 8 * 1024 * 1024 });
 const MASK = [0x11, 0x22, 0x33, 0x44];

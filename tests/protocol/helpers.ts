@@ -79,7 +79,7 @@ export function recorder(
   role: Role = "client",
   maxMessageSize = 1 << 24,
   maxMessageFragments = 1 << 17,
-  pool?: BufferPool,
+  messagePool?: BufferPool,
 ): Recording {
   const rec = {
     written: [],
@@ -90,7 +90,13 @@ export function recorder(
     failures: [],
   } as unknown as Recording;
   rec.conn = new ProtocolConnection(
-    { role, maxMessageSize, maxMessageFragments, pool, random: (b) => crypto.getRandomValues(b) },
+    {
+      role,
+      maxMessageSize,
+      maxMessageFragments,
+      messagePool,
+      random: (b) => crypto.getRandomValues(b),
+    },
     {
       write: (b) => rec.written.push(b),
       message: (d) => rec.messages.push(typeof d === "string" ? d : d.slice()),
