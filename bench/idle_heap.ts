@@ -21,7 +21,7 @@ const count = Math.max(1, Math.min(10_000, Number(Deno.args[1] ?? 1000)));
 
 // The Deno.serve echo server in a process of its own, so its memory is not ours.
 const server = new Deno.Command(Deno.execPath(), {
-  args: ["run", "-A", new URL("./servers/echo_deno.ts", import.meta.url).pathname],
+  args: ["run", "-A", new URL("./servers/deno_serve.ts", import.meta.url).pathname],
   env: { BENCH_SERVER_LIFETIME_S: "120" },
   stdout: "piped",
   stderr: "inherit",

@@ -463,7 +463,7 @@ async function serverKinds(nodeOk: boolean): Promise<ServerKinds> {
   }
   ws.deno = {
     name: "Deno.serve",
-    cmd: [DENO, "run", "-A", `${BENCH}servers/echo_deno.ts`],
+    cmd: [DENO, "run", "-A", `${BENCH}servers/deno_serve.ts`],
   };
   if (nodeOk) {
     ws.node = {

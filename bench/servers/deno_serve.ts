@@ -1,5 +1,6 @@
 /**
- * `Deno.serve` + `Deno.upgradeWebSocket` for `deno task bench:server`: echo,
+ * `Deno.serve` + `Deno.upgradeWebSocket` for both benches (`deno task bench`'s
+ * echo server and a peer of `deno task bench:server`): echo,
  * or with BENCH_SERVER_MODE=broadcast every received message goes to every
  * open socket (a Set of them). 127.0.0.1 and a free port; prints `PORT <n>`;
  * runs until killed or for BENCH_SERVER_LIFETIME_S seconds.
