@@ -354,7 +354,8 @@ export class WebSocketClient implements WebSocket {
     }
     const session = this.#session;
     const message = parseSendData(data, session?.settings.maxSendSize ?? DEFAULT_MAX_SEND_SIZE);
-    const size = message.size;
+    const { payload, text, size } = message;
+    message.payload = ""; // the shared result keeps no reference to the caller's data
     const link = session?.link;
     if (this.#state !== "open" || !link || link.connection.closeSent) {
       throw new BusinessError(ErrorCode.ConnectFailed, "WebSocket is not open");
@@ -366,7 +367,7 @@ export class WebSocketClient implements WebSocket {
         `send buffer full: ${link.buffered} bytes are still waiting to be written`,
       );
     }
-    link.connection.sendMessage(message.payload, message.text);
+    link.connection.sendMessage(payload, text);
     return link.sent();
   }
 

@@ -432,11 +432,13 @@ export class WebSocketServerImpl implements WebSocketServer {
 
   #send(data: unknown, connection: unknown): Promise<boolean> {
     const message = parseSendData(data, this.#run?.settings.maxSendSize ?? Infinity);
+    const { payload, text, size } = message;
+    message.payload = ""; // the shared result keeps no reference to the caller's data
     const client = this.#openClient(connection);
     const limit = this.#run!.settings.maxBufferedBytes;
     const link = client.link!;
     const buffered = link.buffered;
-    if (buffered + message.size > limit) {
+    if (buffered + size > limit) {
       // Refuse rather than queue without bound; the caller keeps the message.
       throw new BusinessError(
         ErrorCode.Unknown,
@@ -445,7 +447,7 @@ export class WebSocketServerImpl implements WebSocketServer {
         } are still waiting to be written (maxBufferedBytes ${limit})`,
       );
     }
-    link.connection.sendMessage(message.payload, message.text);
+    link.connection.sendMessage(payload, text);
     return link.sent();
   }
 
