@@ -2,41 +2,39 @@
 // pings, when it gives up, what a pong and stop() change, and that it never leaves a timer
 // behind. Deterministic: no real time passes.
 import assert from "node:assert/strict";
-import { Heartbeat, type HeartbeatClock } from "../src/ohos/heartbeat.ts";
+import type { Alarm, AlarmClock } from "../src/ohos/alarms.ts";
+import { Heartbeat } from "../src/ohos/heartbeat.ts";
 
-/** A clock whose time moves only when the test says so; it knows its pending timers. */
-class FakeClock implements HeartbeatClock {
+/** A clock whose time moves only when the test says so; it knows its pending alarms. */
+class FakeClock implements AlarmClock {
   now = 0;
-  readonly #timers = new Map<number, { at: number; callback: () => void }>();
-  #nextId = 1;
+  readonly #alarms = new Map<Alarm, number>();
 
-  set(callback: () => void, ms: number): number {
-    const id = this.#nextId++;
-    this.#timers.set(id, { at: this.now + ms, callback });
-    return id;
+  set(alarm: Alarm, ms: number): void {
+    this.#alarms.set(alarm, this.now + ms);
   }
 
-  clear(handle: unknown): void {
-    this.#timers.delete(handle as number);
+  clear(alarm: Alarm): void {
+    this.#alarms.delete(alarm);
   }
 
-  /** Timers armed and not yet run or cleared. */
+  /** Alarms set and not yet fired or cleared. */
   get pending(): number {
-    return this.#timers.size;
+    return this.#alarms.size;
   }
 
-  /** Moves time forward by `ms`, running every timer that falls due, in order. */
+  /** Moves time forward by `ms`, firing every alarm that falls due, in order. */
   advance(ms: number): void {
     const end = this.now + ms;
     for (let guard = 0; guard < 10_000; guard++) {
-      let due: [number, { at: number; callback: () => void }] | undefined;
-      for (const entry of this.#timers) {
-        if (entry[1].at <= end && (due === undefined || entry[1].at < due[1].at)) due = entry;
+      let due: [Alarm, number] | undefined;
+      for (const entry of this.#alarms) {
+        if (entry[1] <= end && (due === undefined || entry[1] < due[1])) due = entry;
       }
       if (due === undefined) break;
-      this.#timers.delete(due[0]);
-      this.now = due[1].at;
-      due[1].callback();
+      this.#alarms.delete(due[0]);
+      this.now = due[1];
+      due[0].fire();
     }
     this.now = end;
   }
@@ -48,11 +46,11 @@ function recorded(intervalMs: number, timeoutMs: number, canPing = true) {
   const pings: number[] = [];
   const deaths: number[] = [];
   const heartbeat = new Heartbeat({ intervalMs, timeoutMs }, {
-    ping: () => {
+    sendPing: () => {
       pings.push(clock.now);
       return canPing;
     },
-    dead: () => deaths.push(clock.now),
+    noPong: () => deaths.push(clock.now),
   }, clock);
   return { heartbeat, clock, pings, deaths };
 }

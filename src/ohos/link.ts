@@ -12,6 +12,7 @@
 import {
   type CloseInfo,
   CloseLifecycle,
+  type ConnectionHandlers,
   ProtocolConnection,
   type ProtocolError,
   type Role,
@@ -20,7 +21,7 @@ import {
 import { randomFill } from "../transport/mod.ts";
 import type { ByteStream } from "../transport/types.ts";
 import type { CloseResult } from "./close.ts";
-import { Heartbeat, type HeartbeatTiming } from "./heartbeat.ts";
+import { Heartbeat, type HeartbeatActions, type HeartbeatTiming } from "./heartbeat.ts";
 import { messageStepPool } from "./inbound.ts";
 import { framePool, writeFrame } from "./outbound.ts";
 
@@ -42,8 +43,8 @@ export interface LinkSettings {
   notReadingReason(buffered: number): string;
   /** The 1006 reason when no pong came in time. */
   pongMissedReason: string;
-  /** The error a `send` rejects with when its frame could not be written. */
-  sendFailed(error: unknown): Error;
+  /** The error a `send` to `peer` rejects with when its frame could not be written. */
+  sendFailed(error: unknown, peer: { hostname: string; port: number }): Error;
 }
 
 /** Something the owner reports as an `error` event. */
@@ -71,8 +72,12 @@ const TRUE = () => true;
  * One open WebSocket over `stream`. The owner feeds it what the stream
  * reads ({@linkcode Link.receive}, {@linkcode Link.ended}) and sends
  * through {@linkcode Link.connection}; the heartbeat starts at once.
+ *
+ * The link is itself the handler of its protocol connection and the actor
+ * of its heartbeat (methods, not closures), and `settings` may be shared by
+ * every link of a server: an idle connection costs as few objects as can be.
  */
-export class Link {
+export class Link implements ConnectionHandlers, HeartbeatActions {
   /** The stream the WebSocket runs over. */
   readonly stream: ByteStream;
   /** The protocol connection (send, close state, read target). */
@@ -100,28 +105,15 @@ export class Link {
     this.#settings = settings;
     this.#events = events;
     this.#lifecycle = new CloseLifecycle(settings.role);
-    this.connection = new ProtocolConnection(
-      {
-        role: settings.role,
-        maxMessageSize: settings.maxMessageSize,
-        maxMessageFragments: settings.maxMessageFragments,
-        random: randomFill,
-        pool: framePool,
-        messagePool: messageStepPool,
-      },
-      {
-        write: (bytes) => this.#write(bytes),
-        message: events.message,
-        pong: () => this.#heartbeat.pong(),
-        peerClose: (info) => this.#onPeerClose(info),
-        fail: (error) => this.#onFail(error),
-      },
-    );
-    const connection = this.connection;
-    this.#heartbeat = new Heartbeat(settings.heartbeat, {
-      ping: () => connection.ping(),
-      dead: () => this.#drop({ kind: "pong-missed", reason: settings.pongMissedReason }),
-    });
+    this.connection = new ProtocolConnection({
+      role: settings.role,
+      maxMessageSize: settings.maxMessageSize,
+      maxMessageFragments: settings.maxMessageFragments,
+      random: randomFill,
+      pool: framePool,
+      messagePool: messageStepPool,
+    }, this);
+    this.#heartbeat = new Heartbeat(settings.heartbeat, this);
     this.#heartbeat.start();
   }
 
@@ -141,7 +133,7 @@ export class Link {
       this.#drained = drained;
       const failed = this.#settings.sendFailed;
       this.#sent = drained.then(TRUE, (error) => {
-        throw failed(error);
+        throw failed(error, this.stream.remoteAddress);
       });
     }
     return this.#sent!;
@@ -170,7 +162,10 @@ export class Link {
     this.#events.closed(end.result);
   }
 
-  #write(bytes: Uint8Array): void {
+  // ---- ConnectionHandlers: called by the protocol connection ----
+
+  /** @internal A frame to send. */
+  write(bytes: Uint8Array): void {
     if (this.#dropped) return;
     if (!writeFrame(this.stream, bytes, this.#settings.maxBufferedBytes)) {
       // Automatic frames (pongs, close) overflowed: the peer sends and never reads.
@@ -179,16 +174,40 @@ export class Link {
     }
   }
 
-  #onPeerClose(info: CloseInfo): void {
+  /** @internal A complete message. */
+  message(data: string | Uint8Array): void {
+    this.#events.message(data);
+  }
+
+  /** @internal A pong arrived: the peer is alive. */
+  pong(): void {
+    this.#heartbeat.pong();
+  }
+
+  /** @internal The peer's close frame arrived (ours is out). */
+  peerClose(info: CloseInfo): void {
     this.#leaveOpen();
     this.#apply(this.#lifecycle.peerClosed(info));
   }
 
-  #onFail(error: ProtocolError): void {
+  /** @internal The peer broke a rule (our close frame is out). */
+  fail(error: ProtocolError): void {
     this.#leaveOpen();
     const action = this.#lifecycle.failed(error);
     this.#events.error({ kind: "protocol", error });
     this.#apply(action);
+  }
+
+  // ---- HeartbeatActions: called by the heartbeat ----
+
+  /** @internal Time for a ping. */
+  sendPing(): boolean {
+    return this.connection.ping();
+  }
+
+  /** @internal No pong came in time. */
+  noPong(): void {
+    this.#drop({ kind: "pong-missed", reason: this.#settings.pongMissedReason });
   }
 
   /** Gives up on the link: 1006 with the problem's reason, reported, socket closed. */

@@ -74,13 +74,15 @@ function fail(message: string): never {
 export class FrameParser {
   readonly #expectMasked: boolean;
   readonly #allowedRsv: number;
-  readonly #head = new Uint8Array(14);
+  // The bytes of a header split across reads (allocated the first time one is).
+  #head: Uint8Array | null = null;
   #headLength = 0;
   #headNeeded = 2;
   #inPayload = false;
   #remaining = 0;
-  // The current frame's masking key, when it is masked: reused, so a frame costs no allocation here.
-  readonly #maskKey = new Uint8Array(4);
+  // The current frame's masking key, when it is masked: reused, so a frame costs no
+  // allocation here (allocated with the first masked frame: idle connections hold none).
+  #maskKey: Uint8Array | null = null;
   #masked = false;
   #maskOffset = 0;
 
@@ -118,7 +120,7 @@ export class FrameParser {
         }
         const take = Math.min(this.#headNeeded - this.#headLength, end - pos);
         // At most 14 bytes: a loop is cheaper than a view to copy from.
-        const head = this.#head;
+        const head = this.#head ??= new Uint8Array(14);
         for (let i = 0; i < take; i++) head[this.#headLength + i] = chunk[pos + i];
         this.#headLength += take;
         pos += take;
@@ -137,7 +139,7 @@ export class FrameParser {
       const data = chunk.subarray(pos, pos + take);
       pos += take;
       if (this.#masked) {
-        applyMask(data, this.#maskKey, this.#maskOffset);
+        applyMask(data, this.#maskKey!, this.#maskOffset);
         this.#maskOffset += take;
       }
       this.#remaining -= take;
@@ -188,7 +190,7 @@ export class FrameParser {
     }
     this.#masked = masked;
     if (masked) {
-      const key = this.#maskKey;
+      const key = this.#maskKey ??= new Uint8Array(4);
       key[0] = bytes[offset];
       key[1] = bytes[offset + 1];
       key[2] = bytes[offset + 2];

@@ -19,6 +19,7 @@ import {
 } from "../protocol/mod.ts";
 import {
   type ByteStream,
+  type ByteStreamReader,
   defaultListen,
   type Listen,
   ListenError,
@@ -31,7 +32,8 @@ import { parseConnection, parseServerConfig, type ServerSettings } from "./confi
 import type { WebSocketCloseOptions } from "../ohos/close.ts";
 import { messageValue, parseCloseOptions } from "../ohos/close.ts";
 import { parseSendData } from "../ohos/send_data.ts";
-import { Link, type LinkEvents, type LinkProblem } from "../ohos/link.ts";
+import { Link, type LinkEvents, type LinkProblem, type LinkSettings } from "../ohos/link.ts";
+import type { CloseResult } from "../ohos/close.ts";
 import type {
   ClientConnectionCloseCallback,
   ServerSendData,
@@ -65,8 +67,22 @@ const reportListenerError = consoleReporter("server");
  */
 type Phase = "handshake" | "refusing" | "open" | "closing" | "ended";
 
-/** Everything that belongs to one accepted connection. */
-interface Client {
+/** Where a {@linkcode Client} reports what its stream and link tell it; one per server. */
+interface ClientOwner {
+  data(client: Client, chunk: Uint8Array): void;
+  end(client: Client, error: unknown): void;
+  message(client: Client, data: string | Uint8Array): void;
+  problem(client: Client, problem: LinkProblem): void;
+  closed(client: Client, result: CloseResult): void;
+}
+
+/**
+ * Everything that belongs to one accepted connection. It is the reader of
+ * its stream and the event sink of its link itself (methods, not closures),
+ * so an idle connection costs as few objects as can be.
+ */
+class Client implements ByteStreamReader, LinkEvents {
+  readonly run: Run;
   readonly stream: ByteStream;
   /** The object handed to listeners and returned by `listAllConnections`. */
   readonly info: Readonly<WebSocketConnection>;
@@ -74,14 +90,50 @@ interface Client {
   readonly id: string;
   /** The client's address as counted by `maxConnectionsForOneClient`. */
   readonly ipKey: string;
-  phase: Phase;
+  phase: Phase = "handshake";
   /** Watches the first bytes until the request line is complete, to refuse garbage at once. */
-  requestLine: RequestLineScanner | null;
-  reader: HttpHeadReader | null;
+  requestLine: RequestLineScanner | null = new RequestLineScanner();
+  reader: HttpHeadReader | null = new HttpHeadReader();
   /** The open WebSocket (connection, heartbeat, close timer, close result) once upgraded. */
-  link: Link | null;
+  link: Link | null = null;
   /** Handshake deadline, or how long a refusal may linger. */
-  timer: ReturnType<typeof setTimeout> | undefined;
+  timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  readonly #owner: ClientOwner;
+
+  constructor(run: Run, stream: ByteStream, owner: ClientOwner) {
+    this.run = run;
+    this.stream = stream;
+    this.#owner = owner;
+    const { hostname, port } = stream.remoteAddress;
+    this.info = Object.freeze({ clientIP: hostname, clientPort: port });
+    this.id = idOf(hostname, port);
+    this.ipKey = ipKeyOf(hostname);
+  }
+
+  // ByteStreamReader
+  data(chunk: Uint8Array): void {
+    this.#owner.data(this, chunk);
+  }
+  readTarget(): Uint8Array | undefined {
+    return this.link?.connection.readTarget();
+  }
+  end(error?: unknown): void {
+    this.#owner.end(this, error);
+  }
+
+  // LinkEvents
+  message(data: string | Uint8Array): void {
+    this.#owner.message(this, data);
+  }
+  closing(): void {
+    if (this.phase === "open") this.phase = "closing";
+  }
+  error(problem: LinkProblem): void {
+    this.#owner.problem(this, problem);
+  }
+  closed(result: CloseResult): void {
+    this.#owner.closed(this, result);
+  }
 }
 
 /** One `start` … `stop` cycle: a listener and the clients it accepted. */
@@ -97,6 +149,8 @@ interface Run {
    * `send`/`close` with that very object skip the argument check and the id lookup.
    */
   readonly byInfo: WeakMap<object, Client>;
+  /** One settings object for the links of all clients of this run. */
+  readonly linkSettings: LinkSettings;
 }
 
 /** Clients reached over IPv4-mapped IPv6 (`::ffff:1.2.3.4`) count as their IPv4 address. */
@@ -109,9 +163,35 @@ function idOf(clientIP: string, clientPort: number): string {
 }
 
 function label(info: WebSocketConnection): string {
-  const host = info.clientIP.includes(":") ? `[${info.clientIP}]` : info.clientIP;
-  return `${host}:${info.clientPort}`;
+  return labelOf(info.clientIP, info.clientPort);
 }
+
+function labelOf(ip: string, port: number): string {
+  return `${ip.includes(":") ? `[${ip}]` : ip}:${port}`;
+}
+
+/** The settings every link of a run shares. */
+function linkSettingsOf(settings: ServerSettings): LinkSettings {
+  return {
+    role: "server",
+    maxMessageSize: settings.maxMessageSize,
+    maxMessageFragments: settings.maxMessageFragments,
+    maxBufferedBytes: settings.maxBufferedBytes,
+    closeTimeoutMs: settings.closeTimeoutMs,
+    heartbeat: { intervalMs: settings.pingIntervalMs, timeoutMs: settings.pongTimeoutMs },
+    notReadingReason: (buffered) =>
+      `client stopped reading: ${buffered} bytes are waiting to be written (maxBufferedBytes)`,
+    pongMissedReason: `no pong received within ${settings.pongTimeoutMs} ms (pongTimeoutMs)`,
+    sendFailed: (error, peer) =>
+      new BusinessError(
+        ErrorCode.Unknown,
+        `send to ${labelOf(peer.hostname, peer.port)} failed: ${describe(error)}`,
+      ),
+  };
+}
+
+/** Ignores a rejection that is reported elsewhere. */
+const ignore = () => {};
 
 /**
  * Implementation of {@linkcode WebSocketServer}; create it with
@@ -123,6 +203,18 @@ export class WebSocketServerImpl implements WebSocketServer {
   #state: "idle" | "starting" | "running" | "stopping" = "idle";
   #run: Run | null = null;
   #stopping: Promise<boolean> | null = null;
+  /** How the clients of this server reach it (one object, not closures per client). */
+  readonly #owner: ClientOwner = {
+    data: (client, chunk) => this.#onData(client.run, client, chunk),
+    end: (client, error) => this.#onEnd(client.run, client, error),
+    message: (client, data) => this.#emitMessage(client, data),
+    problem: (client, problem) =>
+      this.#events.emit(
+        "error",
+        new BusinessError(ErrorCode.Unknown, problemText(client.info, problem)),
+      ),
+    closed: (client, result) => this.#events.emit("close", client.info, result),
+  };
 
   /** @param listen transport that binds the port; defaults to the runtime's (Deno or Node) */
   constructor(listen: Listen = defaultListen()) {
@@ -166,6 +258,7 @@ export class WebSocketServerImpl implements WebSocketServer {
       clients: new Set(),
       upgraded: new Map(),
       byInfo: new WeakMap(),
+      linkSettings: linkSettingsOf(settings),
     };
     this.#run = run;
     this.#state = "running";
@@ -194,34 +287,18 @@ export class WebSocketServerImpl implements WebSocketServer {
       stream.close();
       return;
     }
-    const { hostname, port } = stream.remoteAddress;
-    const ipKey = ipKeyOf(hostname);
-    if (this.#tooManyInHandshake(run, ipKey)) {
+    if (this.#tooManyInHandshake(run, ipKeyOf(stream.remoteAddress.hostname))) {
       // Idle or slow sockets must not pile up until their handshake timeout ends them.
       stream.close();
       return;
     }
-    const client: Client = {
-      stream,
-      info: Object.freeze({ clientIP: hostname, clientPort: port }),
-      id: idOf(hostname, port),
-      ipKey,
-      phase: "handshake",
-      requestLine: new RequestLineScanner(),
-      reader: new HttpHeadReader(),
-      link: null,
-      timer: undefined,
-    };
+    const client = new Client(run, stream, this.#owner);
     run.clients.add(client);
     // A rejection here surfaces through the read side ending; never leave it unhandled.
-    stream.finished.catch(() => {});
+    stream.finished.catch(ignore);
     // Slow-loris guard: the TLS handshake and the whole request must arrive in time.
     client.timer = setTimeout(() => stream.close(), run.settings.handshakeTimeoutMs);
-    stream.startReading({
-      data: (chunk) => this.#onData(run, client, chunk),
-      readTarget: () => client.link?.connection.readTarget(),
-      end: (error) => this.#onEnd(run, client, error),
-    });
+    stream.startReading(client);
   }
 
   /**
@@ -311,23 +388,7 @@ export class WebSocketServerImpl implements WebSocketServer {
     client.timer = undefined;
     const protocol = selectSubprotocol(offered, run.settings.protocols);
     client.stream.write(encoder.encode(buildAcceptResponse({ key, protocol })));
-    const { settings } = run;
-    const link = new Link(client.stream, {
-      role: "server",
-      maxMessageSize: settings.maxMessageSize,
-      maxMessageFragments: settings.maxMessageFragments,
-      maxBufferedBytes: settings.maxBufferedBytes,
-      closeTimeoutMs: settings.closeTimeoutMs,
-      heartbeat: { intervalMs: settings.pingIntervalMs, timeoutMs: settings.pongTimeoutMs },
-      notReadingReason: (buffered) =>
-        `client stopped reading: ${buffered} bytes are waiting to be written (maxBufferedBytes)`,
-      pongMissedReason: `no pong received within ${settings.pongTimeoutMs} ms (pongTimeoutMs)`,
-      sendFailed: (error) =>
-        new BusinessError(
-          ErrorCode.Unknown,
-          `send to ${label(client.info)} failed: ${describe(error)}`,
-        ),
-    }, this.#linkEvents(client));
+    const link = new Link(client.stream, run.linkSettings, client);
     client.link = link;
     client.phase = "open";
     run.upgraded.set(client.id, client);
@@ -335,22 +396,6 @@ export class WebSocketServerImpl implements WebSocketServer {
     this.#events.emit("connect", client.info);
     // Frames the client sent right behind its request.
     if (rest.length > 0) link.receive(rest);
-  }
-
-  /** How the link of `client` reaches its phase and this server's events. */
-  #linkEvents(client: Client): LinkEvents {
-    return {
-      message: (data) => this.#emitMessage(client, data),
-      closing: () => {
-        if (client.phase === "open") client.phase = "closing";
-      },
-      error: (problem) =>
-        this.#events.emit(
-          "error",
-          new BusinessError(ErrorCode.Unknown, problemText(client.info, problem)),
-        ),
-      closed: (result) => this.#events.emit("close", client.info, result),
-    };
   }
 
   /**
