@@ -87,7 +87,10 @@ function noError(): BusinessError {
 }
 
 /** Reports a listener or callback that threw; the WebSocket carries on. */
-function reportThrow(what: string, error: Error | string | number | boolean | null | object) {
+function reportThrow(
+  what: string,
+  error: Error | string | number | boolean | null | object,
+): void {
   console.error(`[ohos-websocket] a reconnecting WebSocket '${what}' callback threw:`, error);
 }
 
@@ -319,7 +322,7 @@ export class ReconnectingWebSocket implements WebSocket {
     this.settings = new Settings(given);
     this.factory = given.createWebSocket ?? createWebSocket;
     this.clock = given.clock ?? new SystemClock();
-    this.random = given.random ?? Math.random;
+    this.random = given.random ?? ((): number => Math.random());
     this.queue = new SendQueue(
       this.settings.queueMaxMessages,
       this.settings.queueMaxBytes,
@@ -932,8 +935,9 @@ function checkListener(type: string, callback: EventCallback): void {
 /** The HTTP status of a refused upgrade, which the client puts in `error.data` as text. */
 function refusedStatus(error: BusinessError): number | undefined {
   const data: string | undefined = (error as BusinessError<string>).data;
-  if (typeof data !== "string" || !/^[1-5][0-9][0-9]$/.test(data)) return undefined;
-  return Number(data);
+  if (typeof data !== "string" || data.length !== 3) return undefined;
+  const status = Number(data);
+  return Number.isInteger(status) && status >= 100 && status <= 599 ? status : undefined;
 }
 
 /**
