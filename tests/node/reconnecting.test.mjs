@@ -205,130 +205,149 @@ function tcpHandles() {
 test("exports: createReconnectingWebSocket, ReconnectingWebSocket and defaultShouldReconnect are named exports, not on the platform's webSocket namespace", () => {
   assert.equal(typeof pkg.createReconnectingWebSocket, "function");
   assert.ok(pkg.createReconnectingWebSocket() instanceof pkg.ReconnectingWebSocket);
-  assert.equal(pkg.defaultShouldReconnect({ attempt: 1, close: { code: 1008, reason: "" } }), false);
+  assert.equal(
+    pkg.defaultShouldReconnect({ attempt: 1, close: { code: 1008, reason: "" } }),
+    false,
+  );
   assert.equal(pkg.webSocket.createReconnectingWebSocket, undefined);
   assert.equal(pkg.default.createReconnectingWebSocket, undefined);
 });
 
-test("drops: reconnects after 100, 150, 250 ms (the documented schedule); listeners registered once see every connection; close() leaves no timer or socket", T, async () => {
-  const baseline = tcpHandles();
-  const server = await new FlakyServer().start();
-  server.mode = { kind: "close-on-open", code: 1001 };
-  const { ws, clock, made, events } = reconnecting();
-  try {
-    assert.equal(await within(5000, "connect", ws.connect(server.url)), true);
-    await events.next("open");
-    for (const [attempt, delay] of [[1, 100], [2, 150], [3, 250]]) {
-      assert.deepEqual(await events.next("close"), { code: 1001, reason: "bye" });
-      const scheduled = await events.next("reconnecting");
-      assert.deepEqual([scheduled.attempt, scheduled.delayMs], [attempt, delay]);
-      if (attempt === 3) server.mode = { kind: "echo" };
-      fireAfter(clock, made, delay);
+test(
+  "drops: reconnects after 100, 150, 250 ms (the documented schedule); listeners registered once see every connection; close() leaves no timer or socket",
+  T,
+  async () => {
+    const baseline = tcpHandles();
+    const server = await new FlakyServer().start();
+    server.mode = { kind: "close-on-open", code: 1001 };
+    const { ws, clock, made, events } = reconnecting();
+    try {
+      assert.equal(await within(5000, "connect", ws.connect(server.url)), true);
       await events.next("open");
-    }
-    assert.equal(events.of("open").length, 4);
-    assert.equal(await ws.send("across reconnects"), true);
-    assert.equal(await events.next("message"), "across reconnects");
-    await ws.close();
-    await events.next("close");
-    assert.equal(ws.state, "closed");
-    assert.equal(clock.pending, 0);
-  } finally {
-    await server.stop();
-  }
-  await within(
-    5000,
-    "every TCP socket released",
-    (async () => {
-      for (let i = 0; i < 500 && tcpHandles() > baseline; i++) {
-        await new Promise((resolve) => setImmediate(resolve));
+      for (const [attempt, delay] of [[1, 100], [2, 150], [3, 250]]) {
+        assert.deepEqual(await events.next("close"), { code: 1001, reason: "bye" });
+        const scheduled = await events.next("reconnecting");
+        assert.deepEqual([scheduled.attempt, scheduled.delayMs], [attempt, delay]);
+        if (attempt === 3) server.mode = { kind: "echo" };
+        fireAfter(clock, made, delay);
+        await events.next("open");
       }
-      assert.equal(tcpHandles(), baseline);
-    })(),
-  );
-});
-
-test("refusals: 503 is retried with the status in the event; 401 ends it with one giveUp and a rejected connect", T, async () => {
-  const server = await new FlakyServer().start();
-  server.mode = { kind: "refuse", status: 503 };
-  const first = reconnecting();
-  try {
-    const connected = first.ws.connect(server.url);
-    const scheduled = await first.events.next("reconnecting");
-    assert.deepEqual([scheduled.attempt, scheduled.delayMs, scheduled.status], [1, 100, 503]);
-    server.mode = { kind: "echo" };
-    fireAfter(first.clock, first.made, 100);
-    assert.equal(await within(5000, "connect", connected), true);
-    await first.ws.close();
-    await first.events.next("close");
-
-    server.mode = { kind: "refuse", status: 401 };
-    const second = reconnecting();
-    const err = await rejection(second.ws.connect(server.url), "connect");
-    assert.deepEqual([err.code, err.data], [-1, "401"]);
-    const end = await second.events.next("giveUp");
-    assert.deepEqual([end.reason, end.status], ["declined", 401]);
-    second.clock.advance(100_000);
-    assert.equal(second.made.length, 1);
-    assert.deepEqual(second.events.types(), ["error", "giveUp"]);
-    assert.equal(second.clock.pending, 0);
-  } finally {
-    await server.stop();
-  }
-});
-
-test("away and back: attempts fail while the port is closed; messages queued meanwhile arrive in order on the same port once it listens again", T, async () => {
-  const server = await new FlakyServer().start();
-  const { ws, clock, made, events } = reconnecting({ queueMaxMessages: 10 });
-  try {
-    await within(5000, "connect", ws.connect(server.url));
-    await server.stop();
-    assert.equal((await events.next("close")).code, 1001);
-    const sent = [ws.send("one"), ws.send("two"), ws.send(new Uint8Array([7, 8]).buffer)];
-    for (const [attempt, delay] of [[1, 100], [2, 150], [3, 250]]) {
-      assert.deepEqual(
-        [(await events.next("reconnecting")).delayMs, attempt],
-        [delay, attempt],
-      );
-      if (attempt === 3) await server.start();
-      fireAfter(clock, made, delay);
-      if (attempt < 3) assert.equal((await events.next("error")).code, -1);
+      assert.equal(events.of("open").length, 4);
+      assert.equal(await ws.send("across reconnects"), true);
+      assert.equal(await events.next("message"), "across reconnects");
+      await ws.close();
+      await events.next("close");
+      assert.equal(ws.state, "closed");
+      assert.equal(clock.pending, 0);
+    } finally {
+      await server.stop();
     }
-    await events.next("open");
-    assert.deepEqual(await within(5000, "queued sends", Promise.all(sent)), [true, true, true]);
-    assert.deepEqual(await server.received(3), ["one", "two", [7, 8]]);
-    await ws.close();
-    await events.next("close");
-    assert.equal(clock.pending, 0);
-  } finally {
+    await within(
+      5000,
+      "every TCP socket released",
+      (async () => {
+        for (let i = 0; i < 500 && tcpHandles() > baseline; i++) {
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        assert.equal(tcpHandles(), baseline);
+      })(),
+    );
+  },
+);
+
+test(
+  "refusals: 503 is retried with the status in the event; 401 ends it with one giveUp and a rejected connect",
+  T,
+  async () => {
+    const server = await new FlakyServer().start();
+    server.mode = { kind: "refuse", status: 503 };
+    const first = reconnecting();
+    try {
+      const connected = first.ws.connect(server.url);
+      const scheduled = await first.events.next("reconnecting");
+      assert.deepEqual([scheduled.attempt, scheduled.delayMs, scheduled.status], [1, 100, 503]);
+      server.mode = { kind: "echo" };
+      fireAfter(first.clock, first.made, 100);
+      assert.equal(await within(5000, "connect", connected), true);
+      await first.ws.close();
+      await first.events.next("close");
+
+      server.mode = { kind: "refuse", status: 401 };
+      const second = reconnecting();
+      const err = await rejection(second.ws.connect(server.url), "connect");
+      assert.deepEqual([err.code, err.data], [-1, "401"]);
+      const end = await second.events.next("giveUp");
+      assert.deepEqual([end.reason, end.status], ["declined", 401]);
+      second.clock.advance(100_000);
+      assert.equal(second.made.length, 1);
+      assert.deepEqual(second.events.types(), ["error", "giveUp"]);
+      assert.equal(second.clock.pending, 0);
+    } finally {
+      await server.stop();
+    }
+  },
+);
+
+test(
+  "away and back: attempts fail while the port is closed; messages queued meanwhile arrive in order on the same port once it listens again",
+  T,
+  async () => {
+    const server = await new FlakyServer().start();
+    const { ws, clock, made, events } = reconnecting({ queueMaxMessages: 10 });
+    try {
+      await within(5000, "connect", ws.connect(server.url));
+      await server.stop();
+      assert.equal((await events.next("close")).code, 1001);
+      const sent = [ws.send("one"), ws.send("two"), ws.send(new Uint8Array([7, 8]).buffer)];
+      for (const [attempt, delay] of [[1, 100], [2, 150], [3, 250]]) {
+        assert.deepEqual(
+          [(await events.next("reconnecting")).delayMs, attempt],
+          [delay, attempt],
+        );
+        if (attempt === 3) await server.start();
+        fireAfter(clock, made, delay);
+        if (attempt < 3) assert.equal((await events.next("error")).code, -1);
+      }
+      await events.next("open");
+      assert.deepEqual(await within(5000, "queued sends", Promise.all(sent)), [true, true, true]);
+      assert.deepEqual(await server.received(3), ["one", "two", [7, 8]]);
+      await ws.close();
+      await events.next("close");
+      assert.equal(clock.pending, 0);
+    } finally {
+      await server.stop();
+    }
+  },
+);
+
+test(
+  "give-up: after maxAttempts failures in a row it is reported once; connect and queued sends fail; close() while waiting cancels the timer",
+  T,
+  async () => {
+    const server = await new FlakyServer().start();
     await server.stop();
-  }
-});
+    const { ws, clock, made, events } = reconnecting({ maxAttempts: 2, queueMaxMessages: 1 });
+    const connected = ws.connect(server.url);
+    const queued = ws.send("never");
+    await events.next("reconnecting");
+    fireAfter(clock, made, 100);
+    await events.next("reconnecting");
+    fireAfter(clock, made, 150);
+    const end = await events.next("giveUp");
+    assert.deepEqual([end.reason, end.attempt], ["max-attempts", 3]);
+    assert.equal((await rejection(connected, "connect")).code, -1);
+    assert.equal((await rejection(queued, "queued")).code, -1);
+    clock.advance(100_000);
+    assert.equal(events.of("giveUp").length, 1);
+    assert.equal(clock.pending, 0);
 
-test("give-up: after maxAttempts failures in a row it is reported once; connect and queued sends fail; close() while waiting cancels the timer", T, async () => {
-  const server = await new FlakyServer().start();
-  await server.stop();
-  const { ws, clock, made, events } = reconnecting({ maxAttempts: 2, queueMaxMessages: 1 });
-  const connected = ws.connect(server.url);
-  const queued = ws.send("never");
-  await events.next("reconnecting");
-  fireAfter(clock, made, 100);
-  await events.next("reconnecting");
-  fireAfter(clock, made, 150);
-  const end = await events.next("giveUp");
-  assert.deepEqual([end.reason, end.attempt], ["max-attempts", 3]);
-  assert.equal((await rejection(connected, "connect")).code, -1);
-  assert.equal((await rejection(queued, "queued")).code, -1);
-  clock.advance(100_000);
-  assert.equal(events.of("giveUp").length, 1);
-  assert.equal(clock.pending, 0);
-
-  const waiting = reconnecting();
-  const pending = waiting.ws.connect(server.url);
-  await waiting.events.next("reconnecting");
-  assert.equal(waiting.clock.pending, 1);
-  assert.equal(await waiting.ws.close(), true);
-  assert.equal(waiting.clock.pending, 0);
-  assert.equal((await rejection(pending, "connect")).code, -1);
-  assert.equal(waiting.events.of("giveUp").length, 0);
-});
+    const waiting = reconnecting();
+    const pending = waiting.ws.connect(server.url);
+    await waiting.events.next("reconnecting");
+    assert.equal(waiting.clock.pending, 1);
+    assert.equal(await waiting.ws.close(), true);
+    assert.equal(waiting.clock.pending, 0);
+    assert.equal((await rejection(pending, "connect")).code, -1);
+    assert.equal(waiting.events.of("giveUp").length, 0);
+  },
+);
