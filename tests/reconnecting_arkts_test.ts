@@ -7,7 +7,9 @@
  * `BusinessError`, public types) and the module's own files.
  *
  * It is a syntactic check of the ArkTS rules below, not the ArkTS compiler (which is not
- * available here); the second test proves every rule can fail.
+ * available here); the second test proves every rule can fail. The last test checks the
+ * "change one line" promise at the type level: the wrapper is a `webSocket.WebSocket` of the
+ * SDK's declarations, in both views.
  */
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
@@ -218,5 +220,36 @@ function* gen() {}
     ]
   ) {
     assert.ok(rules.has(rule), `${rule} not found; found: ${[...rules].join(", ")}`);
+  }
+});
+
+Deno.test("drop-in rule: a ReconnectingWebSocket is assignable to the SDK's webSocket.WebSocket (dynamic and static view), and something that is not, is not", () => {
+  const checkFile = join(ROOT, "tests", "__reconnecting_drop_in__.ts");
+  const source = (value: string) =>
+    [
+      'import type webSocket from "@ohos.net.webSocket";',
+      'import { createReconnectingWebSocket } from "../mod.ts";',
+      `export const ws: webSocket.WebSocket = ${value};`,
+      "",
+    ].join("\n");
+  const diagnostics = (declarations: string, text: string): string[] => {
+    const host = ts.createCompilerHost(OPTIONS, true);
+    const program = ts.createProgram([declarations, checkFile], OPTIONS, {
+      ...host,
+      getSourceFile: (name, version) =>
+        name === checkFile
+          ? ts.createSourceFile(name, text, version, true)
+          : host.getSourceFile(name, version),
+      fileExists: (name) => name === checkFile || host.fileExists(name),
+    });
+    const file = program.getSourceFile(checkFile)!;
+    return [...program.getSemanticDiagnostics(file), ...program.getSyntacticDiagnostics(file)]
+      .map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+  };
+  for (const view of ["ohos.d.ts", "ohos.static.d.ts"]) {
+    const declarations = join(ROOT, "types", view);
+    assert.deepEqual(diagnostics(declarations, source("createReconnectingWebSocket()")), [], view);
+    const wrong = diagnostics(declarations, source("{ connect: () => 1 }"));
+    assert.ok(wrong.length > 0, `${view}: the check can fail`);
   }
 });

@@ -835,3 +835,42 @@ Deno.test("reconnect rule: a bad URL fails at once (2302001) and is not retried"
   assert.equal(end.reason, "declined");
   assert.equal(clock.pending, 0);
 });
+
+Deno.test("reconnect rule: a factory that throws is a failed attempt (an error event and the schedule), never an exception out of the timer", async () => {
+  const server = new FlakyServer();
+  server.mode = { kind: "close-on-open", code: 1001 };
+  const clock = new FakeClock();
+  let calls = 0;
+  const ws = createReconnectingWebSocket({
+    clock,
+    random: () => 0,
+    minDelayMs: 100,
+    createWebSocket: () => {
+      calls++;
+      if (calls === 2) throw new Error("no sockets today");
+      return webSocket.createWebSocket();
+    },
+  });
+  const events = new Recorder(ws);
+  try {
+    await within(ws.connect(server.url), "connect");
+    await events.reconnecting.next("after the drop");
+    clock.advance(100);
+    const err = await events.error.next("factory error");
+    assert.equal(err.code, 2302999);
+    assert.match(err.message, /no sockets today/);
+    const next = await events.reconnecting.next("scheduled again");
+    assert.deepEqual([next.attempt, next.delayMs, next.error], [2, 100, err]);
+    server.mode = { kind: "echo" };
+    clock.advance(100);
+    await events.open.next("first open");
+    await events.open.next("open with the third WebSocket");
+    assert.equal(calls, 3);
+    await ws.close();
+    await events.close.next("first drop");
+    await events.close.next("close");
+    assert.equal(clock.pending, 0);
+  } finally {
+    await server.stop();
+  }
+});

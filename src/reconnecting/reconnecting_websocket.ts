@@ -303,7 +303,7 @@ export class ReconnectingWebSocket implements WebSocket {
   );
   private readonly giveUpListeners = new ListenerList<Callback<ReconnectGiveUp>>("giveUp");
   /** `onOpen` listener → its `(err, value)` adapter in the `open` list. */
-  private readonly openAdapters = new Map<Callback<OpenResult>, AsyncCallback<OpenResult>>();
+  private readonly openAdapters = new WeakMap<Callback<OpenResult>, AsyncCallback<OpenResult>>();
 
   private currentState: ReconnectState = "idle";
   private url = "";
@@ -385,7 +385,20 @@ export class ReconnectingWebSocket implements WebSocket {
 
   /** One connection attempt on a fresh WebSocket from the factory. */
   private startAttempt(): void {
-    const socket = this.factory();
+    let socket: WebSocket;
+    try {
+      socket = this.factory();
+    } catch (error) {
+      // A broken factory is one more failed attempt (reported), not an exception in a timer.
+      const failure = new BusinessError(
+        ErrorCode.Unknown,
+        `createWebSocket failed: ${String(error)}`,
+      );
+      this.errorListeners.emit((listener: ErrorCallback) => listener(failure));
+      const cause: ReconnectCause = { attempt: this.failures + 1, error: failure };
+      this.retryOrGiveUp(cause);
+      return;
+    }
     this.socket = socket;
     this.currentState = "connecting";
     this.attach(socket);
