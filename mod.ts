@@ -24,5 +24,11 @@
 import * as webSocket from "./src/web_socket.ts";
 
 export * from "./src/web_socket.ts";
+/**
+ * Extension (not on the platform): a `WebSocket` that reconnects with backoff, queues sends
+ * while down, and reports its attempts (see docs/reconnecting.md). Not part of the `webSocket`
+ * namespace, which mirrors the platform module.
+ */
+export * from "./src/reconnecting/mod.ts";
 export { webSocket };
 export default webSocket;
