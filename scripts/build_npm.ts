@@ -75,6 +75,8 @@ export interface BuildOptions {
    * `{ name: "./types/ohos", path: "types/ohos.d.ts" }`.
    */
   declarationExports?: { name: string; path: string }[];
+  /** More `exports` entries, as written into `package.json` (their files come from `copyFiles`). */
+  extraExports?: Record<string, unknown>;
   /** Runs after everything is written. */
   postBuild?: () => void | Promise<void>;
 }
@@ -408,6 +410,7 @@ export async function build(options: BuildOptions): Promise<void> {
   for (const declaration of options.declarationExports ?? []) {
     exportsMap[declaration.name] = { types: `./${declaration.path}` };
   }
+  Object.assign(exportsMap, options.extraExports ?? {});
   exportsMap["./package.json"] = "./package.json";
   const main = exportsMap["."] as
     | { import: { types: string; default: string }; require?: { default: string } }
@@ -421,7 +424,7 @@ export async function build(options: BuildOptions): Promise<void> {
       types: main.import.types,
     }),
     exports: exportsMap,
-    sideEffects: false,
+    sideEffects: options.package.sideEffects ?? false,
   });
 
   const copies = [
@@ -685,6 +688,8 @@ if (import.meta.main) {
       license: "MIT",
       keywords: ["websocket", "openharmony", "ohos", "arkts", "harmonyos", "rfc6455"],
       engines: { node: ">=20" },
+      // Only the register hook does something when imported.
+      sideEffects: ["./register.mjs"],
     },
     compilerOptions: { target: "ES2022" },
     scriptModule: "cjs",
@@ -693,7 +698,17 @@ if (import.meta.main) {
     filterDiagnostic: (d) =>
       !(d.code === 2307 &&
         /'node:[a-z/_]+'/.test(ts.flattenDiagnosticMessageText(d.messageText, "\n"))),
-    copyFiles: [["README.md", "README.md"], ["LICENSE", "LICENSE"]],
+    copyFiles: [
+      ["README.md", "README.md"],
+      ["LICENSE", "LICENSE"],
+      ["scripts/register/register.mjs", "register.mjs"],
+      ["scripts/register/register_hooks.mjs", "register_hooks.mjs"],
+      ["scripts/register/register.d.mts", "register.d.mts"],
+    ],
+    // `node --import ohos-websocket/register`: device code's module names resolve to the package.
+    extraExports: {
+      "./register": { types: "./register.d.mts", default: "./register.mjs" },
+    },
     declarationExports: [
       { name: "./types/ohos", path: "types/ohos.d.ts" },
       { name: "./types/ohos.static", path: "types/ohos.static.d.ts" },
