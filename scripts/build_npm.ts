@@ -683,8 +683,9 @@ if (import.meta.main) {
       name: packageName,
       version: config.version,
       description:
-        "The OpenHarmony @ohos.net.webSocket API (client) for Node, on a strict RFC 6455 core, " +
-        "plus ArkTS declarations for type-checking device code.",
+        "The OpenHarmony @ohos.net.webSocket API (client and server) for Node and Bun, on a " +
+        "strict RFC 6455 core; runs device code unchanged (ohos-websocket/register) and ships " +
+        "ArkTS declarations for type-checking it.",
       license: "MIT",
       keywords: ["websocket", "openharmony", "ohos", "arkts", "harmonyos", "rfc6455"],
       engines: { node: ">=20" },
