@@ -251,6 +251,8 @@ export const connected: Promise<boolean> = ws.connect("ws://127.0.0.1:1/");
       ["node10", {
         module: ts.ModuleKind.CommonJS,
         moduleResolution: ts.ModuleResolutionKind.Node10,
+        // TypeScript 6 deprecates node10 (it goes in 7); projects still on it keep working.
+        ignoreDeprecations: "6.0",
       }],
     ] as const;
     for (const [subpath, samplePath] of views) {

@@ -57,7 +57,7 @@ function coalesce(batch: Uint8Array[]): Chunk[] {
 
 /** Wraps an open Deno connection (TCP or TLS) as a {@linkcode ByteStream}. */
 export class DenoByteStream implements ByteStream {
-  readonly #conn: Deno.Conn;
+  readonly #conn: import("./deno_conn.ts").DenoConn;
   #queue: Uint8Array[] = [];
   #waiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
   #writing = false;
@@ -74,7 +74,7 @@ export class DenoByteStream implements ByteStream {
   readonly remoteAddress: { hostname: string; port: number };
 
   /** Wraps `conn`, a connected Deno socket; the stream takes ownership of it. */
-  constructor(conn: Deno.Conn) {
+  constructor(conn: import("./deno_conn.ts").DenoConn) {
     this.#conn = conn;
     const addr = conn.remoteAddr as Deno.NetAddr;
     this.remoteAddress = { hostname: addr.hostname, port: addr.port };
