@@ -209,7 +209,8 @@ export class WebSocketClient implements WebSocket {
       protocols: session.settings.protocols,
       headers,
     });
-    stream.write(new TextEncoder().encode(request)).catch((error) =>
+    stream.write(new TextEncoder().encode(request));
+    stream.drained().catch((error) =>
       this.#connectFailed(session, `cannot send the handshake: ${describe(error)}`)
     );
   }
@@ -295,6 +296,7 @@ export class WebSocketClient implements WebSocket {
       notReadingReason: (buffered) =>
         `peer stopped reading: ${buffered} bytes are waiting to be written`,
       pongMissedReason: `no pong received within ${settings.pongTimeoutS} s`,
+      sendFailed: sendFailure,
     }, this.#linkEvents(session));
     this.#state = "open";
     this.#events.emit("open", undefined as unknown as BusinessError, {
@@ -352,7 +354,8 @@ export class WebSocketClient implements WebSocket {
     }
     const session = this.#session;
     const message = parseSendData(data, session?.settings.maxSendSize ?? DEFAULT_MAX_SEND_SIZE);
-    const size = message.size;
+    const { payload, text, size } = message;
+    message.payload = ""; // the shared result keeps no reference to the caller's data
     const link = session?.link;
     if (this.#state !== "open" || !link || link.connection.closeSent) {
       throw new BusinessError(ErrorCode.ConnectFailed, "WebSocket is not open");
@@ -364,13 +367,8 @@ export class WebSocketClient implements WebSocket {
         `send buffer full: ${link.buffered} bytes are still waiting to be written`,
       );
     }
-    link.connection.sendMessage(message.payload, message.text);
-    return link.lastWrite.then(
-      () => true,
-      (error) => {
-        throw new BusinessError(ErrorCode.ConnectFailed, `send failed: ${describe(error)}`);
-      },
-    );
+    link.connection.sendMessage(payload, text);
+    return link.sent();
   }
 
   // --------------------------------------------------------------- close
@@ -407,7 +405,7 @@ export class WebSocketClient implements WebSocket {
       );
     }
     link.close(code, reason);
-    return link.lastWrite.then(() => true, (error) => {
+    return link.stream.drained().then(() => true, (error) => {
       throw new BusinessError(ErrorCode.Unknown, `close failed: ${describe(error)}`);
     });
   }
@@ -583,4 +581,9 @@ async function readCertificateFile(path: string): Promise<string> {
     }
     throw new BusinessError(ErrorCode.ConnectFailed, `cannot read ${path}: ${describe(error)}`);
   }
+}
+
+/** The error a `send` rejects with when its frame could not be written. */
+function sendFailure(error: unknown): Error {
+  return new BusinessError(ErrorCode.ConnectFailed, `send failed: ${describe(error)}`);
 }

@@ -22,7 +22,7 @@ import type { ByteStream } from "../transport/types.ts";
 import type { CloseResult } from "./close.ts";
 import { Heartbeat, type HeartbeatTiming } from "./heartbeat.ts";
 import { messageStepPool } from "./inbound.ts";
-import { framePool, type WriteAccount, writeFrame } from "./outbound.ts";
+import { framePool, writeFrame } from "./outbound.ts";
 
 /** Settings of a {@linkcode Link}. */
 export interface LinkSettings {
@@ -42,6 +42,8 @@ export interface LinkSettings {
   notReadingReason(buffered: number): string;
   /** The 1006 reason when no pong came in time. */
   pongMissedReason: string;
+  /** The error a `send` rejects with when its frame could not be written. */
+  sendFailed(error: unknown): Error;
 }
 
 /** Something the owner reports as an `error` event. */
@@ -63,27 +65,27 @@ export interface LinkEvents {
   closed(result: CloseResult): void;
 }
 
-const RESOLVED: Promise<void> = Promise.resolve();
+const TRUE = () => true;
 
 /**
  * One open WebSocket over `stream`. The owner feeds it what the stream
  * reads ({@linkcode Link.receive}, {@linkcode Link.ended}) and sends
  * through {@linkcode Link.connection}; the heartbeat starts at once.
  */
-export class Link implements WriteAccount {
+export class Link {
   /** The stream the WebSocket runs over. */
   readonly stream: ByteStream;
   /** The protocol connection (send, close state, read target). */
   readonly connection: ProtocolConnection;
-  /** Bytes handed to the stream and not yet written. */
-  buffered = 0;
-  /** Settles when the last frame handed over has been written (or failed). */
-  lastWrite: Promise<void> = RESOLVED;
   readonly #settings: LinkSettings;
   readonly #events: LinkEvents;
   readonly #lifecycle: CloseLifecycle;
   readonly #heartbeat: Heartbeat;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
+  // The stream's last `drained` promise and what `sent` made of it: the sends
+  // of one batch share them.
+  #drained: Promise<void> | null = null;
+  #sent: Promise<boolean> | null = null;
   #open = true;
   /** Dropped for not reading: nothing more is written or read. */
   #dropped = false;
@@ -123,6 +125,28 @@ export class Link implements WriteAccount {
     this.#heartbeat.start();
   }
 
+  /** Bytes handed to the stream and not yet written. */
+  get buffered(): number {
+    return this.stream.bufferedBytes;
+  }
+
+  /**
+   * Resolves `true` once every frame handed over so far is written; rejects
+   * with `sendFailed`'s error when that fails. The sends that leave in one
+   * batch get the same promise.
+   */
+  sent(): Promise<boolean> {
+    const drained = this.stream.drained();
+    if (drained !== this.#drained) {
+      this.#drained = drained;
+      const failed = this.#settings.sendFailed;
+      this.#sent = drained.then(TRUE, (error) => {
+        throw failed(error);
+      });
+    }
+    return this.#sent!;
+  }
+
   /** Bytes the stream read. */
   receive(chunk: Uint8Array): void {
     if (!this.#dropped) this.connection.receive(chunk);
@@ -148,7 +172,7 @@ export class Link implements WriteAccount {
 
   #write(bytes: Uint8Array): void {
     if (this.#dropped) return;
-    if (!writeFrame(this.stream, this, bytes, this.#settings.maxBufferedBytes)) {
+    if (!writeFrame(this.stream, bytes, this.#settings.maxBufferedBytes)) {
       // Automatic frames (pongs, close) overflowed: the peer sends and never reads.
       this.#dropped = true;
       this.#drop({ kind: "not-reading", reason: this.#settings.notReadingReason(this.buffered) });

@@ -26,35 +26,23 @@ export const framePool: BufferPool = new BufferPool({
   maxBytes: 32 * 1024 * 1024,
 });
 
-/** The send side of one connection. */
-export interface WriteAccount {
-  /** Bytes handed to the stream and not yet written. */
-  buffered: number;
-  /** Settles when the last frame handed over has been written (or failed). */
-  lastWrite: Promise<void>;
-}
+// Frames over MAX_SLAB_FRAME came from framePool; smaller ones are views of a slab.
+const recycleFrame = (frame: Uint8Array) => framePool.give(frame);
 
 /**
  * Hands `frame` (built by a connection using {@linkcode framePool}) to
- * `stream`. Returns false, without writing, when that would put more than
- * `maxBufferedBytes` + {@linkcode CONTROL_HEADROOM} in flight: the peer is
- * not reading and should be dropped.
+ * `stream`; a pooled frame goes back to the pool once written. Returns
+ * false, without writing, when that would put more than `maxBufferedBytes` +
+ * {@linkcode CONTROL_HEADROOM} in flight: the peer is not reading and should
+ * be dropped.
  */
 export function writeFrame(
   stream: ByteStream,
-  account: WriteAccount,
   frame: Uint8Array,
   maxBufferedBytes: number,
 ): boolean {
-  account.buffered += frame.length;
-  if (account.buffered > maxBufferedBytes + CONTROL_HEADROOM) return false;
-  const written = stream.write(frame);
-  account.lastWrite = written;
-  // Failures surface through send()'s promise or the read side ending.
-  const release = () => {
-    account.buffered -= frame.length;
-    framePool.give(frame); // the stream holds no reference to it any more
-  };
-  written.then(release, release);
+  if (stream.bufferedBytes + frame.length > maxBufferedBytes + CONTROL_HEADROOM) return false;
+  // Failures surface through send()'s promise (the stream's `drained`) or the read side ending.
+  stream.write(frame, frame.length > MAX_SLAB_FRAME ? recycleFrame : undefined);
   return true;
 }

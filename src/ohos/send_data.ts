@@ -22,28 +22,39 @@ export interface OutgoingMessage {
   size: number;
 }
 
+// One result object, filled by every call: parsing allocates nothing on the hot
+// path of every send. Callers read it at once, before the next call.
+const result: OutgoingMessage = { text: true, payload: "", size: 0 };
+
 /**
  * Checks `send`'s data — a string, an `ArrayBuffer` or a view of one — and
- * its size against `maxSendSize`; every problem is a 401.
+ * its size against `maxSendSize`; every problem is a 401. The object returned
+ * is the same on every call: read it before calling again.
  */
 export function parseSendData(data: unknown, maxSendSize: number): OutgoingMessage {
-  let message: OutgoingMessage;
   if (typeof data === "string") {
-    if (isShortAscii(data)) message = { text: true, payload: data, size: data.length };
-    else {
+    result.text = true;
+    if (isShortAscii(data)) {
+      result.payload = data;
+      result.size = data.length;
+    } else {
       const bytes = encoder.encode(data);
-      message = { text: true, payload: bytes, size: bytes.length };
+      result.payload = bytes;
+      result.size = bytes.length;
     }
   } else if (data instanceof ArrayBuffer) {
-    message = { text: false, payload: new Uint8Array(data), size: data.byteLength };
+    result.text = false;
+    result.payload = new Uint8Array(data);
+    result.size = data.byteLength;
   } else if (ArrayBuffer.isView(data)) {
-    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    message = { text: false, payload: bytes, size: bytes.length };
+    result.text = false;
+    result.payload = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    result.size = data.byteLength;
   } else throw parameterError("data must be a string, an ArrayBuffer or a view of one");
-  if (message.size > maxSendSize) {
-    throw parameterError(
-      `message of ${message.size} bytes exceeds the send limit of ${maxSendSize}`,
-    );
+  if (result.size > maxSendSize) {
+    const size = result.size;
+    result.payload = ""; // keep no reference to the refused data
+    throw parameterError(`message of ${size} bytes exceeds the send limit of ${maxSendSize}`);
   }
-  return message;
+  return result;
 }

@@ -14,7 +14,7 @@ import type { BufferPool } from "./buffer_pool.ts";
 import { CloseCode, MAX_CLOSE_REASON_BYTES, Opcode } from "./constants.ts";
 import { describe, ProtocolError } from "./errors.ts";
 import { encodeFrame, FrameSlab, MaskKeySource, type RandomFill } from "./frame_encoder.ts";
-import { type FrameHeader, FrameParser, type FrameSink } from "./frame_parser.ts";
+import { FrameParser, type FrameSink } from "./frame_parser.ts";
 import { MessageAssembler } from "./message_assembler.ts";
 
 /** Which end of the connection this is. */
@@ -247,18 +247,17 @@ export class ProtocolConnection implements FrameSink {
   // ---- FrameSink: called by the parser ----
 
   /** @internal */
-  frameStart(header: FrameHeader): void {
+  frameStart(opcode: number, fin: boolean, length: number): void {
     // Nothing after the peer's close frame counts, even in the same read.
     if (this.#closeReceived) throw STOP_PARSING;
-    const opcode = header.opcode;
     if (opcode >= Opcode.Close) {
       // The parser has checked the length (at most 125): keeping it is cheap.
-      this.#control = header.length === 0 ? EMPTY : new Uint8Array(header.length);
+      this.#control = length === 0 ? EMPTY : new Uint8Array(length);
       this.#controlOpcode = opcode;
       this.#controlFilled = 0;
       return;
     }
-    this.#assembler.frameStart(opcode, header.fin, header.length);
+    this.#assembler.frameStart(opcode, fin, length);
   }
 
   /** @internal */

@@ -39,8 +39,6 @@ export class MaskKeySource {
   }
 }
 
-const ZERO_KEY = new Uint8Array(4);
-
 /** Frames up to this size are carved from a {@linkcode FrameSlab}'s blocks; bigger ones are not. */
 export const MAX_SLAB_FRAME = 1024;
 // Shared starting point: a connection gets its first block with its first frame.
@@ -136,12 +134,13 @@ export function encodeFrame(
     offset = 10;
   }
   if (typeof payload === "string") {
-    const k = maskKey ?? ZERO_KEY;
-    if (maskKey !== null) {
-      frame.set(maskKey, offset);
-      offset += 4;
+    if (maskKey === null) {
+      for (let i = 0; i < length; i++) frame[offset + i] = payload.charCodeAt(i);
+      return frame;
     }
-    for (let i = 0; i < length; i++) frame[offset + i] = payload.charCodeAt(i) ^ k[i & 3];
+    frame.set(maskKey, offset);
+    offset += 4;
+    for (let i = 0; i < length; i++) frame[offset + i] = payload.charCodeAt(i) ^ maskKey[i & 3];
     return frame;
   }
   if (maskKey === null) {

@@ -11,28 +11,17 @@ import { CloseCode, isControlOpcode, MAX_CONTROL_PAYLOAD, Opcode } from "./const
 import { ProtocolError } from "./errors.ts";
 import { applyMask } from "./mask.ts";
 
-/** The decoded fixed part of a frame. */
-export interface FrameHeader {
-  /** Final fragment of a message. */
-  fin: boolean;
-  /** The three reserved bits, as a number 0–7 (RSV1 is 4). */
-  rsv: number;
-  /** Frame opcode. */
-  opcode: number;
-  /** Whether the frame was masked. */
-  masked: boolean;
-  /** Payload length in bytes. */
-  length: number;
-}
-
 /**
  * Receives the parts of each frame in order: one `frameStart`, zero or more
  * `framePayload` calls with unmasked bytes, one `frameEnd`. A sink may throw
  * {@linkcode ProtocolError} to abort parsing.
  */
 export interface FrameSink {
-  /** A header was parsed and passed the framing rules. */
-  frameStart(header: FrameHeader): void;
+  /**
+   * A header was parsed and passed the framing rules: the frame's opcode,
+   * whether it is the final fragment, and its payload length.
+   */
+  frameStart(opcode: number, fin: boolean, length: number): void;
   /** Unmasked payload bytes, a view of the pushed chunk: copy what must outlive the call. */
   framePayload(data: Uint8Array): void;
   /** The payload of the current frame is complete. */
@@ -52,6 +41,18 @@ const KNOWN_OPCODES = (1 << Opcode.Continuation) | (1 << Opcode.Text) | (1 << Op
   (1 << Opcode.Close) | (1 << Opcode.Ping) | (1 << Opcode.Pong);
 // Lengths are JavaScript numbers: refuse what cannot be represented exactly.
 const MAX_SAFE_HIGH_WORD = 0x1fffff;
+
+/** Size of a frame header, from its second byte (mask bit and length code). */
+function headerSize(secondByte: number): number {
+  const lengthCode = secondByte & 0x7f;
+  const extended = lengthCode === 126 ? 2 : lengthCode === 127 ? 8 : 0;
+  return 2 + extended + ((secondByte & 0x80) !== 0 ? 4 : 0);
+}
+
+/** A framing violation: 1002. */
+function fail(message: string): never {
+  throw new ProtocolError(CloseCode.ProtocolError, message);
+}
 
 /**
  * Parses a byte stream into frames, enforcing the framing rules of RFC 6455
@@ -104,6 +105,17 @@ export class FrameParser {
     const end = chunk.length;
     while (pos < end) {
       if (!this.#inPayload) {
+        if (this.#headLength === 0 && end - pos >= 2) {
+          // The common case: the whole header is in this chunk; parse it where it is.
+          const size = headerSize(chunk[pos + 1]);
+          if (end - pos >= size) {
+            this.#startFrame(chunk, pos, sink);
+            pos += size;
+            if (this.#inPayload) continue;
+            sink.frameEnd();
+            continue;
+          }
+        }
         const take = Math.min(this.#headNeeded - this.#headLength, end - pos);
         // At most 14 bytes: a loop is cheaper than a view to copy from.
         const head = this.#head;
@@ -112,10 +124,13 @@ export class FrameParser {
         pos += take;
         if (this.#headLength < this.#headNeeded) return;
         if (this.#headNeeded === 2) {
-          this.#headNeeded = this.#fullHeaderLength();
+          this.#headNeeded = headerSize(head[1]);
           if (this.#headLength < this.#headNeeded) continue;
         }
-        this.#startFrame(sink);
+        this.#headLength = 0;
+        this.#headNeeded = 2;
+        this.#startFrame(head, 0, sink);
+        if (!this.#inPayload) sink.frameEnd();
         continue;
       }
       const take = Math.min(this.#remaining, end - pos);
@@ -131,36 +146,35 @@ export class FrameParser {
     }
   }
 
-  #fullHeaderLength(): number {
-    const lengthByte = this.#head[1] & 0x7f;
-    const extended = lengthByte === 126 ? 2 : lengthByte === 127 ? 8 : 0;
-    return 2 + extended + ((this.#head[1] & 0x80) !== 0 ? 4 : 0);
-  }
-
-  #startFrame(sink: FrameSink): void {
-    const head = this.#head;
-    const fin = (head[0] & 0x80) !== 0;
-    const rsv = (head[0] >> 4) & 0x7;
-    const opcode = head[0] & 0x0f;
-    const masked = (head[1] & 0x80) !== 0;
-    let length = head[1] & 0x7f;
-    let offset = 2;
-    const fail = (message: string): never => {
-      throw new ProtocolError(CloseCode.ProtocolError, message);
-    };
+  /**
+   * Checks the header at `bytes[at…]` (complete: {@linkcode headerSize}
+   * bytes), keeps its masking key and length, and reports `frameStart`. The
+   * caller reports `frameEnd` for an empty payload.
+   */
+  #startFrame(bytes: Uint8Array, at: number, sink: FrameSink): void {
+    const b0 = bytes[at];
+    const b1 = bytes[at + 1];
+    const fin = (b0 & 0x80) !== 0;
+    const rsv = (b0 >> 4) & 0x7;
+    const opcode = b0 & 0x0f;
+    const masked = (b1 & 0x80) !== 0;
+    let length = b1 & 0x7f;
+    let offset = at + 2;
     if ((rsv & ~this.#allowedRsv) !== 0) fail(`reserved bits ${rsv} set without an extension`);
     if (((KNOWN_OPCODES >> opcode) & 1) === 0) fail(`reserved opcode 0x${opcode.toString(16)}`);
     if (masked !== this.#expectMasked) {
       fail(this.#expectMasked ? "client frame is not masked" : "server frame is masked");
     }
     if (length === 126) {
-      length = (head[2] << 8) | head[3];
-      offset = 4;
+      length = (bytes[offset] << 8) | bytes[offset + 1];
+      offset += 2;
       if (length < 126) fail("16-bit length used for a payload under 126 bytes");
     } else if (length === 127) {
-      const high = ((head[2] << 24) | (head[3] << 16) | (head[4] << 8) | head[5]) >>> 0;
-      const low = ((head[6] << 24) | (head[7] << 16) | (head[8] << 8) | head[9]) >>> 0;
-      offset = 10;
+      const high = ((bytes[offset] << 24) | (bytes[offset + 1] << 16) | (bytes[offset + 2] << 8) |
+        bytes[offset + 3]) >>> 0;
+      const low = ((bytes[offset + 4] << 24) | (bytes[offset + 5] << 16) |
+        (bytes[offset + 6] << 8) | bytes[offset + 7]) >>> 0;
+      offset += 8;
       if (high >= 0x80000000) fail("64-bit length with the most significant bit set");
       if (high > MAX_SAFE_HIGH_WORD) {
         throw new ProtocolError(CloseCode.MessageTooBig, "frame length exceeds 2^53 bytes");
@@ -175,21 +189,15 @@ export class FrameParser {
     this.#masked = masked;
     if (masked) {
       const key = this.#maskKey;
-      key[0] = head[offset];
-      key[1] = head[offset + 1];
-      key[2] = head[offset + 2];
-      key[3] = head[offset + 3];
+      key[0] = bytes[offset];
+      key[1] = bytes[offset + 1];
+      key[2] = bytes[offset + 2];
+      key[3] = bytes[offset + 3];
     }
     this.#maskOffset = 0;
-    this.#headLength = 0;
-    this.#headNeeded = 2;
     this.#remaining = length;
-    sink.frameStart({ fin, rsv, opcode, masked, length });
-    if (length === 0) {
-      sink.frameEnd();
-    } else {
-      this.#inPayload = true;
-    }
+    this.#inPayload = length !== 0;
+    sink.frameStart(opcode, fin, length);
   }
 
   #endFrame(sink: FrameSink): void {

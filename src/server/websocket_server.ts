@@ -310,7 +310,7 @@ export class WebSocketServerImpl implements WebSocketServer {
     clearTimeout(client.timer);
     client.timer = undefined;
     const protocol = selectSubprotocol(offered, run.settings.protocols);
-    client.stream.write(encoder.encode(buildAcceptResponse({ key, protocol }))).catch(() => {});
+    client.stream.write(encoder.encode(buildAcceptResponse({ key, protocol })));
     const { settings } = run;
     const link = new Link(client.stream, {
       role: "server",
@@ -322,6 +322,11 @@ export class WebSocketServerImpl implements WebSocketServer {
       notReadingReason: (buffered) =>
         `client stopped reading: ${buffered} bytes are waiting to be written (maxBufferedBytes)`,
       pongMissedReason: `no pong received within ${settings.pongTimeoutMs} ms (pongTimeoutMs)`,
+      sendFailed: (error) =>
+        new BusinessError(
+          ErrorCode.Unknown,
+          `send to ${label(client.info)} failed: ${describe(error)}`,
+        ),
     }, this.#linkEvents(client));
     client.link = link;
     client.phase = "open";
@@ -357,7 +362,7 @@ export class WebSocketServerImpl implements WebSocketServer {
   #refuse(run: Run, client: Client, status: RefusalStatus, reason: string): void {
     clearTimeout(client.timer);
     client.phase = "refusing";
-    client.stream.write(encoder.encode(buildRefusalResponse(status, reason))).catch(() => {});
+    client.stream.write(encoder.encode(buildRefusalResponse(status, reason)));
     client.stream.closeWrite();
     client.timer = setTimeout(() => client.stream.close(), run.settings.closeTimeoutMs);
   }
@@ -417,30 +422,33 @@ export class WebSocketServerImpl implements WebSocketServer {
 
   /** Sends one message to one client; resolves `true` once it is written. */
   send(data: ServerSendData, connection: WebSocketConnection): Promise<boolean> {
-    return attempt(() => this.#send(data, connection));
+    // No closure per call (`attempt`): this is the hot path of every server.
+    try {
+      return this.#send(data, connection);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   #send(data: unknown, connection: unknown): Promise<boolean> {
     const message = parseSendData(data, this.#run?.settings.maxSendSize ?? Infinity);
+    const { payload, text, size } = message;
+    message.payload = ""; // the shared result keeps no reference to the caller's data
     const client = this.#openClient(connection);
     const limit = this.#run!.settings.maxBufferedBytes;
     const link = client.link!;
-    if (link.buffered + message.size > limit) {
+    const buffered = link.buffered;
+    if (buffered + size > limit) {
       // Refuse rather than queue without bound; the caller keeps the message.
       throw new BusinessError(
         ErrorCode.Unknown,
-        `send buffer full: ${link.buffered} bytes for ${
+        `send buffer full: ${buffered} bytes for ${
           label(client.info)
         } are still waiting to be written (maxBufferedBytes ${limit})`,
       );
     }
-    link.connection.sendMessage(message.payload, message.text);
-    return link.lastWrite.then(() => true, (error) => {
-      throw new BusinessError(
-        ErrorCode.Unknown,
-        `send to ${label(client.info)} failed: ${describe(error)}`,
-      );
-    });
+    link.connection.sendMessage(payload, text);
+    return link.sent();
   }
 
   /** Starts closing one client (default code 1000); resolves `true` once the close frame is written. */
@@ -452,7 +460,7 @@ export class WebSocketServerImpl implements WebSocketServer {
     const { code, reason } = parseCloseOptions(options);
     const client = this.#openClient(connection);
     client.link!.close(code, reason);
-    return client.link!.lastWrite.then(() => true, (error) => {
+    return client.link!.stream.drained().then(() => true, (error) => {
       throw new BusinessError(
         ErrorCode.Unknown,
         `closing ${label(client.info)} failed: ${describe(error)}`,

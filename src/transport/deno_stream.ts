@@ -8,6 +8,7 @@
 import { BufferPool } from "../protocol/buffer_pool.ts";
 import { buildConnectRequest, PROXY_CLOSED_EARLY, TunnelAnswerReader } from "./proxy.ts";
 import type { ByteStream, ByteStreamReader, ConnectOptions } from "./types.ts";
+import { contiguousRun, type Recycle, WriteBatch, WRITTEN } from "./write_batch.ts";
 
 // The read buffer starts small (an idle connection holds it while its read
 // is pending) and doubles whenever a read fills it, up to the maximum.
@@ -20,46 +21,60 @@ const COALESCE_LIMIT = 256 * 1024;
 // per batch would be fresh memory to fault in each time.
 const mergePool = new BufferPool({ minSize: 16 * 1024, maxBytes: 2 * 1024 * 1024 });
 
-/** One buffer to write; `merged` when the transport built it (and may reuse it). */
-interface Chunk {
-  bytes: Uint8Array;
-  merged: boolean;
-}
-
-/** Groups queued buffers so that runs of small ones become one buffer. */
-function coalesce(batch: Uint8Array[]): Chunk[] {
-  if (batch.length === 1) return [{ bytes: batch[0], merged: false }];
-  const out: Chunk[] = [];
-  let run: Uint8Array[] = [];
-  let runBytes = 0;
-  const flushRun = () => {
-    if (run.length === 1) out.push({ bytes: run[0], merged: false });
-    else if (run.length > 1) {
-      const merged = mergePool.take(runBytes);
-      let offset = 0;
-      for (const part of run) {
-        merged.set(part, offset);
-        offset += part.length;
-      }
-      out.push({ bytes: merged, merged: true });
+/**
+ * The buffers of one batch as few buffers to write: parts that sit back to
+ * back in memory become one view, runs of other small parts are merged into
+ * one buffer from {@linkcode mergePool} (listed in `merged`, to give back).
+ */
+function coalesce(parts: readonly Uint8Array[], merged: Uint8Array[]): Uint8Array[] {
+  const views: Uint8Array[] = [];
+  for (let i = 0; i < parts.length;) {
+    const run = contiguousRun(parts, i);
+    const first = parts[i];
+    if (run === 1) views.push(first);
+    else {
+      const last = parts[i + run - 1];
+      const end = last.byteOffset + last.length;
+      views.push(new Uint8Array(first.buffer, first.byteOffset, end - first.byteOffset));
     }
-    run = [];
+    i += run;
+  }
+  if (views.length === 1) return views;
+  const out: Uint8Array[] = [];
+  let from = 0;
+  let runBytes = 0;
+  const flushRun = (to: number) => {
+    if (to - from === 1) out.push(views[from]);
+    else if (to - from > 1) {
+      const buffer = mergePool.take(runBytes);
+      merged.push(buffer);
+      let offset = 0;
+      for (let i = from; i < to; i++) {
+        buffer.set(views[i], offset);
+        offset += views[i].length;
+      }
+      out.push(buffer);
+    }
+    from = to;
     runBytes = 0;
   };
-  for (const bytes of batch) {
-    if (runBytes + bytes.length > COALESCE_LIMIT) flushRun();
-    run.push(bytes);
-    runBytes += bytes.length;
+  for (let i = 0; i < views.length; i++) {
+    if (runBytes + views[i].length > COALESCE_LIMIT) flushRun(i);
+    runBytes += views[i].length;
   }
-  flushRun();
+  flushRun(views.length);
   return out;
 }
 
 /** Wraps an open Deno connection (TCP or TLS) as a {@linkcode ByteStream}. */
 export class DenoByteStream implements ByteStream {
   readonly #conn: import("./deno_conn.ts").DenoConn;
-  #queue: Uint8Array[] = [];
-  #waiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
+  /** Writes not yet started: they leave together once the one in flight is done. */
+  #queued = new WriteBatch();
+  /** The batch being written. */
+  #inFlight: WriteBatch | null = null;
+  /** An emptied batch, reused for the next queue (no allocation per batch). */
+  #spare: WriteBatch | null = null;
   #writing = false;
   /**
    * True while `reader.data` runs: writes made meanwhile (replies to what was
@@ -83,6 +98,11 @@ export class DenoByteStream implements ByteStream {
   /** Resolves when the read loop has ended. */
   get finished(): Promise<void> {
     return this.#finished;
+  }
+
+  /** Bytes queued with `write` and not yet written. */
+  get bufferedBytes(): number {
+    return this.#queued.bytes + (this.#inFlight?.bytes ?? 0);
   }
 
   /** Starts the read loop. */
@@ -133,59 +153,68 @@ export class DenoByteStream implements ByteStream {
       reader.data(chunk);
     } finally {
       this.#delivering = false;
-      if (this.#queue.length > 0 && !this.#writing) this.#flush();
+      if (this.#queued.parts.length > 0 && !this.#writing) this.#flush();
     }
   }
 
   /**
-   * Queues `bytes`; resolves once they are written. Writes queued while one
-   * is in flight, or while a read is being delivered, are coalesced into one
+   * Queues `bytes` behind everything queued before. Writes queued while one
+   * is in flight, or while a read is being delivered, leave together in one
    * system call (small frames cost one `write` per batch, not per frame).
    */
-  write(bytes: Uint8Array): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (this.#writeError !== undefined) {
-        reject(this.#writeError);
-        return;
-      }
-      this.#queue.push(bytes);
-      this.#waiters.push({ resolve, reject });
-      if (!this.#writing && !this.#delivering) this.#flush();
-    });
+  write(bytes: Uint8Array, recycle?: Recycle): void {
+    if (this.#closed) this.#writeError ??= new Error("the stream is closed");
+    if (this.#writeError !== undefined) {
+      recycle?.(bytes);
+      return;
+    }
+    this.#queued.add(bytes, recycle);
+    if (!this.#writing && !this.#delivering) this.#flush();
+  }
+
+  /** Settles once everything queued so far is written, or cannot be. */
+  drained(): Promise<void> {
+    if (this.#writeError !== undefined) return Promise.reject(this.#writeError);
+    if (this.#queued.parts.length > 0) return this.#queued.promise();
+    return this.#inFlight?.promise() ?? WRITTEN;
   }
 
   async #flush(): Promise<void> {
     this.#writing = true;
-    while (this.#queue.length > 0 && this.#writeError === undefined) {
-      const batch = this.#queue;
-      const waiters = this.#waiters;
-      this.#queue = [];
-      this.#waiters = [];
+    while (this.#queued.parts.length > 0 && this.#writeError === undefined) {
+      const batch = this.#queued;
+      this.#queued = this.#spare ?? new WriteBatch();
+      this.#spare = null;
+      this.#inFlight = batch;
+      const merged: Uint8Array[] = [];
+      let failure: unknown;
       try {
-        for (const chunk of coalesce(batch)) {
-          await this.#writeAll(chunk.bytes);
-          if (chunk.merged) mergePool.give(chunk.bytes);
+        for (const bytes of coalesce(batch.parts, merged)) {
+          let offset = 0;
+          while (offset < bytes.length) {
+            offset += await this.#conn.write(offset === 0 ? bytes : bytes.subarray(offset));
+          }
         }
-        for (const waiter of waiters) waiter.resolve();
       } catch (error) {
         // A broken socket stays broken: fail this batch and everything after it.
-        this.#writeError = error;
-        for (const waiter of [...waiters, ...this.#waiters]) waiter.reject(error);
-        this.#queue = [];
-        this.#waiters = [];
+        failure = this.#writeError = error;
+      }
+      for (const buffer of merged) mergePool.give(buffer);
+      this.#inFlight = null;
+      batch.settle(failure);
+      if (failure !== undefined) {
+        const rest = this.#queued;
+        this.#queued = new WriteBatch();
+        rest.settle(failure);
+      } else {
+        batch.clear();
+        this.#spare = batch;
       }
     }
     this.#writing = false;
     if (this.#closeWriteRequested && this.#writeError === undefined) {
       this.#closeWriteRequested = false;
       await this.#conn.closeWrite().catch(() => {});
-    }
-  }
-
-  async #writeAll(bytes: Uint8Array): Promise<void> {
-    let offset = 0;
-    while (offset < bytes.length) {
-      offset += await this.#conn.write(bytes.subarray(offset));
     }
   }
 

@@ -16,6 +16,10 @@ import type * as NodeTls from "node:tls";
 import { buildConnectRequest, PROXY_CLOSED_EARLY, TunnelAnswerReader } from "./proxy.ts";
 import { isOlderTlsVersion, type TlsVersion } from "./tls_version.ts";
 import type { ByteStream, ByteStreamReader, ConnectOptions, TlsConnectOptions } from "./types.ts";
+import { contiguousRun, type Recycle, WriteBatch, WRITTEN } from "./write_batch.ts";
+
+// Write callbacks run in order, so the last part's callback settles the whole batch.
+const ignore = () => {};
 
 /**
  * The part of a Node socket (`net.Socket` or `tls.TLSSocket`) that
@@ -63,10 +67,13 @@ export class NodeByteStream implements ByteStream {
   #endReported = false;
   #closedByUs = false;
   #writeEnded = false;
-  /** Buffers written in this turn, not yet handed to the socket, and their callbacks. */
-  #pending: Uint8Array[] = [];
-  #pendingBytes = 0;
-  #waiters: ((error?: Error | null) => void)[] = [];
+  /** Buffers written in this turn, not yet handed to the socket. */
+  #pending = new WriteBatch();
+  /** The last batch handed to the socket whose write has not completed. */
+  #lastHanded: WriteBatch | null = null;
+  /** Bytes handed to the socket and not yet written. */
+  #handedBytes = 0;
+  #writeError: unknown = undefined;
   readonly #finished: Promise<void>;
   #resolveFinished: () => void = () => {};
   /** Address of the peer. */
@@ -148,56 +155,89 @@ export class NodeByteStream implements ByteStream {
     }
   }
 
+  /** Bytes queued with `write` and not yet written. */
+  get bufferedBytes(): number {
+    return this.#pending.bytes + this.#handedBytes;
+  }
+
   /**
-   * Queues `bytes` after everything written before; resolves once they are
-   * flushed to the system, rejects if the socket broke or was closed.
-   * Small buffers written in one turn leave merged as one buffer (one
-   * system call, and Node's stream machinery runs once instead of per frame).
+   * Queues `bytes` after everything written before. The buffers written in
+   * one turn (by every stream) are handed to their sockets together in one
+   * microtask; small ones leave merged as one buffer (one system call, and
+   * Node's stream machinery runs once instead of per frame).
    */
-  write(bytes: Uint8Array): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (this.#writeEnded || this.#closedByUs || this.#socket.destroyed) {
-        // Node would also emit an 'error' for a write after end(); refuse it here instead.
-        reject(new Error("the stream is closed for writing"));
-        return;
-      }
-      if (this.#pending.length === 0) queueMicrotask(() => this.#flushPending());
-      this.#pending.push(bytes);
-      this.#pendingBytes += bytes.length;
-      this.#waiters.push((error) => error ? reject(error) : resolve());
-    });
+  write(bytes: Uint8Array, recycle?: Recycle): void {
+    if (this.#writeEnded || this.#closedByUs || this.#socket.destroyed) {
+      // Node would also emit an 'error' for a write after end(); refuse it here instead.
+      this.#writeError ??= new Error("the stream is closed for writing");
+      recycle?.(bytes);
+      return;
+    }
+    if (this.#pending.parts.length === 0) NodeByteStream.#schedule(this);
+    this.#pending.add(bytes, recycle);
+  }
+
+  /** Settles once everything queued so far is written, or cannot be. */
+  drained(): Promise<void> {
+    if (this.#pending.parts.length > 0) return this.#pending.promise();
+    if (this.#lastHanded !== null) return this.#lastHanded.promise();
+    return this.#writeError === undefined ? WRITTEN : Promise.reject(this.#writeError);
+  }
+
+  // Streams with writes pending in this turn; one microtask hands them all over.
+  static #due: NodeByteStream[] = [];
+
+  static #schedule(stream: NodeByteStream): void {
+    if (NodeByteStream.#due.length === 0) queueMicrotask(NodeByteStream.#flushDue);
+    NodeByteStream.#due.push(stream);
+  }
+
+  static #flushDue(): void {
+    const due = NodeByteStream.#due;
+    NodeByteStream.#due = [];
+    for (let i = 0; i < due.length; i++) due[i].#flushPending();
   }
 
   /** Hands the buffers written in this turn to the socket. */
   #flushPending(): void {
     const batch = this.#pending;
-    const waiters = this.#waiters;
-    const total = this.#pendingBytes;
-    if (batch.length === 0) return;
-    this.#pending = [];
-    this.#waiters = [];
-    this.#pendingBytes = 0;
+    if (batch.parts.length === 0) return;
+    this.#pending = new WriteBatch();
     if (this.#socket.destroyed) {
-      const error = new Error("the stream was closed before these bytes were written");
-      for (const waiter of waiters) waiter(error);
+      this.#writeError ??= new Error("the stream was closed before these bytes were written");
+      batch.settle(this.#writeError);
       return;
     }
-    if (batch.length === 1) {
-      this.#socket.write(batch[0], waiters[0]);
-    } else if (total <= MERGE_LIMIT) {
-      const merged = new Uint8Array(total);
+    this.#handedBytes += batch.bytes;
+    this.#lastHanded = batch;
+    const done = (error?: Error | null) => {
+      this.#handedBytes -= batch.bytes;
+      if (this.#lastHanded === batch) this.#lastHanded = null;
+      if (error) this.#writeError ??= error;
+      batch.settle(error ?? undefined);
+    };
+    const parts = batch.parts;
+    if (contiguousRun(parts, 0) === parts.length) {
+      // Frames carved one after another from the same block: one view, no copy.
+      const first = parts[0];
+      const bytes = parts.length === 1
+        ? first
+        : new Uint8Array(first.buffer, first.byteOffset, batch.bytes);
+      this.#socket.write(bytes, done);
+    } else if (batch.bytes <= MERGE_LIMIT) {
+      const merged = new Uint8Array(batch.bytes);
       let offset = 0;
-      for (const part of batch) {
+      for (const part of parts) {
         merged.set(part, offset);
         offset += part.length;
       }
-      this.#socket.write(merged, (error) => {
-        for (const waiter of waiters) waiter(error);
-      });
+      this.#socket.write(merged, done);
     } else {
       // Large buffers are not copied; corked, they still leave in one writev.
       this.#socket.cork();
-      for (let i = 0; i < batch.length; i++) this.#socket.write(batch[i], waiters[i]);
+      const last = parts.length - 1;
+      for (let i = 0; i < last; i++) this.#socket.write(parts[i], ignore);
+      this.#socket.write(parts[last], done);
       this.#socket.uncork();
     }
   }

@@ -27,8 +27,21 @@ export interface ByteStreamReader {
 export interface ByteStream {
   /** Starts delivering received bytes to `reader`; call once. */
   startReading(reader: ByteStreamReader): void;
-  /** Queues `bytes` for sending; resolves once handed to the OS, rejects if the stream broke. */
-  write(bytes: Uint8Array): Promise<void>;
+  /**
+   * Queues `bytes` for sending, behind everything queued before; the stream
+   * owns them from now on. `recycle`, when given, gets them back once they
+   * are written or dropped (a stream that broke or was closed drops what is
+   * queued; {@linkcode ByteStream.drained} then rejects).
+   */
+  write(bytes: Uint8Array, recycle?: (bytes: Uint8Array) => void): void;
+  /** Bytes queued with `write` and not yet handed to the OS. */
+  readonly bufferedBytes: number;
+  /**
+   * Resolves once everything queued so far has been handed to the OS;
+   * rejects when the stream broke or was closed first. Writes that leave
+   * together share one promise, so asking after each of them costs no more.
+   */
+  drained(): Promise<void>;
   /** Half-closes: tells the peer we will send nothing more (TCP FIN / TLS close_notify). */
   closeWrite(): void;
   /** Closes both directions at once; pending reads end. Safe to call twice. */

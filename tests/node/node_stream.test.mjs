@@ -73,7 +73,7 @@ test("the CommonJS build exposes the same transport", () => {
 
 describe("TCP", () => {
   test(
-    "writes resolve in order and the bytes arrive in the order written; closeWrite sends FIN after them",
+    "drained() promises resolve in order, bytes arrive in the order written, bufferedBytes counts what is unwritten; closeWrite sends FIN after them",
     T,
     async () => {
       let received;
@@ -93,10 +93,19 @@ describe("TCP", () => {
           const size = i % 50 === 0 ? 100_000 : 1 + (i % 7);
           const chunk = new Uint8Array(size).fill(i & 0xff);
           expected.push(chunk);
-          writes.push(stream.write(chunk).then(() => order.push(i)));
+          stream.write(chunk);
+          writes.push(stream.drained().then(() => order.push(i)));
         }
+        // The writes of one turn leave as one batch and share its promise.
+        assert.equal(stream.drained(), stream.drained(), "calls in one turn share one promise");
+        assert.equal(
+          stream.bufferedBytes,
+          expected.reduce((sum, chunk) => sum + chunk.length, 0),
+          "nothing is written before the turn ends",
+        );
         stream.closeWrite();
         await within(5000, "writes", Promise.all(writes));
+        assert.equal(stream.bufferedBytes, 0, "everything is written");
         assert.deepEqual(
           order,
           [...order].sort((a, b) => a - b),
@@ -145,7 +154,8 @@ describe("TCP", () => {
       const reader = recordingReader();
       stream.startReading(reader);
       stream.closeWrite();
-      await assert.rejects(within(5000, "write", stream.write(new Uint8Array([1]))));
+      stream.write(new Uint8Array([1]));
+      await assert.rejects(within(5000, "write", stream.drained()));
       stream.close();
       assert.equal(await reader.ended(), undefined);
     } finally {
@@ -162,7 +172,11 @@ describe("TCP", () => {
       stream.close();
       assert.equal(await reader.ended(), undefined);
       await within(5000, "finished", stream.finished);
-      await assert.rejects(stream.write(new Uint8Array([1])));
+      let recycled = null;
+      const bytes = new Uint8Array([1]);
+      stream.write(bytes, (back) => (recycled = back));
+      await assert.rejects(stream.drained());
+      assert.equal(recycled, bytes, "a dropped write is handed back to its recycler");
       assert.equal(reader.ends.length, 1);
     } finally {
       await server.close();
@@ -177,7 +191,8 @@ describe("TCP", () => {
       const stream = await connectNode({ hostname: "127.0.0.1", port: server.port });
       const reader = recordingReader();
       stream.startReading(reader);
-      await stream.write(new Uint8Array([1, 2, 3]));
+      stream.write(new Uint8Array([1, 2, 3]));
+      await stream.drained();
       const error = await reader.ended();
       assert.ok(error instanceof Error, "a reset is an error");
       assert.equal(error.code, "ECONNRESET");
@@ -277,7 +292,8 @@ async function echoOnce(options, text = "ping") {
   const stream = await within(5000, "connect", connectNode(options));
   const reader = recordingReader();
   stream.startReading(reader);
-  await stream.write(new TextEncoder().encode(text));
+  stream.write(new TextEncoder().encode(text));
+  await stream.drained();
   await within(
     5000,
     "echo",

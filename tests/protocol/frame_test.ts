@@ -169,7 +169,7 @@ Deno.test("rule: the parser reports header, payload and end for each frame", () 
   const parser = new FrameParser({ expectMasked: false });
   const events: string[] = [];
   const sink: FrameSink = {
-    frameStart: (h) => events.push(`start ${h.opcode} ${h.length} ${h.fin}`),
+    frameStart: (opcode, fin, length) => events.push(`start ${opcode} ${length} ${fin}`),
     framePayload: (d) => events.push(`data ${d.length}`),
     frameEnd: () => events.push("end"),
   };

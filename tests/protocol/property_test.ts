@@ -213,7 +213,7 @@ Deno.test("property: encoder then parser is the identity for every opcode, lengt
         const got: Uint8Array[] = [];
         let header: { opcode: number; length: number; fin: boolean } | undefined;
         parser.push(frame.slice(), {
-          frameStart: (h) => header = h,
+          frameStart: (opcode, fin, length) => header = { opcode, length, fin },
           framePayload: (d) => got.push(d.slice()),
           frameEnd() {},
         });

@@ -39,3 +39,16 @@ Deno.test("rule: short ASCII decodes exactly as TextDecoder does; other bytes fa
   );
   assert.equal(decodeShortAscii(new Uint8Array(SHORT_TEXT + 1)), undefined);
 });
+
+Deno.test("rule: a short decode never carries bytes over from the one before (shared scratch)", () => {
+  const encoder = new TextEncoder();
+  assert.equal(decodeShortAscii(encoder.encode("abcdefghijklmnop")), "abcdefghijklmnop");
+  assert.equal(decodeShortAscii(encoder.encode("xyz")), "xyz");
+  assert.equal(decodeShortAscii(encoder.encode("")), "");
+  assert.equal(decodeShortAscii(new Uint8Array([0x41, 0x80])), undefined);
+  assert.equal(
+    decodeShortAscii(encoder.encode("B")),
+    "B",
+    "a refused decode leaves nothing behind",
+  );
+});

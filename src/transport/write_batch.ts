@@ -1,0 +1,95 @@
+/**
+ * The bookkeeping both byte streams share for writes: buffers queued in one
+ * batch, the bytes not yet written, and one promise per batch (made only
+ * when someone asks for it), so that many small writes cost no promise each.
+ *
+ * @module
+ */
+
+/** Gets a written (or dropped) buffer back; see {@linkcode ByteStream.write}. */
+export type Recycle = (bytes: Uint8Array) => void;
+
+/** A promise with its settle functions. */
+export class Deferred {
+  /** Settles with the batch. */
+  readonly promise: Promise<void>;
+  /** Fulfils {@linkcode Deferred.promise}. */
+  resolve!: () => void;
+  /** Rejects {@linkcode Deferred.promise}. */
+  reject!: (error: unknown) => void;
+
+  /** A pending promise. */
+  constructor() {
+    this.promise = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+}
+
+/**
+ * Buffers written together: they leave in as few system calls as the
+ * stream can manage and settle together.
+ */
+export class WriteBatch {
+  /** The buffers, in order. */
+  readonly parts: Uint8Array[] = [];
+  /** For each part, who gets it back once written (undefined: nobody). */
+  readonly recycles: (Recycle | undefined)[] = [];
+  /** Sum of the parts' lengths. */
+  bytes = 0;
+  /** The promise of this batch, once someone asked for it. */
+  done: Deferred | null = null;
+
+  /** Appends one buffer. */
+  add(bytes: Uint8Array, recycle: Recycle | undefined): void {
+    this.parts.push(bytes);
+    this.recycles.push(recycle);
+    this.bytes += bytes.length;
+  }
+
+  /** The promise that settles with this batch (made on first use). */
+  promise(): Promise<void> {
+    return (this.done ??= new Deferred()).promise;
+  }
+
+  /** Empties the batch for reuse (its promise, if any, stays with whoever holds it). */
+  clear(): void {
+    this.parts.length = 0;
+    this.recycles.length = 0;
+    this.bytes = 0;
+    this.done = null;
+  }
+
+  /** The parts are written (or dropped, with `error`): recycle them and settle. */
+  settle(error?: unknown): void {
+    const recycles = this.recycles;
+    for (let i = 0; i < recycles.length; i++) recycles[i]?.(this.parts[i]);
+    const done = this.done;
+    if (done === null) return;
+    if (error === undefined) done.resolve();
+    else done.reject(error);
+  }
+}
+
+/** The promise of a batch with nothing left to write. */
+export const WRITTEN: Promise<void> = Promise.resolve();
+
+/**
+ * Where runs of small buffers that sit back to back in memory (frames carved
+ * one after another from the same block) can be written as one view, with no
+ * copy. Returns the length of the run of `parts` starting at `from` that is
+ * contiguous, at least 1.
+ */
+export function contiguousRun(parts: readonly Uint8Array[], from: number): number {
+  const first = parts[from];
+  const buffer = first.buffer;
+  let end = first.byteOffset + first.length;
+  let i = from + 1;
+  for (; i < parts.length; i++) {
+    const part = parts[i];
+    if (part.buffer !== buffer || part.byteOffset !== end) break;
+    end += part.length;
+  }
+  return i - from;
+}

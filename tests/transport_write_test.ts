@@ -1,0 +1,127 @@
+// The write side of the byte streams: batches, drained(), bufferedBytes and recycling.
+import assert from "node:assert/strict";
+import { connectDeno } from "../src/transport/mod.ts";
+import { contiguousRun, WriteBatch } from "../src/transport/write_batch.ts";
+
+const T = { sanitizeOps: true, sanitizeResources: true };
+
+/** A local TCP server that collects everything one client sends until it half-closes. */
+function collectingServer(): { port: number; received: Promise<Uint8Array>; close(): void } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const received = (async () => {
+    const conn = await listener.accept();
+    const parts: Uint8Array[] = [];
+    const buffer = new Uint8Array(64 * 1024);
+    for (let reads = 0; reads < 10_000; reads++) {
+      const n = await conn.read(buffer);
+      if (n === null) break;
+      parts.push(buffer.slice(0, n));
+    }
+    conn.close();
+    const all = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      all.set(p, at);
+      at += p.length;
+    }
+    return all;
+  })();
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    received,
+    close: () => listener.close(),
+  };
+}
+
+Deno.test("contiguousRun: views back to back in one buffer form one run; a gap or another buffer ends it", () => {
+  const block = new Uint8Array(64);
+  const other = new Uint8Array(8);
+  const parts = [
+    block.subarray(0, 10),
+    block.subarray(10, 18),
+    block.subarray(18, 30),
+    block.subarray(31, 40), // a gap of one byte
+    other.subarray(0, 8),
+  ];
+  assert.deepEqual(contiguousRun(parts, 0), 3);
+  assert.deepEqual(contiguousRun(parts, 3), 1);
+  assert.deepEqual(contiguousRun(parts, 4), 1);
+});
+
+Deno.test("WriteBatch: settle recycles every part once and settles the promise only if asked for", async () => {
+  const batch = new WriteBatch();
+  const back: Uint8Array[] = [];
+  const a = new Uint8Array(3);
+  const b = new Uint8Array(4);
+  batch.add(a, (bytes) => back.push(bytes));
+  batch.add(b, undefined);
+  assert.deepEqual(batch.bytes, 7);
+  assert.strictEqual(batch.promise(), batch.promise(), "one promise per batch");
+  const done = batch.promise();
+  batch.settle();
+  await done;
+  assert.deepEqual(back, [a]);
+  const failing = new WriteBatch();
+  failing.add(new Uint8Array(1), undefined);
+  const rejected = failing.promise();
+  failing.settle(new Error("broken"));
+  await assert.rejects(rejected, /broken/);
+});
+
+Deno.test(
+  "DenoByteStream: writes queued together share one drained() promise, bufferedBytes counts them until written, bytes arrive in order, pooled parts are recycled",
+  T,
+  async () => {
+    const server = collectingServer();
+    const stream = await connectDeno({ hostname: "127.0.0.1", port: server.port });
+    stream.startReading({ data: () => {}, end: () => {} });
+    try {
+      const block = new Uint8Array(300).map((_, i) => i & 0xff);
+      const big = new Uint8Array(100_000).fill(7);
+      const recycled: Uint8Array[] = [];
+      // The first write leaves at once; the ones after it queue behind it as one batch.
+      stream.write(block.subarray(0, 100));
+      const first = stream.drained();
+      stream.write(block.subarray(100, 200));
+      stream.write(block.subarray(200, 300));
+      stream.write(big, (bytes) => recycled.push(bytes));
+      const second = stream.drained();
+      assert.strictEqual(stream.drained(), second, "the queued writes share one promise");
+      assert.notStrictEqual(first, second, "the batch in flight has a promise of its own");
+      assert.deepEqual(stream.bufferedBytes, 300 + big.length);
+      await second;
+      await first;
+      assert.deepEqual(stream.bufferedBytes, 0);
+      assert.deepEqual(recycled, [big], "the recycler gets its buffer back once written");
+      stream.closeWrite();
+      const received = await server.received;
+      assert.deepEqual(received.length, 300 + big.length);
+      assert.deepEqual(received.subarray(0, 300), block);
+      assert.ok(received.subarray(300).every((b) => b === 7));
+    } finally {
+      stream.close();
+      await stream.finished;
+      server.close();
+    }
+  },
+);
+
+Deno.test(
+  "DenoByteStream: a write after close is dropped, handed back to its recycler, and drained() rejects",
+  T,
+  async () => {
+    const server = collectingServer();
+    const stream = await connectDeno({ hostname: "127.0.0.1", port: server.port });
+    stream.startReading({ data: () => {}, end: () => {} });
+    stream.close();
+    await stream.finished;
+    const bytes = new Uint8Array(5);
+    let back: Uint8Array | null = null;
+    stream.write(bytes, (b) => (back = b));
+    assert.strictEqual(back, bytes);
+    assert.deepEqual(stream.bufferedBytes, 0, "nothing is queued");
+    await assert.rejects(stream.drained(), /closed/);
+    await server.received;
+    server.close();
+  },
+);
