@@ -4,12 +4,14 @@
  * The complete example from the original `@ohos.net.webSocket` document
  * (API 6/8), unchanged apart from taking the URL as a parameter and
  * resolving once the `close` event has been seen, so the demo knows when
- * it may exit.
+ * it may exit. It imports the platform's module name, as device code does.
  *
  * @module
  */
 
-import webSocket from "../mod.ts";
+// Imported by its platform name, as on the device: deno.json's import map resolves it to
+// mod.ts (see the README for Deno, Node and Bun).
+import webSocket from "@ohos.net.webSocket";
 
 /** Runs the seed's complete example against `defaultIpAddress`. */
 export function runSeedExample(defaultIpAddress: string): Promise<void> {

@@ -68,7 +68,7 @@ function coalesce(parts: readonly Uint8Array[], merged: Uint8Array[]): Uint8Arra
 
 /** Wraps an open Deno connection (TCP or TLS) as a {@linkcode ByteStream}. */
 export class DenoByteStream implements ByteStream {
-  readonly #conn: Deno.Conn;
+  readonly #conn: import("./deno_conn.ts").DenoConn;
   /** Writes not yet started: they leave together once the one in flight is done. */
   #queued = new WriteBatch();
   /** The batch being written. */
@@ -89,7 +89,7 @@ export class DenoByteStream implements ByteStream {
   readonly remoteAddress: { hostname: string; port: number };
 
   /** Wraps `conn`, a connected Deno socket; the stream takes ownership of it. */
-  constructor(conn: Deno.Conn) {
+  constructor(conn: import("./deno_conn.ts").DenoConn) {
     this.#conn = conn;
     const addr = conn.remoteAddr as Deno.NetAddr;
     this.remoteAddress = { hostname: addr.hostname, port: addr.port };
