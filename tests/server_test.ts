@@ -36,6 +36,7 @@ import {
 } from "../src/protocol/mod.ts";
 import { WebSocketServerImpl } from "../src/server/websocket_server.ts";
 import type { StreamListener } from "../src/transport/mod.ts";
+import { sha1 } from "../src/transport/mod.ts";
 
 /** Expects `promise` to reject with a BusinessError of `code`. */
 async function rejectsWith(promise: Promise<unknown>, code: number, label: string): Promise<void> {
@@ -169,7 +170,7 @@ Deno.test("server handshake (pure): a valid request is accepted with tokens matc
   assert.equal(selectSubprotocol(["chat.v2", "chat"], ["chat", "chat.v2"]), "chat.v2");
   assert.equal(selectSubprotocol(["a"], ["b"]), undefined);
   assert.equal(
-    buildAcceptResponse({ key: "dGhlIHNhbXBsZSBub25jZQ==", protocol: "chat" }),
+    buildAcceptResponse({ key: "dGhlIHNhbXBsZSBub25jZQ==", protocol: "chat" }, sha1),
     "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
       "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: chat\r\n\r\n",
   );

@@ -27,6 +27,7 @@ import {
   proxyFromEnvironment,
   randomFill,
   readTextFile,
+  sha1,
   TLS_VERSIONS,
   type TlsConnectOptions,
 } from "../transport/mod.ts";
@@ -259,7 +260,12 @@ export class WebSocketClient implements WebSocket {
     }
     let accepted;
     try {
-      accepted = validateServerResponse(result.head, handshake.key, session.settings.protocols);
+      accepted = validateServerResponse(
+        result.head,
+        handshake.key,
+        sha1,
+        session.settings.protocols,
+      );
     } catch (error) {
       const status = error instanceof HandshakeError ? error.status : undefined;
       this.#connectFailed(session, `handshake refused: ${describe(error)}`, status);

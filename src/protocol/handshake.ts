@@ -10,7 +10,7 @@ import { HandshakeError } from "./errors.ts";
 import type { RandomFill } from "./frame_encoder.ts";
 import { hasHeaderBreak } from "./http_grammar.ts";
 import { headerTokens, headerValue, type HttpHead } from "./http_head.ts";
-import { base64Encode, sha1 } from "./sha1_base64.ts";
+import { base64Encode } from "./base64.ts";
 
 /** A fresh `Sec-WebSocket-Key`: 16 random bytes, Base64-encoded. */
 export function generateKey(fill: RandomFill): string {
@@ -19,8 +19,15 @@ export function generateKey(fill: RandomFill): string {
   return base64Encode(bytes);
 }
 
+/**
+ * The SHA-1 digest (20 bytes) of `data`, from the runtime (`node:crypto`'s
+ * `createHash` on Deno, Node and Bun). Injected, as the CSPRNG is, so the
+ * core stays synchronous and free of runtime APIs.
+ */
+export type Sha1 = (data: Uint8Array) => Uint8Array;
+
 /** `Sec-WebSocket-Accept` for `key`: Base64(SHA-1(key + GUID)). */
-export function acceptKey(key: string): string {
+export function acceptKey(key: string, sha1: Sha1): string {
   return base64Encode(sha1(new TextEncoder().encode(key + HANDSHAKE_GUID)));
 }
 
@@ -106,6 +113,7 @@ export function parseStatusLine(line: string): { status: number; message: string
 export function validateServerResponse(
   head: HttpHead,
   key: string,
+  sha1: Sha1,
   offeredProtocols: readonly string[] = [],
 ): HandshakeResult {
   const statusLine = parseStatusLine(head.startLine);
@@ -126,7 +134,7 @@ export function validateServerResponse(
     throw new HandshakeError("response lacks `Connection: upgrade`", status);
   }
   const accept = headerValue(headers, "sec-websocket-accept");
-  if (accept !== acceptKey(key)) {
+  if (accept !== acceptKey(key, sha1)) {
     throw new HandshakeError("Sec-WebSocket-Accept does not match the key we sent", status);
   }
   const extensions = headerValue(headers, "sec-websocket-extensions");

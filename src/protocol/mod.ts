@@ -14,7 +14,7 @@ export * from "./buffer_pool.ts";
 export * from "./http_grammar.ts";
 export * from "./http_head.ts";
 export * from "./handshake.ts";
-export * from "./sha1_base64.ts";
+export * from "./base64.ts";
 export * from "./utf8.ts";
 export * from "./message_assembler.ts";
 export * from "./connection.ts";

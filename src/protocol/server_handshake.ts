@@ -8,10 +8,10 @@
  */
 
 import { utf8Length } from "./close.ts";
-import { acceptKey } from "./handshake.ts";
+import { acceptKey, type Sha1 } from "./handshake.ts";
 import { isToken, replaceHeaderBreaks } from "./http_grammar.ts";
 import { headerTokens, headerValue, type HttpHead } from "./http_head.ts";
-import { base64Decode } from "./sha1_base64.ts";
+import { base64Decode } from "./base64.ts";
 
 /** The only protocol version this library speaks (RFC 6455). */
 export const WEBSOCKET_VERSION = "13";
@@ -131,16 +131,21 @@ export function selectSubprotocol(
  *
  * @example
  * ```ts
+ * import { createHash } from "node:crypto";
  * import { buildAcceptResponse } from "./server_handshake.ts";
- * const text = buildAcceptResponse({ key: "dGhlIHNhbXBsZSBub25jZQ==" });
+ * const sha1 = (data: Uint8Array) => createHash("sha1").update(data).digest();
+ * const text = buildAcceptResponse({ key: "dGhlIHNhbXBsZSBub25jZQ==" }, sha1);
  * // text contains "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
  * ```
  */
-export function buildAcceptResponse(params: { key: string; protocol?: string }): string {
+export function buildAcceptResponse(
+  params: { key: string; protocol?: string },
+  sha1: Sha1,
+): string {
   let text = "HTTP/1.1 101 Switching Protocols\r\n" +
     "Upgrade: websocket\r\n" +
     "Connection: Upgrade\r\n" +
-    `Sec-WebSocket-Accept: ${acceptKey(params.key)}\r\n`;
+    `Sec-WebSocket-Accept: ${acceptKey(params.key, sha1)}\r\n`;
   if (params.protocol !== undefined) text += `Sec-WebSocket-Protocol: ${params.protocol}\r\n`;
   return text + "\r\n";
 }

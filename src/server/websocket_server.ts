@@ -23,6 +23,7 @@ import {
   defaultListen,
   type Listen,
   ListenError,
+  sha1,
   type StreamListener,
 } from "../transport/mod.ts";
 import type { Callback, ErrorCallback } from "../ohos/callbacks.ts";
@@ -387,7 +388,7 @@ export class WebSocketServerImpl implements WebSocketServer {
     clearTimeout(client.timer);
     client.timer = undefined;
     const protocol = selectSubprotocol(offered, run.settings.protocols);
-    client.stream.write(encoder.encode(buildAcceptResponse({ key, protocol })));
+    client.stream.write(encoder.encode(buildAcceptResponse({ key, protocol }, sha1)));
     const link = new Link(client.stream, run.linkSettings, client);
     client.link = link;
     client.phase = "open";

@@ -1,9 +1,12 @@
 /**
- * The few runtime services the client needs besides sockets — reading a
- * certificate file and an environment variable — on Deno and on Node.
+ * The few runtime services the client and the server need besides
+ * sockets — reading a certificate file and an environment variable, random
+ * bytes and SHA-1 — on Deno, Node and Bun.
  *
  * @module
  */
+
+import { createHash } from "node:crypto";
 
 interface NodeProcessLike {
   env: Record<string, string | undefined>;
@@ -41,6 +44,11 @@ export async function decryptPrivateKey(pem: string, passphrase: string): Promis
   const crypto = await import("node:crypto");
   const key = crypto.createPrivateKey({ key: pem, format: "pem", passphrase });
   return key.export({ type: "pkcs8", format: "pem" }).toString();
+}
+
+/** SHA-1 of `data` from `node:crypto` (native on Deno, Node and Bun), for the handshake. */
+export function sha1(data: Uint8Array): Uint8Array {
+  return createHash("sha1").update(data).digest();
 }
 
 /** Fills `buffer` from the runtime's CSPRNG (Web Crypto), for keys and masks. */

@@ -9,9 +9,9 @@ import {
   HandshakeError,
   headerMap,
   HttpHeadReader,
-  sha1,
   validateServerResponse,
 } from "../../src/protocol/mod.ts";
+import { sha1 } from "../../src/transport/mod.ts";
 
 const enc = new TextEncoder();
 const KEY = "dGhlIHNhbXBsZSBub25jZQ==";
@@ -30,12 +30,12 @@ const GOOD = [
   "HTTP/1.1 101 Switching Protocols",
   "Upgrade: websocket",
   "Connection: Upgrade",
-  `Sec-WebSocket-Accept: ${acceptKey(KEY)}`,
+  `Sec-WebSocket-Accept: ${acceptKey(KEY, sha1)}`,
 ];
 
 function refused(lines: string[], protocols: string[] = []): HandshakeError {
   try {
-    validateServerResponse(parse(head(lines)).head, KEY, protocols);
+    validateServerResponse(parse(head(lines)).head, KEY, sha1, protocols);
   } catch (error) {
     assert.ok(error instanceof HandshakeError);
     return error;
@@ -60,7 +60,7 @@ Deno.test("rule: SHA-1 and Base64 match known vectors", () => {
 });
 
 Deno.test("rule: Sec-WebSocket-Accept is derived as in RFC 6455 section 1.3", () => {
-  assert.equal(acceptKey(KEY), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+  assert.equal(acceptKey(KEY, sha1), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
 });
 
 Deno.test("rule: the key is 16 random bytes from the CSPRNG, Base64-encoded", () => {
@@ -105,7 +105,7 @@ Deno.test("rule: CR, LF or NUL in a header name or value is refused (no injectio
 });
 
 Deno.test("rule: a valid 101 response is accepted", () => {
-  const result = validateServerResponse(parse(head(GOOD)).head, KEY);
+  const result = validateServerResponse(parse(head(GOOD)).head, KEY, sha1);
   assert.deepEqual(result, { status: 101, message: "Switching Protocols", protocol: "" });
 });
 
@@ -127,13 +127,14 @@ Deno.test("rule: Connection must contain the upgrade token, case-insensitively",
   const ok = validateServerResponse(
     parse(head([GOOD[0], "UPGRADE: WebSocket", "connection: keep-alive, UPGRADE", GOOD[3]])).head,
     KEY,
+    sha1,
   );
   assert.equal(ok.status, 101);
 });
 
 Deno.test("rule: Sec-WebSocket-Accept must match the key", () => {
   refused(GOOD.slice(0, 3));
-  refused([...GOOD.slice(0, 3), `Sec-WebSocket-Accept: ${acceptKey("other")}`]);
+  refused([...GOOD.slice(0, 3), `Sec-WebSocket-Accept: ${acceptKey("other", sha1)}`]);
 });
 
 Deno.test("rule: a subprotocol that was not offered fails the handshake", () => {
@@ -143,6 +144,7 @@ Deno.test("rule: a subprotocol that was not offered fails the handshake", () => 
   const ok = validateServerResponse(
     parse(head([...GOOD, "Sec-WebSocket-Protocol: chat"])).head,
     KEY,
+    sha1,
     ["superchat", "chat"],
   );
   assert.equal(ok.protocol, "chat");
@@ -165,7 +167,7 @@ Deno.test("rule: a response split over many reads is parsed, and frame bytes aft
   }
   assert.ok(result?.done && !("error" in result));
   assert.deepEqual(result.rest, frameBytes);
-  assert.equal(validateServerResponse(result.head, KEY).status, 101);
+  assert.equal(validateServerResponse(result.head, KEY, sha1).status, 101);
 });
 
 Deno.test("rule: the handshake head is bounded in size", () => {
