@@ -69,6 +69,8 @@ export class NodeByteStream implements ByteStream {
   #writeEnded = false;
   /** Buffers written in this turn, not yet handed to the socket. */
   #pending = new WriteBatch();
+  /** An emptied batch, reused for the next turn (no allocation per batch). */
+  #spare: WriteBatch | null = null;
   /** The last batch handed to the socket whose write has not completed. */
   #lastHanded: WriteBatch | null = null;
   /** Bytes handed to the socket and not yet written. */
@@ -202,7 +204,8 @@ export class NodeByteStream implements ByteStream {
   #flushPending(): void {
     const batch = this.#pending;
     if (batch.parts.length === 0) return;
-    this.#pending = new WriteBatch();
+    this.#pending = this.#spare ?? new WriteBatch();
+    this.#spare = null;
     if (this.#socket.destroyed) {
       this.#writeError ??= new Error("the stream was closed before these bytes were written");
       batch.settle(this.#writeError);
@@ -215,6 +218,10 @@ export class NodeByteStream implements ByteStream {
       if (this.#lastHanded === batch) this.#lastHanded = null;
       if (error) this.#writeError ??= error;
       batch.settle(error ?? undefined);
+      if (this.#spare === null) {
+        batch.clear();
+        this.#spare = batch;
+      }
     };
     const parts = batch.parts;
     if (contiguousRun(parts, 0) === parts.length) {
