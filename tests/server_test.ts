@@ -35,7 +35,7 @@ import {
   selectSubprotocol,
 } from "../src/protocol/mod.ts";
 import { WebSocketServerImpl } from "../src/server/websocket_server.ts";
-import type { StreamListener } from "../src/transport/mod.ts";
+import type { ListenOptions, StreamListener } from "../src/transport/mod.ts";
 import { sha1 } from "../src/transport/mod.ts";
 
 /** Expects `promise` to reject with a BusinessError of `code`. */
@@ -1059,4 +1059,23 @@ Deno.test("stop(): a listener whose finished promise rejects still leaves the se
   failing = false;
   assert.equal(await within(server.start({ serverPort: 0 }), "start again"), true);
   assert.equal(await within(server.stop(), "second stop"), true);
+});
+
+Deno.test("keep-alive rule: accepted sockets get TCP keep-alive only when the heartbeat is off (with it on, the heartbeat finds dead peers and keep-alive would cost system calls per connection)", async () => {
+  const asked: (boolean | undefined)[] = [];
+  const listen = (options: ListenOptions): Promise<StreamListener> => {
+    asked.push(options.keepAlive);
+    return Promise.resolve({
+      address: { hostname: "127.0.0.1", port: 1 },
+      startAccepting() {},
+      close() {},
+      finished: Promise.resolve(),
+    });
+  };
+  for (const config of [{ serverPort: 0 }, { serverPort: 0, pingIntervalMs: 0 }]) {
+    const server = new WebSocketServerImpl(listen);
+    assert.equal(await within(server.start(config), "start"), true);
+    assert.equal(await within(server.stop(), "stop"), true);
+  }
+  assert.deepEqual(asked, [false, true]);
 });

@@ -1,8 +1,10 @@
 /**
  * One timer per duration instead of one per connection. Every open
- * connection runs a heartbeat; with a runtime timer each (a `Timeout`
- * object, its callbacks and bookkeeping) that alone was a few hundred bytes
- * per idle connection. Here the alarms set for the same duration form one
+ * connection runs a heartbeat, and every connection has a handshake deadline
+ * and a close timeout at some point; with a runtime timer each (a `Timeout`
+ * object, its callbacks and bookkeeping) the heartbeat alone was a few
+ * hundred bytes per idle connection, and each deadline a `Timeout` made and
+ * cleared per connection. Here the alarms set for the same duration form one
  * list, in the order they fall due (they were set in that order), under one
  * runtime timer armed for the first of them; setting, moving and clearing an
  * alarm are O(1). Node's own timers are built the same way.
@@ -137,5 +139,5 @@ export class SharedAlarmClock implements AlarmClock {
   }
 }
 
-/** The clock every connection's heartbeat uses unless a test passes its own. */
+/** The clock of every heartbeat (unless a test passes its own), handshake deadline and close timer. */
 export const sharedAlarmClock: SharedAlarmClock = new SharedAlarmClock();

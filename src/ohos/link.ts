@@ -22,6 +22,7 @@ import { randomFill } from "../transport/mod.ts";
 import type { ByteStream } from "../transport/types.ts";
 import type { CloseResult } from "./close.ts";
 import { Heartbeat, type HeartbeatActions, type HeartbeatTiming } from "./heartbeat.ts";
+import { type Alarm, sharedAlarmClock } from "./alarms.ts";
 import { messageStepPool } from "./inbound.ts";
 import { framePool, writeFrame } from "./outbound.ts";
 
@@ -77,7 +78,7 @@ const TRUE = () => true;
  * of its heartbeat (methods, not closures), and `settings` may be shared by
  * every link of a server: an idle connection costs as few objects as can be.
  */
-export class Link implements ConnectionHandlers, HeartbeatActions {
+export class Link implements ConnectionHandlers, HeartbeatActions, Alarm {
   /** The stream the WebSocket runs over. */
   readonly stream: ByteStream;
   /** The protocol connection (send, close state, read target). */
@@ -86,7 +87,10 @@ export class Link implements ConnectionHandlers, HeartbeatActions {
   readonly #events: LinkEvents;
   readonly #lifecycle: CloseLifecycle;
   readonly #heartbeat: Heartbeat;
-  #closeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** True once the close timer is set (it is this link's alarm; see `fire`). */
+  #closeTimerSet = false;
+  /** @internal Owned by the alarm clock. */
+  alarmSlot: unknown = null;
   // The stream's last `drained` promise and what `sent` made of it: the sends
   // of one batch share them.
   #drained: Promise<void> | null = null;
@@ -153,7 +157,7 @@ export class Link implements ConnectionHandlers, HeartbeatActions {
 
   /** The stream ended (`error` undefined for a clean end): reports the close result. */
   ended(error: unknown): void {
-    clearTimeout(this.#closeTimer);
+    sharedAlarmClock.clear(this);
     this.#heartbeat.stop();
     this.stream.close();
     this.#open = false;
@@ -198,6 +202,11 @@ export class Link implements ConnectionHandlers, HeartbeatActions {
     this.#apply(action);
   }
 
+  /** @internal The close timer ran out: the close handshake or the end of TCP took too long. */
+  fire(): void {
+    this.#apply(this.#lifecycle.timedOut(this.#settings.closeTimeoutMs));
+  }
+
   // ---- HeartbeatActions: called by the heartbeat ----
 
   /** @internal Time for a ping. */
@@ -231,8 +240,8 @@ export class Link implements ConnectionHandlers, HeartbeatActions {
       return;
     }
     if (action === "closeWrite") this.stream.closeWrite();
-    if (this.#closeTimer !== undefined) return;
-    const ms = this.#settings.closeTimeoutMs;
-    this.#closeTimer = setTimeout(() => this.#apply(this.#lifecycle.timedOut(ms)), ms);
+    if (this.#closeTimerSet) return;
+    this.#closeTimerSet = true;
+    sharedAlarmClock.set(this, this.#settings.closeTimeoutMs);
   }
 }

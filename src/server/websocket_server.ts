@@ -35,6 +35,7 @@ import { messageValue, parseCloseOptions } from "../ohos/close.ts";
 import { parseSendData } from "../ohos/send_data.ts";
 import { Link, type LinkEvents, type LinkProblem, type LinkSettings } from "../ohos/link.ts";
 import type { CloseResult } from "../ohos/close.ts";
+import { type Alarm, sharedAlarmClock } from "../ohos/alarms.ts";
 import type {
   ClientConnectionCloseCallback,
   ServerSendData,
@@ -82,7 +83,7 @@ interface ClientOwner {
  * its stream and the event sink of its link itself (methods, not closures),
  * so an idle connection costs as few objects as can be.
  */
-class Client implements ByteStreamReader, LinkEvents {
+class Client implements ByteStreamReader, LinkEvents, Alarm {
   readonly run: Run;
   readonly stream: ByteStream;
   /** The object handed to listeners and returned by `listAllConnections`. */
@@ -97,8 +98,8 @@ class Client implements ByteStreamReader, LinkEvents {
   reader: HttpHeadReader | null = new HttpHeadReader();
   /** The open WebSocket (connection, heartbeat, close timer, close result) once upgraded. */
   link: Link | null = null;
-  /** Handshake deadline, or how long a refusal may linger. */
-  timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** @internal Owned by the alarm clock: the handshake deadline, or how long a refusal may linger. */
+  alarmSlot: unknown = null;
   readonly #owner: ClientOwner;
 
   constructor(run: Run, stream: ByteStream, owner: ClientOwner) {
@@ -109,6 +110,11 @@ class Client implements ByteStreamReader, LinkEvents {
     this.info = Object.freeze({ clientIP: hostname, clientPort: port });
     this.id = idOf(hostname, port);
     this.ipKey = ipKeyOf(hostname);
+  }
+
+  /** The handshake deadline passed, or a refused client lingered long enough. */
+  fire(): void {
+    this.stream.close();
   }
 
   // ByteStreamReader
@@ -246,6 +252,8 @@ export class WebSocketServerImpl implements WebSocketServer {
         hostname: settings.hostname,
         port: settings.port,
         tls: settings.tls,
+        // The heartbeat notices vanished clients; without it, let the kernel probe.
+        keepAlive: settings.pingIntervalMs === 0,
       });
     } catch (error) {
       this.#state = "idle";
@@ -298,7 +306,7 @@ export class WebSocketServerImpl implements WebSocketServer {
     // A rejection here surfaces through the read side ending; never leave it unhandled.
     stream.finished.catch(ignore);
     // Slow-loris guard: the TLS handshake and the whole request must arrive in time.
-    client.timer = setTimeout(() => stream.close(), run.settings.handshakeTimeoutMs);
+    sharedAlarmClock.set(client, run.settings.handshakeTimeoutMs);
     stream.startReading(client);
   }
 
@@ -385,8 +393,7 @@ export class WebSocketServerImpl implements WebSocketServer {
     offered: string[],
     rest: Uint8Array,
   ): void {
-    clearTimeout(client.timer);
-    client.timer = undefined;
+    sharedAlarmClock.clear(client);
     const protocol = selectSubprotocol(offered, run.settings.protocols);
     client.stream.write(encoder.encode(buildAcceptResponse({ key, protocol }, sha1)));
     const link = new Link(client.stream, run.linkSettings, client);
@@ -406,11 +413,11 @@ export class WebSocketServerImpl implements WebSocketServer {
    * the answer before the client reads it.
    */
   #refuse(run: Run, client: Client, status: RefusalStatus, reason: string): void {
-    clearTimeout(client.timer);
+    sharedAlarmClock.clear(client);
     client.phase = "refusing";
     client.stream.write(encoder.encode(buildRefusalResponse(status, reason)));
     client.stream.closeWrite();
-    client.timer = setTimeout(() => client.stream.close(), run.settings.closeTimeoutMs);
+    sharedAlarmClock.set(client, run.settings.closeTimeoutMs);
   }
 
   // ---------------------------------------------------------------- traffic
@@ -423,7 +430,7 @@ export class WebSocketServerImpl implements WebSocketServer {
   }
 
   #onEnd(run: Run, client: Client, error: unknown): void {
-    clearTimeout(client.timer);
+    sharedAlarmClock.clear(client);
     client.phase = "ended";
     run.clients.delete(client);
     const link = client.link;

@@ -65,7 +65,7 @@ export function listenDeno(options: ListenOptions): Promise<StreamListener> {
       ),
     );
   }
-  return Promise.resolve(new DenoStreamListener(listener));
+  return Promise.resolve(new DenoStreamListener(listener, options.keepAlive === true));
 }
 
 class DenoStreamListener implements StreamListener {
@@ -73,9 +73,11 @@ class DenoStreamListener implements StreamListener {
   #closed = false;
   #finished: Promise<void> = Promise.resolve();
   readonly address: { hostname: string; port: number };
+  readonly #keepAlive: boolean;
 
-  constructor(listener: Deno.Listener) {
+  constructor(listener: Deno.Listener, keepAlive: boolean) {
     this.#listener = listener;
+    this.#keepAlive = keepAlive;
     const addr = listener.addr as Deno.NetAddr;
     this.address = { hostname: addr.hostname, port: addr.port };
   }
@@ -105,7 +107,7 @@ class DenoStreamListener implements StreamListener {
         conn.close();
         break;
       }
-      tune(conn as Deno.TcpConn);
+      tune(conn as Deno.TcpConn, this.#keepAlive);
       sink.accept(new DenoByteStream(conn));
     }
   }
@@ -123,13 +125,14 @@ class DenoStreamListener implements StreamListener {
 
 /**
  * Small frames (pongs, close) leave at once rather than wait for Nagle; TCP
- * keep-alive (with the system's timing: Deno cannot set the idle time) lets
- * the kernel notice a peer that vanished while nothing is being sent.
+ * keep-alive (with the system's timing: Deno cannot set the idle time), when
+ * asked for, lets the kernel notice a peer that vanished while nothing is
+ * being sent.
  */
-function tune(conn: Deno.TcpConn): void {
+function tune(conn: Deno.TcpConn, keepAlive: boolean): void {
   try {
     conn.setNoDelay(true);
-    conn.setKeepAlive(true);
+    if (keepAlive) conn.setKeepAlive(true);
   } catch {
     // Not fatal: the connection works without them.
   }

@@ -54,6 +54,13 @@ export interface ListenOptions {
   port: number;
   /** Present for TLS: paths of the PEM certificate chain and private key. */
   tls?: { certPath: string; keyPath: string };
+  /**
+   * Turn TCP keep-alive on for accepted sockets, so the kernel notices a
+   * peer that vanished while nothing is sent. Off when the owner detects
+   * dead peers itself (a WebSocket heartbeat): it would cost system calls
+   * per connection for nothing.
+   */
+  keepAlive?: boolean;
 }
 
 /** Receives what a {@linkcode StreamListener} accepts. */

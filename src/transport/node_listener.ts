@@ -68,7 +68,7 @@ export async function listenNode(options: ListenOptions): Promise<StreamListener
     };
   }
   const server = net.createServer({ allowHalfOpen: true });
-  const listener = new NodeStreamListener(server, wrap);
+  const listener = new NodeStreamListener(server, wrap, options.keepAlive === true);
   await new Promise<void>((resolve, reject) => {
     const onError = (error: Error) => {
       reject(
@@ -92,15 +92,17 @@ export async function listenNode(options: ListenOptions): Promise<StreamListener
 class NodeStreamListener implements StreamListener {
   readonly #server: NodeNet.Server;
   readonly #wrap: Wrap;
+  readonly #keepAlive: boolean;
   #sink: AcceptSink | null = null;
   // Sockets accepted before startAccepting (the window is one turn at most).
   #early: NodeNet.Socket[] = [];
   #closed = false;
   #address = { hostname: "", port: 0 };
 
-  constructor(server: NodeNet.Server, wrap: Wrap) {
+  constructor(server: NodeNet.Server, wrap: Wrap, keepAlive: boolean) {
     this.#server = server;
     this.#wrap = wrap;
+    this.#keepAlive = keepAlive;
     server.on("connection", (socket: NodeNet.Socket) => this.#accepted(socket));
     // A socket error is one connection's problem, not the listener's.
     server.on("error", (error: Error) => this.#sink?.error(error));
@@ -136,10 +138,10 @@ class NodeStreamListener implements StreamListener {
       this.#early.push(raw);
       return;
     }
-    // Small frames (pongs, close) leave at once rather than wait for Nagle; keep-alive
-    // lets the kernel notice a vanished peer while nothing is sent.
+    // Small frames (pongs, close) leave at once rather than wait for Nagle; keep-alive,
+    // when asked for, lets the kernel notice a vanished peer while nothing is sent.
     raw.setNoDelay(true);
-    raw.setKeepAlive(true, KEEPALIVE_IDLE_MS);
+    if (this.#keepAlive) raw.setKeepAlive(true, KEEPALIVE_IDLE_MS);
     raw.on("error", () => {});
     this.#sink.accept(new NodeByteStream(this.#wrap(raw)));
   }
