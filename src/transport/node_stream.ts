@@ -69,6 +69,11 @@ export class NodeByteStream implements ByteStream {
   #writeEnded = false;
   /** Buffers written in this turn, not yet handed to the socket. */
   #pending = new WriteBatch();
+  /**
+   * True while `reader.data` runs: writes made meanwhile (replies to what was
+   * just read) leave together as soon as it returns.
+   */
+  #delivering = false;
   /** An emptied batch, reused for the next turn (no allocation per batch). */
   #spare: WriteBatch | null = null;
   /** The last batch handed to the socket whose write has not completed. */
@@ -125,13 +130,19 @@ export class NodeByteStream implements ByteStream {
       if (this.#end !== null) return;
       // A Buffer's slice() is a view, not a copy; hand over a plain Uint8Array
       // so the reader's slice() behaves as it does everywhere else.
+      this.#delivering = true;
       try {
         reader.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        this.#delivering = false;
+        // Replies to this read leave now, inside the read's callback, not a microtask later.
+        this.#flushPending();
       } catch (error) {
+        this.#delivering = false;
         // As in the Deno transport, a reader that throws ends the stream with that error
         // (instead of an uncaught exception out of the socket's event).
         this.#ended(error);
         this.#socket.destroy();
+        this.#flushPending(); // settles what was written meanwhile (as failed)
       }
     });
     // A 'data' listener does not restart a socket that was paused explicitly (after a
@@ -175,7 +186,7 @@ export class NodeByteStream implements ByteStream {
       recycle?.(bytes);
       return;
     }
-    if (this.#pending.parts.length === 0) NodeByteStream.#schedule(this);
+    if (this.#pending.parts.length === 0 && !this.#delivering) NodeByteStream.#schedule(this);
     this.#pending.add(bytes, recycle);
   }
 
