@@ -18,7 +18,7 @@ import {
   type Role,
   type TcpAction,
 } from "../protocol/mod.ts";
-import { randomFill } from "../transport/mod.ts";
+import { allocateMessage, randomFill } from "../transport/mod.ts";
 import type { ByteStream } from "../transport/types.ts";
 import type { CloseResult } from "./close.ts";
 import { Heartbeat, type HeartbeatActions, type HeartbeatTiming } from "./heartbeat.ts";
@@ -116,6 +116,7 @@ export class Link implements ConnectionHandlers, HeartbeatActions, Alarm {
       random: randomFill,
       pool: framePool,
       messagePool: messageStepPool,
+      allocateMessage,
     }, this);
     this.#heartbeat = new Heartbeat(settings.heartbeat, this);
     this.#heartbeat.start();

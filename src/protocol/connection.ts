@@ -15,7 +15,7 @@ import { CloseCode, MAX_CLOSE_REASON_BYTES, Opcode } from "./constants.ts";
 import { describe, ProtocolError } from "./errors.ts";
 import { encodeFrame, FrameSlab, MaskKeySource, type RandomFill } from "./frame_encoder.ts";
 import { FrameParser, type FrameSink } from "./frame_parser.ts";
-import { MessageAssembler } from "./message_assembler.ts";
+import { type MessageAllocator, MessageAssembler } from "./message_assembler.ts";
 
 /** Which end of the connection this is. */
 export type Role = "client" | "server";
@@ -59,6 +59,8 @@ export interface ConnectionOptions {
    * (the steps go back to it; see {@linkcode MessageAssembler}).
    */
   messagePool?: BufferPool;
+  /** Where binary messages handed out are allocated (see {@linkcode MessageAllocator}). */
+  allocateMessage?: MessageAllocator;
 }
 
 /**
@@ -117,10 +119,14 @@ export class ProtocolConnection implements FrameSink {
    */
   constructor(options: ConnectionOptions, handlers: ConnectionHandlers) {
     this.#handlers = handlers;
-    this.#assembler = new MessageAssembler({
-      maxMessageSize: options.maxMessageSize,
-      maxFragments: options.maxMessageFragments,
-    }, options.messagePool);
+    this.#assembler = new MessageAssembler(
+      {
+        maxMessageSize: options.maxMessageSize,
+        maxFragments: options.maxMessageFragments,
+      },
+      options.messagePool,
+      options.allocateMessage,
+    );
     this.#parser = new FrameParser({ expectMasked: options.role === "server" });
     this.#maskKeys = options.role === "client" ? new MaskKeySource(options.random) : null;
     this.#slab = new FrameSlab(options.pool);

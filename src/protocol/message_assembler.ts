@@ -28,6 +28,17 @@ import { ProtocolError } from "./errors.ts";
 import { decodeShortAscii } from "./short_text.ts";
 import { Utf8Validator } from "./utf8.ts";
 
+/**
+ * Allocates the buffer a binary message is handed out in: `size` bytes that
+ * need not be zeroed, as the assembler writes every one of them before the
+ * message leaves it (a connection that fails midway drops the buffer unseen).
+ * Node's `Buffer.allocUnsafeSlow` recycles freed memory instead of faulting
+ * in fresh zeroed pages for every large message.
+ */
+export type MessageAllocator = (size: number) => Uint8Array;
+
+const ZEROED: MessageAllocator = (size) => new Uint8Array(size);
+
 /** Limits on one incoming message. */
 export interface AssemblerLimits {
   /** Largest message (sum of its fragments' payloads); larger closes with 1009. */
@@ -92,6 +103,7 @@ export class MessageAssembler {
   readonly #maxMessageSize: number;
   readonly #maxFragments: number;
   readonly #pool: BufferPool | undefined;
+  readonly #allocate: MessageAllocator;
   // The message in progress: its opcode (0 when none) and frames so far.
   #opcode = 0;
   #fragments = 0;
@@ -120,12 +132,14 @@ export class MessageAssembler {
   /**
    * Creates an assembler with no message in progress. The steps a message
    * grows through before its own buffer (exactly its length) may be allocated
-   * come from `pool` when one is given, and go back to it.
+   * come from `pool` when one is given, and go back to it. A binary
+   * message's own buffer comes from `allocate` (default: a zeroed `Uint8Array`).
    */
-  constructor(limits: AssemblerLimits, pool?: BufferPool) {
+  constructor(limits: AssemblerLimits, pool?: BufferPool, allocate: MessageAllocator = ZEROED) {
     this.#maxMessageSize = limits.maxMessageSize;
     this.#maxFragments = limits.maxFragments;
     this.#pool = pool;
+    this.#allocate = allocate;
   }
 
   /** Bytes of memory held for the message in progress (0 when none). */
@@ -237,7 +251,7 @@ export class MessageAssembler {
       message = this.#buffer!;
       this.#buffer = null;
     } else {
-      message = new Uint8Array(this.#size);
+      message = this.#allocate(this.#size);
       this.#gather(message);
     }
     this.reset();
@@ -301,7 +315,7 @@ export class MessageAssembler {
     if (this.#fin && capacity === ceiling) {
       // Text is decoded from this buffer and never handed out, so it may come from the pool too.
       const text = this.#opcode === Opcode.Text && this.#pool !== undefined;
-      const own = text ? this.#pool!.take(capacity) : new Uint8Array(capacity);
+      const own = text ? this.#pool!.take(capacity) : this.#allocate(capacity);
       this.#gather(own);
       this.#dropSteps();
       if (old !== null && !this.#final) this.#pool?.give(old);

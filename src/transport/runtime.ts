@@ -6,6 +6,7 @@
  * @module
  */
 
+import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 
 interface NodeProcessLike {
@@ -50,6 +51,18 @@ export async function decryptPrivateKey(pem: string, passphrase: string): Promis
 export function sha1(data: Uint8Array): Uint8Array {
   return createHash("sha1").update(data).digest();
 }
+
+/**
+ * Allocates the buffer a received binary message is handed out in (the
+ * protocol core fills every byte before the message leaves it, so the
+ * memory need not be zeroed). On Deno and Bun, `Buffer.allocUnsafeSlow`
+ * recycles freed memory and is 1.2-3.5x cheaper for a 4 MiB message than a
+ * zeroed `Uint8Array`; on Node the `Uint8Array` is the cheaper of the two.
+ */
+export const allocateMessage: (size: number) => Uint8Array = "Deno" in globalThis ||
+    "Bun" in globalThis
+  ? (size) => Buffer.allocUnsafeSlow(size)
+  : (size) => new Uint8Array(size);
 
 /** Fills `buffer` from the runtime's CSPRNG (Web Crypto), for keys and masks. */
 export function randomFill(buffer: Uint8Array): void {
