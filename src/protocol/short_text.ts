@@ -15,6 +15,9 @@ export const SHORT_TEXT = 64;
  * char codes and can be written straight into a frame.
  */
 export function isShortAscii(text: string): boolean {
+  // A server that forwards what it received (echo, relay, broadcast) sends the very
+  // string decodeShortAscii made: known to be short ASCII, no need to look again.
+  if (text === lastDecoded) return true;
   const length = text.length;
   if (length > SHORT_TEXT) return false;
   for (let i = 0; i < length; i++) {
@@ -22,6 +25,10 @@ export function isShortAscii(text: string): boolean {
   }
   return true;
 }
+
+// The last string decodeShortAscii returned: short ASCII by construction. A
+// memo of a pure function's result; it changes no answer, only saves a scan.
+let lastDecoded: string | null = null;
 
 // Scratch for the 16-byte case below: written and read within one call, so it
 // holds no state between calls.
@@ -41,7 +48,7 @@ export function decodeShortAscii(bytes: Uint8Array): string | undefined {
     for (let i = 0; i < length; i++) {
       if (bytes[i] > 0x7f) return undefined;
     }
-    return fromCharCode.apply(null, bytes as unknown as number[]);
+    return lastDecoded = fromCharCode.apply(null, bytes as unknown as number[]);
   }
   // Up to 16 bytes: one call with a fixed argument list is 2-3x cheaper than
   // `apply`, which first turns the array into an argument list.
@@ -56,5 +63,5 @@ export function decodeShortAscii(bytes: Uint8Array): string | undefined {
     b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
     b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15],
   );
-  return length === 16 ? text : text.slice(0, length);
+  return lastDecoded = length === 16 ? text : text.slice(0, length);
 }

@@ -52,3 +52,19 @@ Deno.test("rule: a short decode never carries bytes over from the one before (sh
     "a refused decode leaves nothing behind",
   );
 });
+
+Deno.test("rule: the memo of the last decoded string changes no answer of isShortAscii", () => {
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ maxLength: SHORT_TEXT }),
+      fc.string({ maxLength: 80 }),
+      (bytes, other) => {
+        const decoded = decodeShortAscii(bytes);
+        const expected = (text: string) =>
+          text.length <= SHORT_TEXT && [...text].every((c) => c.charCodeAt(0) < 0x80);
+        if (decoded !== undefined) assert.equal(isShortAscii(decoded), true);
+        assert.equal(isShortAscii(other), expected(other), JSON.stringify(other));
+      },
+    ),
+  );
+});
