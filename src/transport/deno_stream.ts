@@ -69,8 +69,8 @@ function coalesce(parts: readonly Uint8Array[], merged: Uint8Array[]): Uint8Arra
 /** Wraps an open Deno connection (TCP or TLS) as a {@linkcode ByteStream}. */
 export class DenoByteStream implements ByteStream {
   readonly #conn: import("./deno_conn.ts").DenoConn;
-  /** Writes not yet started: they leave together once the one in flight is done. */
-  #queued = new WriteBatch();
+  /** Writes not yet started (null: none); they leave together once the one in flight is done. */
+  #queued: WriteBatch | null = null;
   /** The batch being written. */
   #inFlight: WriteBatch | null = null;
   /** An emptied batch, reused for the next queue (no allocation per batch). */
@@ -102,7 +102,7 @@ export class DenoByteStream implements ByteStream {
 
   /** Bytes queued with `write` and not yet written. */
   get bufferedBytes(): number {
-    return this.#queued.bytes + (this.#inFlight?.bytes ?? 0);
+    return (this.#queued?.bytes ?? 0) + (this.#inFlight?.bytes ?? 0);
   }
 
   /** Starts the read loop. */
@@ -153,7 +153,7 @@ export class DenoByteStream implements ByteStream {
       reader.data(chunk);
     } finally {
       this.#delivering = false;
-      if (this.#queued.parts.length > 0 && !this.#writing) this.#flush();
+      if (this.#queued !== null && !this.#writing) this.#flush();
     }
   }
 
@@ -168,23 +168,28 @@ export class DenoByteStream implements ByteStream {
       recycle?.(bytes);
       return;
     }
-    this.#queued.add(bytes, recycle);
+    let queued = this.#queued;
+    if (queued === null) {
+      // An idle stream keeps one emptied batch, not two.
+      queued = this.#queued = this.#spare ?? new WriteBatch();
+      this.#spare = null;
+    }
+    queued.add(bytes, recycle);
     if (!this.#writing && !this.#delivering) this.#flush();
   }
 
   /** Settles once everything queued so far is written, or cannot be. */
   drained(): Promise<void> {
     if (this.#writeError !== undefined) return Promise.reject(this.#writeError);
-    if (this.#queued.parts.length > 0) return this.#queued.promise();
+    if (this.#queued !== null) return this.#queued.promise();
     return this.#inFlight?.promise() ?? WRITTEN;
   }
 
   async #flush(): Promise<void> {
     this.#writing = true;
-    while (this.#queued.parts.length > 0 && this.#writeError === undefined) {
+    while (this.#queued !== null && this.#writeError === undefined) {
       const batch = this.#queued;
-      this.#queued = this.#spare ?? new WriteBatch();
-      this.#spare = null;
+      this.#queued = null;
       this.#inFlight = batch;
       const merged: Uint8Array[] = [];
       let failure: unknown;
@@ -203,9 +208,9 @@ export class DenoByteStream implements ByteStream {
       this.#inFlight = null;
       batch.settle(failure);
       if (failure !== undefined) {
-        const rest = this.#queued;
-        this.#queued = new WriteBatch();
-        rest.settle(failure);
+        const rest = this.#queued as WriteBatch | null;
+        this.#queued = null;
+        rest?.settle(failure);
       } else {
         batch.clear();
         this.#spare = batch;

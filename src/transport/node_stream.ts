@@ -67,8 +67,8 @@ export class NodeByteStream implements ByteStream {
   #endReported = false;
   #closedByUs = false;
   #writeEnded = false;
-  /** Buffers written in this turn, not yet handed to the socket. */
-  #pending = new WriteBatch();
+  /** Buffers written in this turn, not yet handed to the socket (null: none). */
+  #pending: WriteBatch | null = null;
   /**
    * True while `reader.data` runs: writes made meanwhile (replies to what was
    * just read) leave together as soon as it returns.
@@ -170,7 +170,7 @@ export class NodeByteStream implements ByteStream {
 
   /** Bytes queued with `write` and not yet written. */
   get bufferedBytes(): number {
-    return this.#pending.bytes + this.#handedBytes;
+    return (this.#pending?.bytes ?? 0) + this.#handedBytes;
   }
 
   /**
@@ -186,13 +186,19 @@ export class NodeByteStream implements ByteStream {
       recycle?.(bytes);
       return;
     }
-    if (this.#pending.parts.length === 0 && !this.#delivering) NodeByteStream.#schedule(this);
-    this.#pending.add(bytes, recycle);
+    let pending = this.#pending;
+    if (pending === null) {
+      // An idle stream keeps one emptied batch, not two.
+      pending = this.#pending = this.#spare ?? new WriteBatch();
+      this.#spare = null;
+      if (!this.#delivering) NodeByteStream.#schedule(this);
+    }
+    pending.add(bytes, recycle);
   }
 
   /** Settles once everything queued so far is written, or cannot be. */
   drained(): Promise<void> {
-    if (this.#pending.parts.length > 0) return this.#pending.promise();
+    if (this.#pending !== null) return this.#pending.promise();
     if (this.#lastHanded !== null) return this.#lastHanded.promise();
     return this.#writeError === undefined ? WRITTEN : Promise.reject(this.#writeError);
   }
@@ -214,9 +220,8 @@ export class NodeByteStream implements ByteStream {
   /** Hands the buffers written in this turn to the socket. */
   #flushPending(): void {
     const batch = this.#pending;
-    if (batch.parts.length === 0) return;
-    this.#pending = this.#spare ?? new WriteBatch();
-    this.#spare = null;
+    if (batch === null) return;
+    this.#pending = null;
     if (this.#socket.destroyed) {
       this.#writeError ??= new Error("the stream was closed before these bytes were written");
       batch.settle(this.#writeError);
