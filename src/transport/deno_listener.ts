@@ -55,8 +55,12 @@ export function listenDeno(options: ListenOptions): Promise<StreamListener> {
   if (options.tls !== undefined) return listenNode(options);
   let listener: Deno.Listener;
   try {
-    listener = Deno.listen({ hostname: options.hostname, port: options.port });
+    listener = options.reusePort
+      ? Deno.listen({ hostname: options.hostname, port: options.port, reusePort: true })
+      : Deno.listen({ hostname: options.hostname, port: options.port });
   } catch (error) {
+    // Deno.listen's reusePort needs --unstable-net; Deno's node:net sets SO_REUSEPORT without it.
+    if (options.reusePort && isUnstableError(error)) return listenNode(options);
     return Promise.reject(
       new ListenError(
         classify(error),
@@ -66,6 +70,11 @@ export function listenDeno(options: ListenOptions): Promise<StreamListener> {
     );
   }
   return Promise.resolve(new DenoStreamListener(listener));
+}
+
+/** True for Deno's "Unstable API … the `--unstable-net` flag must be provided". */
+function isUnstableError(error: unknown): boolean {
+  return error instanceof Error && /unstable/i.test(error.message);
 }
 
 class DenoStreamListener implements StreamListener {

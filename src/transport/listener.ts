@@ -54,6 +54,11 @@ export interface ListenOptions {
   port: number;
   /** Present for TLS: paths of the PEM certificate chain and private key. */
   tls?: { certPath: string; keyPath: string };
+  /**
+   * Linux `SO_REUSEPORT`: several processes may bind the same address and
+   * port, and the kernel spreads new connections over them.
+   */
+  reusePort?: boolean;
 }
 
 /** Receives what a {@linkcode StreamListener} accepts. */
