@@ -23,6 +23,7 @@ export type {
   WebSocketRequestOptions,
 } from "./client/mod.ts";
 export { TlsProtocol } from "./client/mod.ts";
+export type { AbortSignalLike } from "./transport/types.ts";
 export type { AsyncCallback, Callback, ErrorCallback } from "./ohos/callbacks.ts";
 export { BusinessError, ErrorCode } from "./ohos/errors.ts";
 import { WebSocketServerImpl } from "./server/mod.ts";
