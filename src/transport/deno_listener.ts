@@ -53,14 +53,15 @@ function classify(error: unknown): ListenFailure {
  */
 export function listenDeno(options: ListenOptions): Promise<StreamListener> {
   if (options.tls !== undefined) return listenNode(options);
+  // Deno.listen's reusePort needs --unstable-net (without it Deno ends the process, it does not
+  // throw); Deno's node:net sets SO_REUSEPORT without a flag.
+  if (options.reusePort && !unstableNet()) return listenNode(options);
   let listener: Deno.Listener;
   try {
     listener = options.reusePort
       ? Deno.listen({ hostname: options.hostname, port: options.port, reusePort: true })
       : Deno.listen({ hostname: options.hostname, port: options.port });
   } catch (error) {
-    // Deno.listen's reusePort needs --unstable-net; Deno's node:net sets SO_REUSEPORT without it.
-    if (options.reusePort && isUnstableError(error)) return listenNode(options);
     return Promise.reject(
       new ListenError(
         classify(error),
@@ -72,9 +73,12 @@ export function listenDeno(options: ListenOptions): Promise<StreamListener> {
   return Promise.resolve(new DenoStreamListener(listener));
 }
 
-/** True for Deno's "Unstable API … the `--unstable-net` flag must be provided". */
-function isUnstableError(error: unknown): boolean {
-  return error instanceof Error && /unstable/i.test(error.message);
+/**
+ * True when Deno runs with `--unstable-net`: only then does the namespace
+ * hold that flag's APIs, such as `Deno.listenDatagram` (Deno 2).
+ */
+function unstableNet(): boolean {
+  return typeof (Deno as { listenDatagram?: unknown }).listenDatagram === "function";
 }
 
 class DenoStreamListener implements StreamListener {
