@@ -36,6 +36,7 @@ export type {
   UpgradeGate,
   UpgradeHeaders,
   UpgradeListener,
+  UpgradeQuery,
   UpgradeRefuse,
   UpgradeRequestHead,
   UpgradeRequestInfo,

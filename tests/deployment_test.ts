@@ -199,9 +199,10 @@ async function fillQueue(
   const payload = new Uint8Array(size);
   for (let sent = 1; sent <= 256; sent++) {
     server.send(payload, connection).catch(() => {});
-    if (server.extBufferedAmount(connection) > 0) return sent;
-    // Let the stream hand what it can to the kernel, as a real broadcaster's loop would.
+    // Let the stream hand what it can to the kernel: bytes still queued after a turn mean the
+    // kernel's buffers are full, not just busy.
     await new Promise((resolve) => setTimeout(resolve, 0));
+    if (server.extBufferedAmount(connection) > 0) return sent;
   }
   throw new Error("the queue never grew: the peer's socket buffers took 64 MiB");
 }
@@ -222,6 +223,7 @@ Deno.test("back-pressure (server): extBufferedAmount rises while the client does
       drained = true;
       return value;
     });
+    await new Promise((resolve) => setTimeout(resolve, 0));
     assert.equal(drained, false, "not drained while nobody reads");
     // The client reads everything the server sent: `sent` frames with a 10-byte header.
     const total = sent * (size + 10);
@@ -272,13 +274,16 @@ Deno.test("back-pressure (client): extBufferedAmount rises while the server does
     await within(ws.connect(raw.url, { pingInterval: 0, closeTimeoutMs: 200 }), "connect");
     const payload = new Uint8Array(256 * 1024);
     let sent = 0;
-    while (ws.extBufferedAmount === 0 && sent < 256) {
+    do {
       ws.send(payload.buffer).catch(() => {});
       sent++;
-      if (ws.extBufferedAmount === 0) await new Promise((resolve) => setTimeout(resolve, 0));
-    }
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    } while (ws.extBufferedAmount === 0 && sent < 256);
     assert.ok(ws.extBufferedAmount > 0, `queued after ${sent} sends`);
-    const waiting = ws.extDrained();
+    let settled = false;
+    const waiting = ws.extDrained().finally(() => settled = true);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    assert.equal(settled, false, "not drained while the server does not read");
     startReading();
     assert.equal(await within(waiting, "client extDrained", 10_000), true);
     assert.equal(ws.extBufferedAmount, 0);

@@ -121,6 +121,19 @@ export interface WebSocketServerConfig {
 }
 
 /**
+ * Extension (not on the platform): the parsed query of an upgrade request: the part of
+ * `URLSearchParams` a gate reads, declared here so the published types need no DOM library.
+ */
+export interface UpgradeQuery {
+  /** The first value of `name`, or `null`. */
+  get(name: string): string | null;
+  /** Every value of `name`. */
+  getAll(name: string): string[];
+  /** True when `name` occurs. */
+  has(name: string): boolean;
+}
+
+/**
  * Extension (not on the platform): what an {@linkcode UpgradeGate} learns of an upgrade request.
  */
 export interface UpgradeRequestInfo {
@@ -128,8 +141,8 @@ export interface UpgradeRequestInfo {
   readonly target: string;
   /** The path part of the target, e.g. `/chat`. */
   readonly pathname: string;
-  /** The query of the target, parsed. */
-  readonly query: URLSearchParams;
+  /** The query of the target, parsed (a `URLSearchParams`). */
+  readonly query: UpgradeQuery;
   /** Headers by lower-case name; a repeated header is an array of its values. */
   readonly headers: Readonly<Record<string, string | string[]>>;
   /** Cookies of the `Cookie` header(s) by name, values as sent (the first of a repeated name). */
