@@ -33,7 +33,8 @@ export interface ChatServer {
 /** Above this many queued bytes a client misses broadcasts until it catches up. */
 const SLOW_CLIENT_BYTES = 1024 * 1024;
 
-const PAGE = (name: string) => `<!doctype html>
+const PAGE = (name: string) =>
+  `<!doctype html>
 <meta charset="utf-8"><title>chat</title>
 <p>Logged in as <b>${escapeHtml(name)}</b></p>
 <ul id="log"></ul>

@@ -44,7 +44,10 @@ Deno.test("chat example: the page, the login and the authenticated WebSocket sha
   const chat = await startChatServer({ hostname: "127.0.0.1", port: 0, password: "pw" });
   try {
     const { port, origin } = chat;
-    assert.match(await exchange(port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"), /action="\/login"/);
+    assert.match(
+      await exchange(port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+      /action="\/login"/,
+    );
     assert.match(await login(port, "mallory", "guess"), /^HTTP\/1\.1 401/);
     const cookieOf = async (name: string) => {
       const answer = await login(port, name, "pw");
@@ -54,7 +57,10 @@ Deno.test("chat example: the page, the login and the authenticated WebSocket sha
     const alice = await cookieOf("alice");
     const bob = await cookieOf("bob");
     assert.match(
-      await exchange(port, `GET / HTTP/1.1\r\nHost: x\r\nCookie: ${alice}\r\nConnection: close\r\n\r\n`),
+      await exchange(
+        port,
+        `GET / HTTP/1.1\r\nHost: x\r\nCookie: ${alice}\r\nConnection: close\r\n\r\n`,
+      ),
       /Logged in as <b>alice<\/b>/,
     );
 

@@ -27,7 +27,9 @@ import { RawClient, startServer } from "./helpers/server_peers.ts";
 const encoder = new TextEncoder();
 
 /** A `node:http` server on 127.0.0.1 answering plain requests with `page <url>`. */
-async function httpServer(): Promise<{ server: http.Server; port: number; close(): Promise<void> }> {
+async function httpServer(): Promise<
+  { server: http.Server; port: number; close(): Promise<void> }
+> {
   const server = http.createServer((req, res) => {
     res.setHeader("Connection", "close");
     res.end(`page ${req.url}`);

@@ -59,7 +59,12 @@ async function spread(port: number): Promise<Map<string, number>> {
   return seen;
 }
 
-for (const [name, flags] of [["Deno.listen (--unstable-net)", ["--unstable-net"]], ["the node:net fallback (no flag)", []]] as const) {
+for (
+  const [name, flags] of [["Deno.listen (--unstable-net)", ["--unstable-net"]], [
+    "the node:net fallback (no flag)",
+    [],
+  ]] as const
+) {
   Deno.test(`reusePort via ${name}: two processes share one port and both receive connections`, async () => {
     const first = await spawnChild(0, [...flags]);
     let second: Awaited<ReturnType<typeof spawnChild>> | undefined;

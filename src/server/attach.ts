@@ -17,12 +17,7 @@
 import { NodeByteStream } from "../transport/node_stream.ts";
 import { KEEPALIVE_IDLE_MS } from "../transport/node_listener.ts";
 import type { AcceptSink, StreamListener } from "../transport/listener.ts";
-import type {
-  UpgradeListener,
-  UpgradeRequestHead,
-  UpgradeSocket,
-  UpgradeSource,
-} from "./types.ts";
+import type { UpgradeListener, UpgradeRequestHead, UpgradeSocket, UpgradeSource } from "./types.ts";
 
 const encoder = new TextEncoder();
 

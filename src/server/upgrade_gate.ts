@@ -258,7 +258,9 @@ function outcomeOf(verdict: unknown, offered: readonly string[]): GateOutcome {
       if (typeof status !== "number" || !Number.isInteger(status) || status < 300 || status > 599) {
         throw new Error(`refusal status ${String(status)} is not an integer from 300 to 599`);
       }
-      if (v.body !== undefined && typeof v.body !== "string") throw new Error("body must be a string");
+      if (v.body !== undefined && typeof v.body !== "string") {
+        throw new Error("body must be a string");
+      }
       return {
         accept: false,
         response: refusal(status, v.headers as UpgradeHeaders | undefined, v.body),
