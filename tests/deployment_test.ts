@@ -303,9 +303,10 @@ Deno.test("back-pressure (client): extBufferedAmount rises while the server does
 
 Deno.test("cancel a connect: an already aborted extSignal fails at once with -1 and opens no socket", async () => {
   let accepted = 0;
-  const raw = startRawServer(async (conn) => {
+  const raw = startRawServer((conn) => {
     accepted++;
     conn.close();
+    return Promise.resolve();
   });
   const ws = webSocket.createWebSocket();
   const errors = new Queue<BusinessError>();
