@@ -23,6 +23,7 @@ export type {
   WebSocketRequestOptions,
 } from "./client/mod.ts";
 export { TlsProtocol } from "./client/mod.ts";
+export type { AbortSignalLike } from "./transport/types.ts";
 export type { AsyncCallback, Callback, ErrorCallback } from "./ohos/callbacks.ts";
 export { BusinessError, ErrorCode } from "./ohos/errors.ts";
 import { WebSocketServerImpl } from "./server/mod.ts";
@@ -31,6 +32,18 @@ export type {
   ClientConnectionCloseCallback,
   ServerCert,
   ServerSendData,
+  UpgradeAccept,
+  UpgradeGate,
+  UpgradeHeaders,
+  UpgradeListener,
+  UpgradeQuery,
+  UpgradeRefuse,
+  UpgradeRequestHead,
+  UpgradeRequestInfo,
+  UpgradeSocket,
+  UpgradeSource,
+  UpgradeVerdict,
+  WebSocketAttachConfig,
   WebSocketConnection,
   WebSocketMessage,
   WebSocketServer,

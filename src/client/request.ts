@@ -7,6 +7,7 @@
 
 import { hasHeaderBreak, isToken, RESERVED_REQUEST_HEADERS } from "../protocol/mod.ts";
 import { TLS_VERSIONS } from "../transport/mod.ts";
+import type { AbortSignalLike } from "../transport/types.ts";
 import { BusinessError, ErrorCode, parameterError } from "../ohos/errors.ts";
 import {
   DEFAULT_MAX_BUFFERED_BYTES,
@@ -75,6 +76,8 @@ export interface ConnectSettings {
   supportOriginPort: boolean;
   /** See `WebSocketRequestOptions.handshakeTimeoutMs`. */
   handshakeTimeoutMs: number;
+  /** See `WebSocketRequestOptions.extSignal`. */
+  signal: AbortSignalLike | undefined;
   /** See `WebSocketRequestOptions.closeTimeoutMs`. */
   closeTimeoutMs: number;
   /** See `WebSocketRequestOptions.maxMessageSize`. */
@@ -163,6 +166,7 @@ export function parseSettings(options: unknown): ConnectSettings {
     pongTimeoutS: timerValue(record, "pongTimeout", DEFAULT_PONG_TIMEOUT_S, 1000),
     supportOriginPort: optionalBoolean(record, "supportOriginPort"),
     handshakeTimeoutMs: timerValue(record, "handshakeTimeoutMs", DEFAULT_HANDSHAKE_TIMEOUT_MS, 1),
+    signal: parseSignal(record.extSignal),
     closeTimeoutMs: timerValue(record, "closeTimeoutMs", DEFAULT_CLOSE_TIMEOUT_MS, 1),
     maxMessageSize: positiveNumber(record, "maxMessageSize", DEFAULT_MAX_MESSAGE_SIZE),
     maxMessageFragments: positiveInteger(
@@ -276,4 +280,18 @@ function parseHeaders(header: unknown): [string, string][] {
     out.push([name, value]);
   }
   return out;
+}
+
+/** Checks `extSignal`: an `AbortSignal` (anything with `aborted` and `addEventListener`). */
+function parseSignal(value: unknown): AbortSignalLike | undefined {
+  if (value === undefined) return undefined;
+  const signal = value as Partial<AbortSignalLike> | null;
+  if (
+    typeof signal !== "object" || signal === null || typeof signal.aborted !== "boolean" ||
+    typeof signal.addEventListener !== "function" ||
+    typeof signal.removeEventListener !== "function"
+  ) {
+    throw parameterError("extSignal must be an AbortSignal");
+  }
+  return signal as AbortSignalLike;
 }

@@ -6,6 +6,7 @@
 
 import type { AsyncCallback, Callback, ErrorCallback } from "../ohos/callbacks.ts";
 import type { CloseResult, WebSocketCloseOptions } from "../ohos/close.ts";
+import type { AbortSignalLike } from "../transport/types.ts";
 
 export type { CloseResult, WebSocketCloseOptions };
 
@@ -99,6 +100,13 @@ export interface WebSocketRequestOptions {
    */
   handshakeTimeoutMs?: number;
   /**
+   * Extension (not on the platform): aborting this signal abandons the connect at once: the
+   * Promise (or callback) fails with -1 ("connect aborted: …") and the `error` event fires, after
+   * every socket opened for the attempt has been closed. An already aborted signal fails before
+   * any socket is opened. No effect once the connection is open.
+   */
+  extSignal?: AbortSignalLike;
+  /**
    * Extension (not on the platform): milliseconds to wait for the peer's close frame and TCP end
    * (default 5000).
    */
@@ -150,6 +158,19 @@ export type SendData = string | ArrayBuffer | ArrayBufferView;
  * ```
  */
 export interface WebSocket {
+  /**
+   * Extension (not on the platform): bytes of sent messages not yet handed to the operating
+   * system (what `maxBufferedBytes` limits), like the browser's `bufferedAmount`; 0 when not
+   * connected.
+   */
+  readonly extBufferedAmount: number;
+  /**
+   * Extension (not on the platform): resolves `true` once everything sent so far has been handed
+   * to the operating system (at once when nothing is queued or not connected); rejects (-1) if
+   * the connection fails first. Wait on it to slow down instead of hitting `maxBufferedBytes`.
+   */
+  extDrained(): Promise<boolean>;
+
   /** Connects; the callback gets `(undefined, true)` once the connection is open. */
   connect(url: string, callback: AsyncCallback<boolean>): void;
   /** Connects with options; the callback gets `(undefined, true)` once open. */

@@ -31,6 +31,7 @@ import {
   TLS_VERSIONS,
   type TlsConnectOptions,
 } from "../transport/mod.ts";
+import type { AbortSignalLike } from "../transport/types.ts";
 import {
   type AsyncCallback,
   type Callback,
@@ -100,6 +101,10 @@ interface Session {
    * opened; dropped once the connection is open.
    */
   attempt: AbortController | null;
+  /** Extension: set once `extSignal` aborted the attempt; the failure then says so. */
+  aborted?: string;
+  /** Extension: removes the `extSignal` listener (set only when a signal was given). */
+  unlistenAbort?: () => void;
 }
 
 /**
@@ -154,6 +159,7 @@ export class WebSocketClient implements WebSocket {
       };
       this.#session = session;
       this.#state = "connecting";
+      if (settings.signal !== undefined && !this.#listenForAbort(session, settings.signal)) return;
       session.handshakeTimer = setTimeout(
         () =>
           this.#connectFailed(
@@ -166,6 +172,29 @@ export class WebSocketClient implements WebSocket {
         this.#connectFailed(session, `connect failed: ${describe(error)}`)
       );
     });
+  }
+
+  /**
+   * Extension: `extSignal`. False when it is already aborted (the attempt has
+   * failed and opens nothing). While the transport is connecting, its own
+   * signal is aborted and its rejection reports the abort, so the failure
+   * comes once the sockets it opened are closed; after that, at once.
+   */
+  #listenForAbort(session: Session, signal: AbortSignalLike): boolean {
+    const reason = () => `connect aborted: ${describe((signal as { reason?: unknown }).reason)}`;
+    if (signal.aborted) {
+      this.#connectFailed(session, reason());
+      return false;
+    }
+    const onAbort = () => {
+      if (session.resolveConnect === null) return;
+      session.aborted = reason();
+      if (session.stream === null) session.attempt?.abort();
+      else this.#connectFailed(session, session.aborted);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    session.unlistenAbort = () => signal.removeEventListener("abort", onAbort);
+    return true;
   }
 
   async #openStream(session: Session, target: Target): Promise<void> {
@@ -182,7 +211,10 @@ export class WebSocketClient implements WebSocket {
       const connector = this.#connector ?? defaultConnector(connectOptions);
       stream = await connector(connectOptions);
     } catch (error) {
-      this.#connectFailed(session, `cannot connect to ${target.host}: ${describe(error)}`);
+      this.#connectFailed(
+        session,
+        session.aborted ?? `cannot connect to ${target.host}: ${describe(error)}`,
+      );
       return;
     }
     if (session.resolveConnect === null) {
@@ -225,6 +257,7 @@ export class WebSocketClient implements WebSocket {
     if (reject === null) return;
     session.resolveConnect = session.rejectConnect = null;
     clearTimeout(session.handshakeTimer);
+    session.unlistenAbort?.();
     session.attempt?.abort();
     const error = failure instanceof BusinessError
       ? failure as BusinessError<unknown>
@@ -285,6 +318,8 @@ export class WebSocketClient implements WebSocket {
     // Drop what only the opening needed; an idle connection should hold little.
     session.handshakeTimer = undefined;
     session.attempt = null;
+    session.unlistenAbort?.();
+    session.unlistenAbort = undefined;
     const resolve = session.resolveConnect!;
     session.resolveConnect = session.rejectConnect = null;
     const { settings } = session;
@@ -342,6 +377,19 @@ export class WebSocketClient implements WebSocket {
       return;
     }
     session.link.ended(error);
+  }
+
+  // ------------------------------------------------------------- back-pressure
+
+  /** Extension: bytes sent and not yet handed to the operating system. */
+  get extBufferedAmount(): number {
+    return this.#session?.link?.buffered ?? 0;
+  }
+
+  /** Extension: resolves `true` once everything sent so far is handed to the operating system. */
+  extDrained(): Promise<boolean> {
+    const link = this.#session?.link;
+    return link ? link.sent() : Promise.resolve(true);
   }
 
   // ---------------------------------------------------------------- send

@@ -598,6 +598,30 @@ export class ReconnectingWebSocket implements WebSocket {
 
   // ---------------------------------------------------------------- send
 
+  /**
+   * Extension (not on the platform): the current connection's `extBufferedAmount`; 0 between
+   * connections, or when the factory's WebSocket has no such figure (the platform's). Messages
+   * waiting in the reconnect queue are not counted.
+   */
+  get extBufferedAmount(): number {
+    const socket = this.socket;
+    if (socket === undefined) return 0;
+    const amount: number | undefined = socket.extBufferedAmount;
+    return typeof amount === "number" ? amount : 0;
+  }
+
+  /**
+   * Extension (not on the platform): the current connection's `extDrained()`; resolves `true` at
+   * once between connections, or when the factory's WebSocket has no such method.
+   */
+  extDrained(): Promise<boolean> {
+    const socket = this.socket;
+    if (socket === undefined || typeof socket.extDrained !== "function") {
+      return Promise.resolve(true);
+    }
+    return socket.extDrained();
+  }
+
   /** Sends a message; the callback gets `(undefined, true)` once it is written. */
   send(data: SendData, callback: AsyncCallback<boolean>): void;
   /**

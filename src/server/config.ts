@@ -7,6 +7,8 @@
 
 import { isToken } from "../protocol/mod.ts";
 import { parameterError } from "../ohos/errors.ts";
+import { parseAllowedOrigins, parseGateFunction } from "./upgrade_gate.ts";
+import type { UpgradeGate } from "./types.ts";
 import {
   DEFAULT_MAX_BUFFERED_BYTES,
   DEFAULT_MAX_MESSAGE_FRAGMENTS,
@@ -66,6 +68,12 @@ export interface ServerSettings {
   maxSendSize: number;
   /** See `WebSocketServerConfig.maxBufferedBytes`. */
   maxBufferedBytes: number;
+  /** See `WebSocketServerConfig.extReusePort`. */
+  reusePort: boolean;
+  /** See `WebSocketServerConfig.extAllowedOrigins` (normalized); `undefined`: no check. */
+  allowedOrigins: Set<string> | undefined;
+  /** See `WebSocketServerConfig.extUpgradeGate`. */
+  gate: UpgradeGate | undefined;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -114,6 +122,10 @@ export function parseServerConfig(config: unknown): ServerSettings {
       throw parameterError(`protocol ${JSON.stringify(bad)} is not a valid subprotocol name`);
     }
   }
+  const reusePort = config.extReusePort;
+  if (reusePort !== undefined && typeof reusePort !== "boolean") {
+    throw parameterError("extReusePort must be a boolean");
+  }
   const lift = config.allowMoreThanPlatformLimit;
   if (lift !== undefined && typeof lift !== "boolean") {
     throw parameterError("allowMoreThanPlatformLimit must be a boolean");
@@ -138,7 +150,25 @@ export function parseServerConfig(config: unknown): ServerSettings {
     ),
     maxSendSize: positiveNumber(config, "maxSendSize", DEFAULT_MAX_SEND_SIZE),
     maxBufferedBytes: positiveNumber(config, "maxBufferedBytes", DEFAULT_MAX_BUFFERED_BYTES),
+    reusePort: reusePort === true,
+    allowedOrigins: parseAllowedOrigins(config.extAllowedOrigins),
+    gate: parseGateFunction(config.extUpgradeGate),
   };
+}
+
+/** The fields of `start`'s config that `extAttach` does not take: the port is the HTTP server's. */
+const PORT_FIELDS = ["serverIP", "serverPort", "serverCert", "extReusePort"] as const;
+
+/** Checks `extAttach`'s config (optional: the defaults of `start`); a 401 for a bad field. */
+export function parseAttachConfig(config: unknown): ServerSettings {
+  if (config === undefined) config = {};
+  if (!isRecord(config)) throw parameterError("config must be an object");
+  for (const field of PORT_FIELDS) {
+    if (config[field] !== undefined) {
+      throw parameterError(`${field} does not apply to extAttach: the HTTP server owns the port`);
+    }
+  }
+  return parseServerConfig({ ...config, serverPort: 0 });
 }
 
 /** Checks a connection argument: `{ clientIP: string, clientPort: number }`. */

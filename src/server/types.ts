@@ -94,6 +94,183 @@ export interface WebSocketServerConfig {
    * (its `close` event reports 1006).
    */
   maxBufferedBytes?: number;
+  /**
+   * Extension (not on the platform): Linux `SO_REUSEPORT` (default `false`). Several processes
+   * may then `start` on the same `serverIP` and `serverPort`, and the kernel spreads new
+   * connections over them, so a server can use every core (docs/server.md, "Every core").
+   * Node needs 22.12 or later; on Deno, `Deno.listen`'s `reusePort` needs `--unstable-net`, and
+   * without it the server binds through Deno's `node:net`, which sets the option unflagged.
+   */
+  extReusePort?: boolean;
+  /**
+   * Extension (not on the platform): the origins (`scheme://host[:port]`, e.g.
+   * `"https://chat.example"`) whose pages may open a WebSocket here. A request whose `Origin`
+   * header is another origin (or `null`, or malformed) is refused with 403 before
+   * {@linkcode WebSocketServerConfig.extUpgradeGate} runs: the guard against cross-site WebSocket
+   * hijacking. A request without `Origin` (not a browser) is let through. Default: no check.
+   */
+  extAllowedOrigins?: string[];
+  /**
+   * Extension (not on the platform): decides each upgrade that passed the RFC 6455 checks (and
+   * the Origin allow-list), from its path, query, headers, cookies, Origin and address; it may
+   * accept with response headers and a subprotocol of its choosing, or refuse with a status,
+   * headers and a body. It may return a Promise (the handshake deadline still runs). A gate that
+   * throws, rejects or returns something invalid refuses with 500 and raises `error`.
+   */
+  extUpgradeGate?: UpgradeGate;
+}
+
+/**
+ * Extension (not on the platform): the parsed query of an upgrade request: the part of
+ * `URLSearchParams` a gate reads, declared here so the published types need no DOM library.
+ */
+export interface UpgradeQuery {
+  /** The first value of `name`, or `null`. */
+  get(name: string): string | null;
+  /** Every value of `name`. */
+  getAll(name: string): string[];
+  /** True when `name` occurs. */
+  has(name: string): boolean;
+}
+
+/**
+ * Extension (not on the platform): what an {@linkcode UpgradeGate} learns of an upgrade request.
+ */
+export interface UpgradeRequestInfo {
+  /** Request target as sent: path and query, e.g. `/chat?room=1`. */
+  readonly target: string;
+  /** The path part of the target, e.g. `/chat`. */
+  readonly pathname: string;
+  /** The query of the target, parsed (a `URLSearchParams`). */
+  readonly query: UpgradeQuery;
+  /** Headers by lower-case name; a repeated header is an array of its values. */
+  readonly headers: Readonly<Record<string, string | string[]>>;
+  /** Cookies of the `Cookie` header(s) by name, values as sent (the first of a repeated name). */
+  readonly cookies: Readonly<Record<string, string>>;
+  /** The `Origin` header, if any (browsers always send it). */
+  readonly origin: string | undefined;
+  /** Subprotocols the client offered, in its order of preference. */
+  readonly protocols: readonly string[];
+  /** The client's address; on accept, the same object names the connection in events. */
+  readonly connection: WebSocketConnection;
+}
+
+/** Extension (not on the platform): response headers; an array sends the header once per value. */
+export type UpgradeHeaders = Record<string, string | string[]>;
+
+/**
+ * Extension (not on the platform): accept an upgrade. `headers` go into the 101 response (e.g.
+ * `Set-Cookie`); handshake headers (`Upgrade`, `Connection`, `Sec-WebSocket-*`) cannot be set.
+ * `protocol` is the subprotocol to answer with: one the client offered, `null` for none, or
+ * absent for the server's usual choice from `WebSocketServerConfig.protocol`.
+ */
+export interface UpgradeAccept {
+  /** `true`: accept. */
+  accept: true;
+  /** Extra headers of the 101 response. */
+  headers?: UpgradeHeaders;
+  /** The subprotocol to answer with (`null`: none; absent: the `protocol` config's choice). */
+  protocol?: string | null;
+}
+
+/**
+ * Extension (not on the platform): refuse an upgrade with `status` (300-599, default 403), extra
+ * `headers` (e.g. `WWW-Authenticate`, `Location`) and a plain-text `body`. No `connect` event.
+ */
+export interface UpgradeRefuse {
+  /** `false`: refuse. */
+  accept: false;
+  /** HTTP status of the refusal, 300-599 (default 403). */
+  status?: number;
+  /** Extra response headers. */
+  headers?: UpgradeHeaders;
+  /** Plain-text body (default: the status line's text). */
+  body?: string;
+}
+
+/**
+ * Extension (not on the platform): the verdict of an {@linkcode UpgradeGate}; `true` accepts as
+ * the server would without a gate, `false` refuses with 403.
+ */
+export type UpgradeVerdict = boolean | UpgradeAccept | UpgradeRefuse;
+
+/** Extension (not on the platform): see {@linkcode WebSocketServerConfig.extUpgradeGate}. */
+export type UpgradeGate = (request: UpgradeRequestInfo) => UpgradeVerdict | Promise<UpgradeVerdict>;
+
+/**
+ * Extension (not on the platform): the settings of {@linkcode WebSocketServer.extAttach}: those
+ * of `start` without the ones about the port, which belongs to the HTTP server.
+ */
+export type WebSocketAttachConfig = Omit<
+  WebSocketServerConfig,
+  "serverIP" | "serverPort" | "serverCert" | "extReusePort"
+>;
+
+/**
+ * Extension (not on the platform): the parts of a Node `http.IncomingMessage` an upgrade needs.
+ */
+export interface UpgradeRequestHead {
+  /** Request method. */
+  readonly method?: string;
+  /** Request target. */
+  readonly url?: string;
+  /** HTTP version, e.g. `1.1`. */
+  readonly httpVersion: string;
+  /** Header names and values as received, alternating. */
+  readonly rawHeaders: readonly string[];
+}
+
+/**
+ * Extension (not on the platform): the socket of an HTTP server's `upgrade` event (a Node
+ * `net.Socket` or `tls.TLSSocket`; also what Deno's and Bun's `node:http` hand out).
+ */
+export interface UpgradeSocket {
+  /** Registers a listener. */
+  on(event: string, listener: (...args: never[]) => void): unknown;
+  /** Puts bytes back at the front of the read queue. */
+  unshift(chunk: Uint8Array): void;
+  /** Queues bytes. */
+  write(data: Uint8Array, callback: (error?: Error | null) => void): boolean;
+  /** Sends FIN after the queued writes. */
+  end(): unknown;
+  /** Releases the socket at once. */
+  destroy(): unknown;
+  /** Lets `data` events flow. */
+  resume(): unknown;
+  /** Holds writes until `uncork`. */
+  cork(): void;
+  /** Flushes held writes. */
+  uncork(): void;
+  /** True once destroyed. */
+  readonly destroyed: boolean;
+  /** Peer address. */
+  readonly remoteAddress?: string;
+  /** Peer port. */
+  readonly remotePort?: number;
+  /** Disables Nagle's algorithm (TCP sockets). */
+  setNoDelay?(noDelay: boolean): unknown;
+  /** TCP keep-alive (TCP sockets). */
+  setKeepAlive?(enable: boolean, initialDelay: number): unknown;
+}
+
+/** Extension (not on the platform): the listener of an HTTP server's `upgrade` event. */
+export type UpgradeListener = (
+  request: UpgradeRequestHead,
+  socket: UpgradeSocket,
+  head: Uint8Array,
+) => void;
+
+/**
+ * Extension (not on the platform): an HTTP server whose `upgrade` events a WebSocket server can
+ * take over — Node's `http.Server` / `https.Server`, and the same from `node:http` on Deno and Bun.
+ */
+export interface UpgradeSource {
+  /** Adds an `upgrade` listener. */
+  on(event: "upgrade", listener: UpgradeListener): unknown;
+  /** Removes an `upgrade` listener. */
+  off(event: "upgrade", listener: UpgradeListener): unknown;
+  /** Where the HTTP server listens (Node's `server.address()`). */
+  address?(): unknown;
 }
 
 /** One client connected to a {@linkcode WebSocketServer}. */
@@ -160,6 +337,34 @@ export interface WebSocketServer {
    * otherwise); tells the real port after `serverPort: 0`.
    */
   address(): { serverIP: string; serverPort: number } | undefined;
+  /**
+   * Extension (not on the platform): serves WebSocket on the port of an HTTP server the
+   * application already runs, instead of `start`: every `upgrade` event of `httpServer` is
+   * taken over and goes through the same RFC 6455 checks, limits, Origin allow-list and gate as
+   * on a port of our own; plain HTTP requests stay with the HTTP server. With `null`, upgrades
+   * come only through {@linkcode WebSocketServer.extHandleUpgrade} (routing by path yourself).
+   * Resolves `true`; `stop()` detaches (the HTTP server keeps running) and closes the clients.
+   */
+  extAttach(httpServer: UpgradeSource | null, config?: WebSocketAttachConfig): Promise<boolean>;
+  /**
+   * Extension (not on the platform): hands one `upgrade` event (request, socket, head) to a
+   * server running after {@linkcode WebSocketServer.extAttach}; returns `false` (and answers 503)
+   * when it is not attached and running.
+   */
+  extHandleUpgrade(request: UpgradeRequestHead, socket: UpgradeSocket, head: Uint8Array): boolean;
+  /**
+   * Extension (not on the platform): bytes queued for `connection` and not yet handed to the
+   * operating system (what `maxBufferedBytes` limits); 0 once it drained. A connection that is
+   * not open is 2302006.
+   */
+  extBufferedAmount(connection: WebSocketConnection): number;
+  /**
+   * Extension (not on the platform): resolves `true` once everything queued for `connection` so
+   * far has been handed to the operating system, so a broadcaster can wait instead of hitting
+   * `maxBufferedBytes`; rejects (2302999) if the connection fails first, 2302006 if it is not
+   * open.
+   */
+  extDrained(connection: WebSocketConnection): Promise<boolean>;
 
   /** A client completed the handshake. */
   on(type: "connect", callback: Callback<WebSocketConnection>): void;

@@ -16,6 +16,7 @@ import {
   type RefusalStatus,
   RequestLineScanner,
   selectSubprotocol,
+  type UpgradeRequest,
 } from "../protocol/mod.ts";
 import {
   type ByteStream,
@@ -29,7 +30,12 @@ import {
 import type { Callback, ErrorCallback } from "../ohos/callbacks.ts";
 import { BusinessError, ErrorCode, parameterError } from "../ohos/errors.ts";
 import { consoleReporter, ListenerRegistry } from "../ohos/listeners.ts";
-import { parseConnection, parseServerConfig, type ServerSettings } from "./config.ts";
+import {
+  parseAttachConfig,
+  parseConnection,
+  parseServerConfig,
+  type ServerSettings,
+} from "./config.ts";
 import type { WebSocketCloseOptions } from "../ohos/close.ts";
 import { messageValue, parseCloseOptions } from "../ohos/close.ts";
 import { parseSendData } from "../ohos/send_data.ts";
@@ -39,11 +45,17 @@ import { type Alarm, sharedAlarmClock } from "../ohos/alarms.ts";
 import type {
   ClientConnectionCloseCallback,
   ServerSendData,
+  UpgradeRequestHead,
+  UpgradeSocket,
+  UpgradeSource,
+  WebSocketAttachConfig,
   WebSocketConnection,
   WebSocketMessage,
   WebSocketServer,
   WebSocketServerConfig,
 } from "./types.ts";
+import { type GateOutcome, UpgradeGate } from "./upgrade_gate.ts";
+import { AttachedListener, refuseUpgrade } from "./attach.ts";
 
 type ServerEvents = {
   connect: Callback<WebSocketConnection>;
@@ -63,11 +75,12 @@ const reportListenerError = consoleReporter("server");
 
 /**
  * Where one accepted TCP/TLS connection stands. `handshake`: waiting for the
- * upgrade request. `refusing`: an HTTP error answer is on its way out.
+ * upgrade request. `gating`: the upgrade gate (an extension) is deciding it.
+ * `refusing`: an HTTP error answer is on its way out.
  * `open`: WebSocket traffic. `closing`: a close frame was sent or received,
  * or the client broke a rule. `ended`: the socket is gone.
  */
-type Phase = "handshake" | "refusing" | "open" | "closing" | "ended";
+type Phase = "handshake" | "gating" | "refusing" | "open" | "closing" | "ended";
 
 /** Where a {@linkcode Client} reports what its stream and link tell it; one per server. */
 interface ClientOwner {
@@ -158,7 +171,14 @@ interface Run {
   readonly byInfo: WeakMap<object, Client>;
   /** One settings object for the links of all clients of this run. */
   readonly linkSettings: LinkSettings;
+  /** Extension: the Origin allow-list and upgrade gate, when configured. */
+  readonly gate: UpgradeGate | null;
+  /** Bytes that gating clients sent behind their request, until the gate decides. */
+  readonly held: Map<Client, Uint8Array[]>;
 }
+
+/** Most bytes a client may send behind its request while the gate decides. */
+const MAX_HELD_BYTES = 64 * 1024;
 
 /** Clients reached over IPv4-mapped IPv6 (`::ffff:1.2.3.4`) count as their IPv4 address. */
 function ipKeyOf(ip: string): string {
@@ -235,8 +255,11 @@ export class WebSocketServerImpl implements WebSocketServer {
     return attempt(() => this.#start(config));
   }
 
-  async #start(config: unknown): Promise<boolean> {
-    const settings = parseServerConfig(config);
+  async #start(
+    config: unknown,
+    listen: Listen = this.#listen,
+    settings: ServerSettings = parseServerConfig(config),
+  ): Promise<boolean> {
     if (this.#state !== "idle") {
       throw new BusinessError(
         ErrorCode.Unknown,
@@ -248,12 +271,13 @@ export class WebSocketServerImpl implements WebSocketServer {
     this.#state = "starting";
     let listener: StreamListener;
     try {
-      listener = await this.#listen({
+      listener = await listen({
         hostname: settings.hostname,
         port: settings.port,
         tls: settings.tls,
         // The heartbeat notices vanished clients; without it, let the kernel probe.
         keepAlive: settings.pingIntervalMs === 0,
+        reusePort: settings.reusePort,
       });
     } catch (error) {
       this.#state = "idle";
@@ -268,6 +292,10 @@ export class WebSocketServerImpl implements WebSocketServer {
       upgraded: new Map(),
       byInfo: new WeakMap(),
       linkSettings: linkSettingsOf(settings),
+      gate: settings.allowedOrigins === undefined && settings.gate === undefined
+        ? null
+        : new UpgradeGate(settings.allowedOrigins, settings.gate),
+      held: new Map(),
     };
     this.#run = run;
     this.#state = "running";
@@ -280,6 +308,37 @@ export class WebSocketServerImpl implements WebSocketServer {
         ),
     });
     return true;
+  }
+
+  /** Extension: serves the upgrades of an HTTP server instead of a port of its own. */
+  extAttach(httpServer: UpgradeSource | null, config?: WebSocketAttachConfig): Promise<boolean> {
+    return attempt(() => {
+      if (httpServer !== null && typeof httpServer?.on !== "function") {
+        throw parameterError("httpServer must be an HTTP server (with on/off) or null");
+      }
+      const settings = parseAttachConfig(config);
+      return this.#start(config, () => Promise.resolve(new AttachedListener(httpServer)), settings);
+    });
+  }
+
+  /** Extension: hands one `upgrade` event to the attached server. */
+  extHandleUpgrade(request: UpgradeRequestHead, socket: UpgradeSocket, head: Uint8Array): boolean {
+    const listener = this.#state === "running" ? this.#run?.listener : undefined;
+    if (!(listener instanceof AttachedListener)) {
+      refuseUpgrade(socket);
+      return false;
+    }
+    return listener.handle(request, socket, head);
+  }
+
+  /** Extension: bytes queued for an open connection and not yet written. */
+  extBufferedAmount(connection: WebSocketConnection): number {
+    return this.#openClient(connection).link!.buffered;
+  }
+
+  /** Extension: resolves `true` once what is queued for an open connection is written. */
+  extDrained(connection: WebSocketConnection): Promise<boolean> {
+    return attempt(() => this.#openClient(connection).link!.sent());
   }
 
   /** Where the server listens while it runs; not on the platform. */
@@ -331,6 +390,8 @@ export class WebSocketServerImpl implements WebSocketServer {
       client.link!.receive(chunk);
     } else if (client.phase === "handshake") {
       this.#onHandshakeData(run, client, chunk);
+    } else if (client.phase === "gating") {
+      this.#hold(run, client, chunk);
     }
     // `refusing`: whatever else the client sends is read and dropped.
   }
@@ -360,6 +421,86 @@ export class WebSocketServerImpl implements WebSocketServer {
       this.#refuse(run, client, 503, "the server is shutting down");
       return;
     }
+    if (run.gate !== null) {
+      const outcome = run.gate.decide(result.head, check.request, client.info);
+      this.#gate(run, client, outcome, check.request, result.rest);
+      return;
+    }
+    this.#admit(run, client, check.request.key, check.request.protocols, result.rest);
+  }
+
+  /** Extension: applies the gate's outcome, now or once its Promise settles. */
+  #gate(
+    run: Run,
+    client: Client,
+    outcome: GateOutcome | Promise<GateOutcome>,
+    request: UpgradeRequest,
+    rest: Uint8Array,
+  ): void {
+    client.phase = "gating";
+    if (!(outcome instanceof Promise)) {
+      this.#gated(run, client, outcome, request, rest);
+      return;
+    }
+    run.held.set(client, [rest]);
+    outcome.then((decided) => {
+      const held = run.held.get(client);
+      run.held.delete(client);
+      // Gone meanwhile: handshake deadline, hang-up or stop().
+      if (client.phase !== "gating" || held === undefined) return;
+      this.#gated(run, client, decided, request, held.length === 1 ? held[0] : concatBytes(held));
+    });
+  }
+
+  /** Extension: bytes a gating client sent; bounded, as the gate may take its time. */
+  #hold(run: Run, client: Client, chunk: Uint8Array): void {
+    const held = run.held.get(client);
+    if (held === undefined) return;
+    let bytes = chunk.length;
+    for (const part of held) bytes += part.length;
+    if (bytes > MAX_HELD_BYTES) {
+      client.stream.close();
+      return;
+    }
+    held.push(chunk.slice());
+  }
+
+  #gated(
+    run: Run,
+    client: Client,
+    outcome: GateOutcome,
+    request: UpgradeRequest,
+    rest: Uint8Array,
+  ): void {
+    if (!outcome.accept) {
+      if (outcome.failure !== undefined) {
+        this.#events.emit(
+          "error",
+          new BusinessError(
+            ErrorCode.Unknown,
+            `the upgrade gate failed for ${label(client.info)}: ${outcome.failure}`,
+          ),
+        );
+      }
+      this.#refuse(run, client, 400, "", outcome.response);
+      return;
+    }
+    if (this.#run !== run || this.#state !== "running") {
+      this.#refuse(run, client, 503, "the server is shutting down");
+      return;
+    }
+    this.#admit(run, client, request.key, request.protocols, rest, outcome);
+  }
+
+  /** The limits, then the upgrade (after the gate, when there is one). */
+  #admit(
+    run: Run,
+    client: Client,
+    key: string,
+    protocols: string[],
+    rest: Uint8Array,
+    accepted?: GateOutcome & { accept: true },
+  ): void {
     // Limits are checked only now, so a refused client gets an HTTP answer, and only
     // upgraded connections count: half-open sockets can't crowd out real clients.
     const { maxClients, maxPerClient } = run.settings;
@@ -383,7 +524,7 @@ export class WebSocketServerImpl implements WebSocketServer {
       );
       return;
     }
-    this.#upgrade(run, client, check.request.key, check.request.protocols, result.rest);
+    this.#upgrade(run, client, key, protocols, rest, accepted);
   }
 
   #upgrade(
@@ -392,10 +533,17 @@ export class WebSocketServerImpl implements WebSocketServer {
     key: string,
     offered: string[],
     rest: Uint8Array,
+    accepted?: GateOutcome & { accept: true },
   ): void {
     sharedAlarmClock.clear(client);
-    const protocol = selectSubprotocol(offered, run.settings.protocols);
-    client.stream.write(encoder.encode(buildAcceptResponse({ key, protocol }, sha1)));
+    const chosen = accepted?.protocol;
+    const protocol = chosen === undefined
+      ? selectSubprotocol(offered, run.settings.protocols)
+      : chosen ?? undefined;
+    let response = buildAcceptResponse({ key, protocol }, sha1);
+    // The gate's headers go before the blank line that ends the head.
+    if (accepted !== undefined) response = response.slice(0, -2) + accepted.headerLines + "\r\n";
+    client.stream.write(encoder.encode(response));
     const link = new Link(client.stream, run.linkSettings, client);
     client.link = link;
     client.phase = "open";
@@ -412,10 +560,16 @@ export class WebSocketServerImpl implements WebSocketServer {
    * closing it with unread input would reset the connection and could destroy
    * the answer before the client reads it.
    */
-  #refuse(run: Run, client: Client, status: RefusalStatus, reason: string): void {
+  #refuse(
+    run: Run,
+    client: Client,
+    status: RefusalStatus,
+    reason: string,
+    response: string = buildRefusalResponse(status, reason),
+  ): void {
     sharedAlarmClock.clear(client);
     client.phase = "refusing";
-    client.stream.write(encoder.encode(buildRefusalResponse(status, reason)));
+    client.stream.write(encoder.encode(response));
     client.stream.closeWrite();
     sharedAlarmClock.set(client, run.settings.closeTimeoutMs);
   }
@@ -436,6 +590,7 @@ export class WebSocketServerImpl implements WebSocketServer {
     const link = client.link;
     if (link === null) {
       // Before the upgrade nobody was told of this client, so its end is silent.
+      if (run.gate !== null) run.held.delete(client);
       client.stream.close();
       return;
     }
@@ -553,7 +708,10 @@ export class WebSocketServerImpl implements WebSocketServer {
         for (const client of [...run.clients]) {
           if (client.phase === "open") {
             client.link!.close(GOING_AWAY.code, GOING_AWAY.reason);
-          } else if (client.phase === "handshake" || client.phase === "refusing") {
+          } else if (
+            client.phase === "handshake" || client.phase === "gating" ||
+            client.phase === "refusing"
+          ) {
             client.stream.close();
           }
           // `closing` clients already have a close timer running.
@@ -645,6 +803,18 @@ function problemText(info: WebSocketConnection, problem: LinkProblem): string {
     case "lost":
       return `connection to ${label(info)} lost: ${describe(problem.error)}`;
   }
+}
+
+function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
 }
 
 /** Runs a method body; an error it throws (argument checks) becomes a rejection. */

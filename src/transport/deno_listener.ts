@@ -53,9 +53,14 @@ function classify(error: unknown): ListenFailure {
  */
 export function listenDeno(options: ListenOptions): Promise<StreamListener> {
   if (options.tls !== undefined) return listenNode(options);
+  // Deno.listen's reusePort needs --unstable-net (without it Deno ends the process, it does not
+  // throw); Deno's node:net sets SO_REUSEPORT without a flag.
+  if (options.reusePort && !unstableNet()) return listenNode(options);
   let listener: Deno.Listener;
   try {
-    listener = Deno.listen({ hostname: options.hostname, port: options.port });
+    listener = options.reusePort
+      ? Deno.listen({ hostname: options.hostname, port: options.port, reusePort: true })
+      : Deno.listen({ hostname: options.hostname, port: options.port });
   } catch (error) {
     return Promise.reject(
       new ListenError(
@@ -66,6 +71,14 @@ export function listenDeno(options: ListenOptions): Promise<StreamListener> {
     );
   }
   return Promise.resolve(new DenoStreamListener(listener, options.keepAlive === true));
+}
+
+/**
+ * True when Deno runs with `--unstable-net`: only then does the namespace
+ * hold that flag's APIs, such as `Deno.listenDatagram` (Deno 2).
+ */
+function unstableNet(): boolean {
+  return typeof (Deno as { listenDatagram?: unknown }).listenDatagram === "function";
 }
 
 class DenoStreamListener implements StreamListener {

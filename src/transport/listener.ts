@@ -61,6 +61,11 @@ export interface ListenOptions {
    * per connection for nothing.
    */
   keepAlive?: boolean;
+  /**
+   * Linux `SO_REUSEPORT`: several processes may bind the same address and
+   * port, and the kernel spreads new connections over them.
+   */
+  reusePort?: boolean;
 }
 
 /** Receives what a {@linkcode StreamListener} accepts. */

@@ -80,7 +80,9 @@ export async function listenNode(options: ListenOptions): Promise<StreamListener
       );
     };
     server.once("error", onError);
-    server.listen({ host: options.hostname, port: options.port }, () => {
+    const where = { host: options.hostname, port: options.port };
+    // `reusePort` needs Node 22.12+ (or Bun, or Deno's node:net); older Node ignores it.
+    server.listen(options.reusePort ? { ...where, reusePort: true } : where, () => {
       server.off("error", onError);
       resolve();
     });
