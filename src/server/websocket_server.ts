@@ -625,7 +625,10 @@ export class WebSocketServerImpl implements WebSocketServer {
   listAllConnections(): WebSocketConnection[] {
     const run = this.#run;
     if (run === null) return [];
-    return [...run.upgraded.values()].filter((c) => c.phase === "open").map((c) => c.info);
+    // One pass and one array: a broadcaster calls this per message.
+    const open: WebSocketConnection[] = [];
+    for (const client of run.upgraded.values()) if (client.phase === "open") open.push(client.info);
+    return open;
   }
 
   /** Sends one message to one client; resolves `true` once it is written. */
