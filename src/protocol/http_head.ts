@@ -41,8 +41,9 @@ export type HeadReadResult =
  */
 export class HttpHeadReader {
   readonly #maxBytes: number;
-  // Grows by doubling, so a head sent one byte per read costs linear copying.
-  #buffer = new Uint8Array(256);
+  // Holds a head split across reads; grows by doubling, so a head sent one byte per
+  // read costs linear copying. A head that arrives in one read never needs it.
+  #buffer: Uint8Array | null = null;
   #length = 0;
 
   /** Creates a reader that gives up on heads over `maxBytes` (default 16 KiB). */
@@ -52,16 +53,23 @@ export class HttpHeadReader {
 
   /** Adds bytes; reports the head once complete, or an error. */
   push(chunk: Uint8Array): HeadReadResult {
+    if (this.#length === 0) {
+      // The common case: the whole head in one read, parsed where it lies.
+      const end = findHeadEnd(chunk, 0);
+      if (end >= 0) return this.#complete(chunk, end);
+    }
     const searchFrom = Math.max(0, this.#length - 3);
     const needed = this.#length + chunk.length;
-    if (needed > this.#buffer.length) {
-      const grown = new Uint8Array(Math.max(needed, this.#buffer.length * 2));
-      grown.set(this.#buffer.subarray(0, this.#length));
-      this.#buffer = grown;
+    let buffer = this.#buffer ?? new Uint8Array(256);
+    if (needed > buffer.length) {
+      const grown = new Uint8Array(Math.max(needed, buffer.length * 2));
+      grown.set(buffer.subarray(0, this.#length));
+      buffer = grown;
     }
-    this.#buffer.set(chunk, this.#length);
+    this.#buffer = buffer;
+    buffer.set(chunk, this.#length);
     this.#length = needed;
-    const joined = this.#buffer.subarray(0, needed);
+    const joined = buffer.subarray(0, needed);
     const end = findHeadEnd(joined, searchFrom);
     if (end < 0) {
       if (needed > this.#maxBytes) {
@@ -69,18 +77,26 @@ export class HttpHeadReader {
       }
       return { done: false };
     }
+    this.#buffer = null;
+    this.#length = 0;
+    return this.#complete(joined, end);
+  }
+
+  /** The head is `bytes[0, end)` (its blank line included); what follows is copied out. */
+  #complete(bytes: Uint8Array, end: number): HeadReadResult {
     if (end > this.#maxBytes) {
       return { done: true, error: `HTTP head exceeds ${this.#maxBytes} bytes` };
     }
-    const rest = joined.slice(end);
-    const parsed = parseHead(latin1(joined.subarray(0, end - 4)));
-    this.#buffer = new Uint8Array(0);
-    this.#length = 0;
+    const rest = end === bytes.length ? NOTHING_AFTER : bytes.slice(end);
+    const parsed = parseHead(latin1(bytes.subarray(0, end - 4)));
     return typeof parsed === "string"
       ? { done: true, error: parsed }
       : { done: true, head: parsed, rest };
   }
 }
+
+// Shared by every head with nothing behind it: empty, so nobody can change it.
+const NOTHING_AFTER = new Uint8Array(0);
 
 function findHeadEnd(bytes: Uint8Array, from: number): number {
   for (let i = from; i + 3 < bytes.length; i++) {
