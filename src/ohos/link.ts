@@ -24,7 +24,7 @@ import type { CloseResult } from "./close.ts";
 import { Heartbeat, type HeartbeatActions, type HeartbeatTiming } from "./heartbeat.ts";
 import { type Alarm, sharedAlarmClock } from "./alarms.ts";
 import { messageStepPool } from "./inbound.ts";
-import { framePool, writeFrame } from "./outbound.ts";
+import { framePool, frameSlab, writeFrame } from "./outbound.ts";
 
 /** Settings of a {@linkcode Link}. */
 export interface LinkSettings {
@@ -115,6 +115,7 @@ export class Link implements ConnectionHandlers, HeartbeatActions, Alarm {
       maxMessageFragments: settings.maxMessageFragments,
       random: randomFill,
       pool: framePool,
+      slab: frameSlab,
       messagePool: messageStepPool,
       allocateMessage,
     }, this);

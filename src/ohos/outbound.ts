@@ -5,7 +5,7 @@
  * @module
  */
 
-import { BufferPool, MAX_SLAB_FRAME } from "../protocol/mod.ts";
+import { BufferPool, FrameSlab, MAX_SLAB_FRAME } from "../protocol/mod.ts";
 import type { ByteStream } from "../transport/types.ts";
 
 /**
@@ -25,6 +25,14 @@ export const framePool: BufferPool = new BufferPool({
   minSize: MAX_SLAB_FRAME + 1,
   maxBytes: 32 * 1024 * 1024,
 });
+
+/**
+ * The slab every connection carves its small frames from (bigger ones come
+ * from {@linkcode framePool}). Shared, so a connection keeps no block of its
+ * own between sends: an idle connection that sent a burst costs nothing
+ * here, and a block is freed once its last frame has been written.
+ */
+export const frameSlab: FrameSlab = new FrameSlab(framePool);
 
 // Frames over MAX_SLAB_FRAME came from framePool; smaller ones are views of a slab.
 const recycleFrame = (frame: Uint8Array) => framePool.give(frame);

@@ -59,6 +59,12 @@ export interface ConnectionOptions {
    * (the steps go back to it; see {@linkcode MessageAssembler}).
    */
   messagePool?: BufferPool;
+  /**
+   * Where frames up to 1 KiB are carved (default: a slab of this connection's
+   * own). One slab shared by every connection means an idle connection holds
+   * no block at all, whatever it sent before.
+   */
+  slab?: FrameSlab;
   /** Where binary messages handed out are allocated (see {@linkcode MessageAllocator}). */
   allocateMessage?: MessageAllocator;
 }
@@ -129,7 +135,7 @@ export class ProtocolConnection implements FrameSink {
     );
     this.#parser = new FrameParser({ expectMasked: options.role === "server" });
     this.#maskKeys = options.role === "client" ? new MaskKeySource(options.random) : null;
-    this.#slab = new FrameSlab(options.pool);
+    this.#slab = options.slab ?? new FrameSlab(options.pool);
   }
 
   /** Where the close handshake stands. */

@@ -217,9 +217,6 @@ function linkSettingsOf(settings: ServerSettings): LinkSettings {
   };
 }
 
-/** Ignores a rejection that is reported elsewhere. */
-const ignore = () => {};
-
 /**
  * Implementation of {@linkcode WebSocketServer}; create it with
  * `createWebSocketServer()`.
@@ -362,8 +359,6 @@ export class WebSocketServerImpl implements WebSocketServer {
     }
     const client = new Client(run, stream, this.#owner);
     run.clients.add(client);
-    // A rejection here surfaces through the read side ending; never leave it unhandled.
-    stream.finished.catch(ignore);
     // Slow-loris guard: the TLS handshake and the whole request must arrive in time.
     sharedAlarmClock.set(client, run.settings.handshakeTimeoutMs);
     stream.startReading(client);

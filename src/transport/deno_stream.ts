@@ -95,7 +95,7 @@ export class DenoByteStream implements ByteStream {
     this.remoteAddress = { hostname: addr.hostname, port: addr.port };
   }
 
-  /** Resolves when the read loop has ended. */
+  /** Resolves when the read loop has ended (never rejects). */
   get finished(): Promise<void> {
     return this.#finished;
   }
@@ -144,7 +144,12 @@ export class DenoByteStream implements ByteStream {
       // Closing the socket ourselves interrupts the pending read: that is an end, not an error.
       if (!this.#closed) failure = error;
     }
-    reader.end(failure);
+    try {
+      reader.end(failure);
+    } catch (error) {
+      // The reader is ours: a bug, reported; `finished` still resolves (it never rejects).
+      console.error("[ohos-websocket] a stream reader's end() threw:", error);
+    }
   }
 
   #deliver(reader: ByteStreamReader, chunk: Uint8Array): void {

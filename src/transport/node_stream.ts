@@ -81,8 +81,9 @@ export class NodeByteStream implements ByteStream {
   /** Bytes handed to the socket and not yet written. */
   #handedBytes = 0;
   #writeError: unknown = undefined;
-  readonly #finished: Promise<void>;
-  #resolveFinished: () => void = () => {};
+  // Made when someone asks (most streams are never asked before their end).
+  #finished: Promise<void> | null = null;
+  #resolveFinished: (() => void) | null = null;
   /** Address of the peer. */
   readonly remoteAddress: { hostname: string; port: number };
 
@@ -94,15 +95,13 @@ export class NodeByteStream implements ByteStream {
    */
   constructor(socket: NodeSocket) {
     this.#socket = socket;
-    this.#finished = new Promise((resolve) => {
-      this.#resolveFinished = resolve;
-    });
     this.remoteAddress = { hostname: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
     // Listening for errors from the start also keeps an unhandled socket error
     // from crashing the process before startReading is called.
     socket.on("error", (error) => this.#ended(error));
-    socket.on("end", () => this.#ended(undefined));
-    socket.on("close", () => this.#ended(undefined));
+    const ended = () => this.#ended(undefined);
+    socket.on("end", ended);
+    socket.on("close", ended);
   }
 
   /**
@@ -116,10 +115,13 @@ export class NodeByteStream implements ByteStream {
 
   /**
    * Resolves once `reader.end` has been called (at once when reading never
-   * started, as nothing will be reported).
+   * started, as nothing will be reported). Never rejects.
    */
   get finished(): Promise<void> {
-    return this.#reader === null ? Promise.resolve() : this.#finished;
+    if (this.#reader === null || this.#endReported) return Promise.resolve();
+    return this.#finished ??= new Promise((resolve) => {
+      this.#resolveFinished = resolve;
+    });
   }
 
   /** Starts delivering bytes to `reader`; call once. */
@@ -163,8 +165,11 @@ export class NodeByteStream implements ByteStream {
     this.#endReported = true;
     try {
       this.#reader!.end(this.#end!.error);
+    } catch (error) {
+      // The reader is ours: a bug, reported, but not thrown out of a socket event (a crash).
+      console.error("[ohos-websocket] a stream reader's end() threw:", error);
     } finally {
-      this.#resolveFinished();
+      this.#resolveFinished?.();
     }
   }
 

@@ -46,7 +46,7 @@ export interface ByteStream {
   closeWrite(): void;
   /** Closes both directions at once; pending reads end. Safe to call twice. */
   close(): void;
-  /** Resolves when the read side has finished and `reader.end` has been called. */
+  /** Resolves when the read side has finished and `reader.end` has been called; never rejects. */
   readonly finished: Promise<void>;
   /** Address of the peer. */
   readonly remoteAddress: { hostname: string; port: number };

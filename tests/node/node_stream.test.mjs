@@ -254,6 +254,35 @@ describe("TCP", () => {
     },
   );
 
+  test(
+    "a reader whose end() throws: the error is reported, finished still resolves, nothing escapes a socket event",
+    T,
+    async () => {
+      const server = await startTcpServer((socket) => socket.end("bye"));
+      const reported = [];
+      const original = console.error;
+      console.error = (...args) => reported.push(args[1]);
+      try {
+        const stream = await connectNode({ hostname: "127.0.0.1", port: server.port });
+        const failure = new Error("end failed");
+        stream.startReading({
+          data() {},
+          end() {
+            throw failure;
+          },
+        });
+        const early = stream.finished; // asked before the end arrives: made on demand
+        await within(5000, "finished asked early", early);
+        await within(5000, "finished asked late", stream.finished);
+        assert.deepEqual(reported, [failure]);
+        stream.close();
+      } finally {
+        console.error = original;
+        await server.close();
+      }
+    },
+  );
+
   test("a refused connection rejects connectNode", T, async () => {
     const server = await startTcpServer(() => {});
     const port = server.port;

@@ -6,6 +6,7 @@ import {
   type FrameSink,
   FrameSlab,
   MaskKeySource,
+  ProtocolConnection,
   ProtocolError,
 } from "../../src/protocol/mod.ts";
 import { closeCodeOf, concat, decodeWritten, frame, recorder } from "./helpers.ts";
@@ -194,4 +195,32 @@ Deno.test("rule: frames carved from a slab never share bytes, so queued frames s
   });
   assert.equal(frames[3000].length, 5004);
   assert.ok(frames[3000].every((b, i) => i < 4 || b === 9));
+});
+
+Deno.test("rule: connections given one slab carve their small frames from its blocks, so an idle connection holds no block of its own", () => {
+  const slab = new FrameSlab();
+  const options = {
+    role: "server" as const,
+    maxMessageSize: 1 << 20,
+    maxMessageFragments: 100,
+    random: (b: Uint8Array) => crypto.getRandomValues(b),
+    slab,
+  };
+  const written: Uint8Array[] = [];
+  const handlers = {
+    write: (bytes: Uint8Array) => written.push(bytes),
+    message: () => {},
+    peerClose: () => {},
+    fail: () => {},
+  };
+  const a = new ProtocolConnection(options, handlers);
+  const b = new ProtocolConnection(options, handlers);
+  a.sendText("one");
+  b.sendText("two");
+  a.sendText("three");
+  assert.equal(written.length, 3);
+  assert.ok(written.every((frame) => frame.buffer === written[0].buffer), "one block for both");
+  // Back to back: the second frame starts where the first ends (no bytes shared).
+  assert.equal(written[1].byteOffset, written[0].byteOffset + written[0].length);
+  assert.deepEqual([...written[2].subarray(2)], [...new TextEncoder().encode("three")]);
 });
