@@ -85,7 +85,8 @@ export class Link implements ConnectionHandlers, HeartbeatActions, Alarm {
   readonly connection: ProtocolConnection;
   readonly #settings: LinkSettings;
   readonly #events: LinkEvents;
-  readonly #lifecycle: CloseLifecycle;
+  // Made at the first step of the close (an open connection needs none).
+  #closeRules: CloseLifecycle | null = null;
   readonly #heartbeat: Heartbeat;
   /** True once the close timer is set (it is this link's alarm; see `fire`). */
   #closeTimerSet = false;
@@ -108,7 +109,6 @@ export class Link implements ConnectionHandlers, HeartbeatActions, Alarm {
     this.stream = stream;
     this.#settings = settings;
     this.#events = events;
-    this.#lifecycle = new CloseLifecycle(settings.role);
     this.connection = new ProtocolConnection({
       role: settings.role,
       maxMessageSize: settings.maxMessageSize,
@@ -154,7 +154,7 @@ export class Link implements ConnectionHandlers, HeartbeatActions, Alarm {
   close(code: number, reason: string): void {
     this.#leaveOpen();
     this.connection.close(code, reason);
-    this.#apply(this.#lifecycle.closeStarted());
+    this.#apply(this.#lifecycle().closeStarted());
   }
 
   /** The stream ended (`error` undefined for a clean end): reports the close result. */
@@ -163,9 +163,14 @@ export class Link implements ConnectionHandlers, HeartbeatActions, Alarm {
     this.#heartbeat.stop();
     this.stream.close();
     this.#open = false;
-    const end = this.#lifecycle.ended(this.connection.atFrameBoundary, error);
+    const end = this.#lifecycle().ended(this.connection.atFrameBoundary, error);
     if (end.unexpected) this.#events.error({ kind: "lost", error });
     this.#events.closed(end.result);
+  }
+
+  /** The close rules of this link, from the core (see `close_lifecycle.ts`). */
+  #lifecycle(): CloseLifecycle {
+    return this.#closeRules ??= new CloseLifecycle(this.#settings.role);
   }
 
   // ---- ConnectionHandlers: called by the protocol connection ----
@@ -193,20 +198,20 @@ export class Link implements ConnectionHandlers, HeartbeatActions, Alarm {
   /** @internal The peer's close frame arrived (ours is out). */
   peerClose(info: CloseInfo): void {
     this.#leaveOpen();
-    this.#apply(this.#lifecycle.peerClosed(info));
+    this.#apply(this.#lifecycle().peerClosed(info));
   }
 
   /** @internal The peer broke a rule (our close frame is out). */
   fail(error: ProtocolError): void {
     this.#leaveOpen();
-    const action = this.#lifecycle.failed(error);
+    const action = this.#lifecycle().failed(error);
     this.#events.error({ kind: "protocol", error });
     this.#apply(action);
   }
 
   /** @internal The close timer ran out: the close handshake or the end of TCP took too long. */
   fire(): void {
-    this.#apply(this.#lifecycle.timedOut(this.#settings.closeTimeoutMs));
+    this.#apply(this.#lifecycle().timedOut(this.#settings.closeTimeoutMs));
   }
 
   // ---- HeartbeatActions: called by the heartbeat ----
@@ -224,7 +229,7 @@ export class Link implements ConnectionHandlers, HeartbeatActions, Alarm {
   /** Gives up on the link: 1006 with the problem's reason, reported, socket closed. */
   #drop(problem: LinkProblem & { reason: string }): void {
     this.#leaveOpen();
-    const action = this.#lifecycle.dropped(problem.reason);
+    const action = this.#lifecycle().dropped(problem.reason);
     this.#events.error(problem);
     this.#apply(action);
   }

@@ -37,6 +37,8 @@ import { Utf8Validator } from "./utf8.ts";
  */
 export type MessageAllocator = (size: number) => Uint8Array;
 
+const NO_STEPS: readonly Uint8Array[] = [];
+
 const ZEROED: MessageAllocator = (size) => new Uint8Array(size);
 
 /** Limits on one incoming message. */
@@ -114,7 +116,8 @@ export class MessageAssembler {
   // through (#steps, each filled to its length, #stepBytes in all), then
   // #buffer[0, #filled). Growing starts a new step instead of copying the old
   // ones, which are copied once, into the buffer the message is delivered in.
-  readonly #steps: Uint8Array[] = [];
+  // Made when a message first grows past one buffer (most never do).
+  #steps: Uint8Array[] | null = null;
   #stepBytes = 0;
   #buffer: Uint8Array | null = null;
   #filled = 0;
@@ -325,7 +328,7 @@ export class MessageAssembler {
       return own;
     }
     if (old !== null) {
-      this.#steps.push(old);
+      (this.#steps ??= []).push(old);
       this.#stepBytes += old.length;
     }
     const room = capacity - size;
@@ -337,16 +340,17 @@ export class MessageAssembler {
 
   /** Gives the steps back to the pool (the array is kept: most messages never grow). */
   #dropSteps(): void {
-    if (this.#steps.length === 0) return;
-    for (const step of this.#steps) this.#pool?.give(step);
-    this.#steps.length = 0;
+    const steps = this.#steps;
+    if (steps === null || steps.length === 0) return;
+    for (const step of steps) this.#pool?.give(step);
+    steps.length = 0;
     this.#stepBytes = 0;
   }
 
   /** Copies the bytes received so far to the start of `target`. */
   #gather(target: Uint8Array): void {
     let at = 0;
-    for (const step of this.#steps) {
+    for (const step of this.#steps ?? NO_STEPS) {
       target.set(step, at);
       at += step.length;
     }
@@ -362,7 +366,9 @@ export class MessageAssembler {
 
   /** The bytes received so far in one piece (gathered when they span steps). */
   #contiguous(): Uint8Array {
-    if (this.#steps.length === 0) return this.#buffer!.subarray(0, this.#filled);
+    if (this.#steps === null || this.#steps.length === 0) {
+      return this.#buffer!.subarray(0, this.#filled);
+    }
     const all = new Uint8Array(this.#size);
     this.#gather(all);
     return all;

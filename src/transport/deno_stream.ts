@@ -8,7 +8,14 @@
 import { BufferPool } from "../protocol/buffer_pool.ts";
 import { buildConnectRequest, PROXY_CLOSED_EARLY, TunnelAnswerReader } from "./proxy.ts";
 import type { ByteStream, ByteStreamReader, ConnectOptions } from "./types.ts";
-import { contiguousRun, type Recycle, WriteBatch, WRITTEN } from "./write_batch.ts";
+import {
+  contiguousRun,
+  giveBatch,
+  type Recycle,
+  takeBatch,
+  type WriteBatch,
+  WRITTEN,
+} from "./write_batch.ts";
 
 // The read buffer starts small (an idle connection holds it while its read
 // is pending) and doubles whenever a read fills it, up to the maximum.
@@ -73,8 +80,6 @@ export class DenoByteStream implements ByteStream {
   #queued: WriteBatch | null = null;
   /** The batch being written. */
   #inFlight: WriteBatch | null = null;
-  /** An emptied batch, reused for the next queue (no allocation per batch). */
-  #spare: WriteBatch | null = null;
   #writing = false;
   /**
    * True while `reader.data` runs: writes made meanwhile (replies to what was
@@ -176,8 +181,7 @@ export class DenoByteStream implements ByteStream {
     let queued = this.#queued;
     if (queued === null) {
       // An idle stream keeps one emptied batch, not two.
-      queued = this.#queued = this.#spare ?? new WriteBatch();
-      this.#spare = null;
+      queued = this.#queued = takeBatch();
     }
     queued.add(bytes, recycle);
     if (!this.#writing && !this.#delivering) this.#flush();
@@ -217,8 +221,7 @@ export class DenoByteStream implements ByteStream {
         this.#queued = null;
         rest?.settle(failure);
       } else {
-        batch.clear();
-        this.#spare = batch;
+        giveBatch(batch);
       }
     }
     this.#writing = false;

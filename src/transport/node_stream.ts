@@ -16,7 +16,14 @@ import type * as NodeTls from "node:tls";
 import { buildConnectRequest, PROXY_CLOSED_EARLY, TunnelAnswerReader } from "./proxy.ts";
 import { isOlderTlsVersion, type TlsVersion } from "./tls_version.ts";
 import type { ByteStream, ByteStreamReader, ConnectOptions, TlsConnectOptions } from "./types.ts";
-import { contiguousRun, type Recycle, WriteBatch, WRITTEN } from "./write_batch.ts";
+import {
+  contiguousRun,
+  giveBatch,
+  type Recycle,
+  takeBatch,
+  type WriteBatch,
+  WRITTEN,
+} from "./write_batch.ts";
 
 // Write callbacks run in order, so the last part's callback settles the whole batch.
 const ignore = () => {};
@@ -74,8 +81,6 @@ export class NodeByteStream implements ByteStream {
    * just read) leave together as soon as it returns.
    */
   #delivering = false;
-  /** An emptied batch, reused for the next turn (no allocation per batch). */
-  #spare: WriteBatch | null = null;
   /** The last batch handed to the socket whose write has not completed. */
   #lastHanded: WriteBatch | null = null;
   /** Bytes handed to the socket and not yet written. */
@@ -194,8 +199,7 @@ export class NodeByteStream implements ByteStream {
     let pending = this.#pending;
     if (pending === null) {
       // An idle stream keeps one emptied batch, not two.
-      pending = this.#pending = this.#spare ?? new WriteBatch();
-      this.#spare = null;
+      pending = this.#pending = takeBatch();
       if (!this.#delivering) NodeByteStream.#schedule(this);
     }
     pending.add(bytes, recycle);
@@ -239,10 +243,7 @@ export class NodeByteStream implements ByteStream {
       if (this.#lastHanded === batch) this.#lastHanded = null;
       if (error) this.#writeError ??= error;
       batch.settle(error ?? undefined);
-      if (this.#spare === null) {
-        batch.clear();
-        this.#spare = batch;
-      }
+      giveBatch(batch);
     };
     const parts = batch.parts;
     if (contiguousRun(parts, 0) === parts.length) {

@@ -72,6 +72,25 @@ export class WriteBatch {
   }
 }
 
+// Emptied batches, shared by every stream: an idle stream holds none of its own.
+const freeBatches: WriteBatch[] = [];
+const MAX_FREE_BATCHES = 256;
+
+/** An empty batch, reused when one is free. */
+export function takeBatch(): WriteBatch {
+  return freeBatches.pop() ?? new WriteBatch();
+}
+
+/**
+ * Gives a settled batch back for reuse. Its promise, if it had one, stays
+ * with whoever holds it; the batch itself must not be touched afterwards.
+ */
+export function giveBatch(batch: WriteBatch): void {
+  if (freeBatches.length >= MAX_FREE_BATCHES) return;
+  batch.clear();
+  freeBatches.push(batch);
+}
+
 /** The promise of a batch with nothing left to write. */
 export const WRITTEN: Promise<void> = Promise.resolve();
 
