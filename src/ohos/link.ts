@@ -13,6 +13,7 @@ import {
   type CloseInfo,
   CloseLifecycle,
   type ConnectionHandlers,
+  type DeflatePipelineOptions,
   ProtocolConnection,
   type ProtocolError,
   type Role,
@@ -99,8 +100,14 @@ export class Link implements ConnectionHandlers, HeartbeatActions {
    * @param stream the upgraded stream
    * @param settings limits, timeouts and the wording of drop reasons
    * @param events where messages, problems and the close result go
+   * @param deflate permessage-deflate, when the handshake negotiated it
    */
-  constructor(stream: ByteStream, settings: LinkSettings, events: LinkEvents) {
+  constructor(
+    stream: ByteStream,
+    settings: LinkSettings,
+    events: LinkEvents,
+    deflate?: DeflatePipelineOptions,
+  ) {
     this.stream = stream;
     this.#settings = settings;
     this.#events = events;
@@ -112,6 +119,7 @@ export class Link implements ConnectionHandlers, HeartbeatActions {
       random: randomFill,
       pool: framePool,
       messagePool: messageStepPool,
+      deflate,
     }, this);
     this.#heartbeat = new Heartbeat(settings.heartbeat, this);
     this.#heartbeat.start();
@@ -119,7 +127,7 @@ export class Link implements ConnectionHandlers, HeartbeatActions {
 
   /** Bytes handed to the stream and not yet written. */
   get buffered(): number {
-    return this.stream.bufferedBytes;
+    return this.stream.bufferedBytes + this.connection.queuedBytes;
   }
 
   /**
@@ -128,6 +136,9 @@ export class Link implements ConnectionHandlers, HeartbeatActions {
    * batch get the same promise.
    */
   sent(): Promise<boolean> {
+    // permessage-deflate: messages still being compressed are not in the stream yet.
+    const pending = this.connection.pendingSends();
+    if (pending !== null) return pending.then(() => this.sent());
     const drained = this.stream.drained();
     if (drained !== this.#drained) {
       this.#drained = drained;
@@ -157,6 +168,7 @@ export class Link implements ConnectionHandlers, HeartbeatActions {
     this.#heartbeat.stop();
     this.stream.close();
     this.#open = false;
+    this.connection.release();
     const end = this.#lifecycle.ended(this.connection.atFrameBoundary, error);
     if (end.unexpected) this.#events.error({ kind: "lost", error });
     this.#events.closed(end.result);

@@ -5,8 +5,9 @@
  * @module
  */
 
-import { isToken } from "../protocol/mod.ts";
+import { type DeflateConfig, isToken } from "../protocol/mod.ts";
 import { parameterError } from "../ohos/errors.ts";
+import { deflateOption } from "../ohos/deflate.ts";
 import {
   DEFAULT_MAX_BUFFERED_BYTES,
   DEFAULT_MAX_MESSAGE_FRAGMENTS,
@@ -66,6 +67,8 @@ export interface ServerSettings {
   maxSendSize: number;
   /** See `WebSocketServerConfig.maxBufferedBytes`. */
   maxBufferedBytes: number;
+  /** See `WebSocketServerConfig.perMessageDeflate` (undefined: off). */
+  deflate?: DeflateConfig;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -138,6 +141,7 @@ export function parseServerConfig(config: unknown): ServerSettings {
     ),
     maxSendSize: positiveNumber(config, "maxSendSize", DEFAULT_MAX_SEND_SIZE),
     maxBufferedBytes: positiveNumber(config, "maxBufferedBytes", DEFAULT_MAX_BUFFERED_BYTES),
+    deflate: deflateOption(config.perMessageDeflate),
   };
 }
 

@@ -15,8 +15,10 @@ import {
   HttpHeadReader,
   type RefusalStatus,
   RequestLineScanner,
+  selectDeflateOffer,
   selectSubprotocol,
 } from "../protocol/mod.ts";
+import { deflatePipeline } from "../ohos/deflate.ts";
 import {
   type ByteStream,
   type ByteStreamReader,
@@ -375,7 +377,14 @@ export class WebSocketServerImpl implements WebSocketServer {
       );
       return;
     }
-    this.#upgrade(run, client, check.request.key, check.request.protocols, result.rest);
+    this.#upgrade(
+      run,
+      client,
+      check.request.key,
+      check.request.protocols,
+      result.rest,
+      check.request.extensions,
+    );
   }
 
   #upgrade(
@@ -384,12 +393,22 @@ export class WebSocketServerImpl implements WebSocketServer {
     key: string,
     offered: string[],
     rest: Uint8Array,
+    extensions?: string,
   ): void {
     clearTimeout(client.timer);
     client.timer = undefined;
     const protocol = selectSubprotocol(offered, run.settings.protocols);
-    client.stream.write(encoder.encode(buildAcceptResponse({ key, protocol }, sha1)));
-    const link = new Link(client.stream, run.linkSettings, client);
+    const deflate = run.settings.deflate;
+    const chosen = deflate === undefined ? undefined : selectDeflateOffer(extensions, deflate);
+    client.stream.write(
+      encoder.encode(buildAcceptResponse({ key, protocol, extensions: chosen?.answer }, sha1)),
+    );
+    const link = new Link(
+      client.stream,
+      run.linkSettings,
+      client,
+      chosen === undefined ? undefined : deflatePipeline(chosen.agreement, "server", deflate!),
+    );
     client.link = link;
     client.phase = "open";
     run.upgraded.set(client.id, client);
