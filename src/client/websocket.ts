@@ -295,6 +295,9 @@ export class WebSocketClient implements WebSocket {
     const resolve = session.resolveConnect!;
     session.resolveConnect = session.rejectConnect = null;
     const { settings } = session;
+    const deflate = open.deflate === undefined
+      ? undefined
+      : deflatePipeline(open.deflate, "client", settings.deflate!);
     session.link = new Link(
       session.stream!,
       {
@@ -314,9 +317,7 @@ export class WebSocketClient implements WebSocket {
         sendFailed: sendFailure,
       },
       this.#linkEvents(session),
-      open.deflate === undefined
-        ? undefined
-        : deflatePipeline(open.deflate, "client", settings.deflate!),
+      deflate,
     );
     this.#state = "open";
     this.#events.emit("open", undefined as unknown as BusinessError, {

@@ -90,6 +90,13 @@ class Context<S extends zlib.DeflateRaw | zlib.InflateRaw> {
     stream.on("error", (error: Error) => this.finish("corrupt", error.message));
   }
 
+  /** The flush completed; on Deno that comes before the `error` event of bad data. */
+  flushed(): void {
+    const errored = (this.stream as { errored?: Error | null }).errored;
+    if (errored) this.finish("corrupt", errored.message);
+    else this.finish();
+  }
+
   finish(failure?: InflateFailure, detail?: string): void {
     const done = this.done;
     if (done === null) return;
@@ -150,7 +157,7 @@ export class ZlibDeflateEngine implements DeflateEngine {
         done(output);
       };
       context.stream.write(data);
-      context.stream.flush(Z_SYNC_FLUSH, () => context.finish());
+      context.stream.flush(Z_SYNC_FLUSH, () => context.flushed());
     });
   }
 
@@ -181,7 +188,7 @@ export class ZlibDeflateEngine implements DeflateEngine {
       };
       if (payload.length > 0) context.stream.write(payload);
       context.stream.write(DEFLATE_TAIL);
-      context.stream.flush(Z_SYNC_FLUSH, () => context.finish());
+      context.stream.flush(Z_SYNC_FLUSH, () => context.flushed());
     });
   }
 
