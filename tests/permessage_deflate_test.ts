@@ -33,7 +33,13 @@ const cfg = (o: unknown = true) => parseDeflateOptions(o)!;
 Deno.test("rule (RFC 7692 §5, §7.1): the client offer names what it asks for and always client_max_window_bits", () => {
   assert.equal(buildDeflateOffer(cfg()), "permessage-deflate; client_max_window_bits");
   assert.equal(
-    buildDeflateOffer(cfg({ server_no_context_takeover: true, server_max_window_bits: 10, client_max_window_bits: 12 })),
+    buildDeflateOffer(
+      cfg({
+        server_no_context_takeover: true,
+        server_max_window_bits: 10,
+        client_max_window_bits: 12,
+      }),
+    ),
     "permessage-deflate; server_no_context_takeover; server_max_window_bits=10; client_max_window_bits=12",
   );
   assert.deepEqual(parseExtensions('permessage-deflate; client_max_window_bits="10", x; a=b'), [
@@ -55,21 +61,44 @@ Deno.test("rule (RFC 7692 §7.1): the client fails on an answer it did not offer
     "permessage-deflate; client_max_window_bits",
     "permessage-deflate; server_no_context_takeover=1",
   ];
-  for (const answer of bad) assert.throws(() => acceptDeflateAnswer(answer, cfg()), /extension/, answer);
+  for (const answer of bad) {
+    assert.throws(() => acceptDeflateAnswer(answer, cfg()), /extension/, answer);
+  }
   // Not offered at all.
-  assert.throws(() => acceptDeflateAnswer("permessage-deflate", undefined), /did not offer|offered no/);
+  assert.throws(
+    () => acceptDeflateAnswer("permessage-deflate", undefined),
+    /did not offer|offered no/,
+  );
   // Asked for, missing or larger in the answer.
-  assert.throws(() => acceptDeflateAnswer("permessage-deflate", cfg({ server_no_context_takeover: true })));
-  assert.throws(() => acceptDeflateAnswer("permessage-deflate; server_max_window_bits=12", cfg({ server_max_window_bits: 10 })));
-  assert.throws(() => acceptDeflateAnswer("permessage-deflate; client_max_window_bits=12", cfg({ client_max_window_bits: 10 })));
+  assert.throws(() =>
+    acceptDeflateAnswer("permessage-deflate", cfg({ server_no_context_takeover: true }))
+  );
+  assert.throws(() =>
+    acceptDeflateAnswer(
+      "permessage-deflate; server_max_window_bits=12",
+      cfg({ server_max_window_bits: 10 }),
+    )
+  );
+  assert.throws(() =>
+    acceptDeflateAnswer(
+      "permessage-deflate; client_max_window_bits=12",
+      cfg({ client_max_window_bits: 10 }),
+    )
+  );
   // Accepted answers.
   assert.equal(acceptDeflateAnswer(undefined, cfg()), undefined);
-  assert.deepEqual(acceptDeflateAnswer("permessage-deflate; client_max_window_bits=9; server_no_context_takeover", cfg()), {
-    serverNoContextTakeover: true,
-    clientNoContextTakeover: false,
-    serverMaxWindowBits: 15,
-    clientMaxWindowBits: 9,
-  });
+  assert.deepEqual(
+    acceptDeflateAnswer(
+      "permessage-deflate; client_max_window_bits=9; server_no_context_takeover",
+      cfg(),
+    ),
+    {
+      serverNoContextTakeover: true,
+      clientNoContextTakeover: false,
+      serverMaxWindowBits: 15,
+      clientMaxWindowBits: 9,
+    },
+  );
 });
 
 Deno.test("rule (RFC 7692 §5): the server accepts the first acceptable offer and skips those it cannot honour", () => {
@@ -86,16 +115,33 @@ Deno.test("rule (RFC 7692 §5): the server accepts the first acceptable offer an
     selectDeflateOffer("permessage-deflate; client_max_window_bits", limited)?.answer,
     "permessage-deflate; server_no_context_takeover; client_max_window_bits=11",
   );
-  assert.equal(selectDeflateOffer("permessage-deflate; server_max_window_bits=16", cfg()), undefined);
+  assert.equal(
+    selectDeflateOffer("permessage-deflate; server_max_window_bits=16", cfg()),
+    undefined,
+  );
   assert.equal(selectDeflateOffer(undefined, cfg()), undefined);
 });
 
 Deno.test("rule: perMessageDeflate options are checked (401 names the field)", async () => {
-  for (const bad of [{ server_max_window_bits: 7 }, { client_max_window_bits: 16 }, { threshold: -1 }, { server_no_context_takeover: 1 }, "yes"]) {
+  for (
+    const bad of [
+      { server_max_window_bits: 7 },
+      { client_max_window_bits: 16 },
+      { threshold: -1 },
+      { server_no_context_takeover: 1 },
+      "yes",
+    ]
+  ) {
     const ws = webSocket.createWebSocket();
-    await assert.rejects(ws.connect("ws://127.0.0.1:1", { perMessageDeflate: bad as never }), (e: { code: number }) => e.code === 401);
+    await assert.rejects(
+      ws.connect("ws://127.0.0.1:1", { perMessageDeflate: bad as never }),
+      (e: { code: number }) => e.code === 401,
+    );
     const server = webSocket.createWebSocketServer();
-    await assert.rejects(server.start({ serverIP: "127.0.0.1", serverPort: 0, perMessageDeflate: bad as never }), (e: { code: number }) => e.code === 401);
+    await assert.rejects(
+      server.start({ serverIP: "127.0.0.1", serverPort: 0, perMessageDeflate: bad as never }),
+      (e: { code: number }) => e.code === 401,
+    );
   }
 });
 
@@ -107,15 +153,29 @@ function bomb(inflated: number): Uint8Array {
 }
 
 Deno.test("bound: a zip bomb stops at the limit (256 MiB from ~256 KiB costs ~limit, not 256 MiB)", async () => {
-  const engine = new ZlibDeflateEngine({ deflateWindowBits: 15, deflateNoContextTakeover: false, inflateWindowBits: 15, inflateNoContextTakeover: false });
+  const engine = new ZlibDeflateEngine({
+    deflateWindowBits: 15,
+    deflateNoContextTakeover: false,
+    inflateWindowBits: 15,
+    inflateNoContextTakeover: false,
+  });
   const payload = bomb(256 * 1024 * 1024);
   assert.ok(payload.length < 300 * 1024, `bomb is ${payload.length} bytes`);
   const before = Deno.memoryUsage().rss;
-  const result = await new Promise<string>((resolve) => engine.inflate(payload, 1024 * 1024, (out, failure) => resolve(out ? `output ${out.length}` : failure!)));
+  const result = await new Promise<string>((resolve) =>
+    engine.inflate(
+      payload,
+      1024 * 1024,
+      (out, failure) => resolve(out ? `output ${out.length}` : failure!),
+    )
+  );
   const grew = Deno.memoryUsage().rss - before;
   engine.close();
   assert.equal(result, "too-big");
-  assert.ok(grew < 64 * 1024 * 1024, `RSS grew by ${grew} bytes while inflating a 256 MiB bomb with a 1 MiB limit`);
+  assert.ok(
+    grew < 64 * 1024 * 1024,
+    `RSS grew by ${grew} bytes while inflating a 256 MiB bomb with a 1 MiB limit`,
+  );
   assert.deepEqual(zlibJobs(), { running: 0, waiting: 0 });
 });
 
@@ -183,7 +243,10 @@ Deno.test("rule (RFC 7692 §6): RSV1 on a control frame or a continuation closes
   }
   {
     const { raw } = await rawDeflateClient(port);
-    const first = deflateRawSync(new TextEncoder().encode("hello"), { finishFlush: 2 }).subarray(0, -4);
+    const first = deflateRawSync(new TextEncoder().encode("hello"), { finishFlush: 2 }).subarray(
+      0,
+      -4,
+    );
     await raw.write(compressed(1, first, false));
     await raw.write(compressed(0, new Uint8Array(0)));
     await expectClose(raw, 1002);
@@ -225,7 +288,10 @@ Deno.test("rule (RFC 7692 §7.2): a compressed message split over frames, an emp
   await server.stop();
 });
 
-function inflateOrPlain(payload: Uint8Array, inflate: (b: Uint8Array, o: object) => Uint8Array): Uint8Array {
+function inflateOrPlain(
+  payload: Uint8Array,
+  inflate: (b: Uint8Array, o: object) => Uint8Array,
+): Uint8Array {
   // The server compresses everything here (threshold 0); "plain" inflates too.
   const withTail = new Uint8Array(payload.length + 4);
   withTail.set(payload);
@@ -248,12 +314,33 @@ async function readLines(stream: ReadableStream<Uint8Array>, onLine: (line: stri
   }
 }
 
-const SUBSET = ["12.1.1", "12.1.4", "12.1.11", "12.2.5", "12.3.16", "12.5.10", "13.1.4", "13.2.12", "13.3.5", "13.4.11", "13.5.4", "13.6.16", "13.7.9"];
+const SUBSET = [
+  "12.1.1",
+  "12.1.4",
+  "12.1.11",
+  "12.2.5",
+  "12.3.16",
+  "12.5.10",
+  "13.1.4",
+  "13.2.12",
+  "13.3.5",
+  "13.4.11",
+  "13.5.4",
+  "13.6.16",
+  "13.7.9",
+];
 const COUNT = FULL ? 1000 : 20;
 
 Deno.test("fuzz server: Autobahn 12.x / 13.x shapes from python3-websockets against our server, every echo intact", async () => {
-  const { server, port } = await deflateServer({ perMessageDeflate: { threshold: 0 }, maxMessageSize: 1 << 20 });
-  const child = new Deno.Command(PY, { args: [FUZZER, "client", String(port), String(COUNT), ...(FULL ? ["all"] : SUBSET)], stdout: "piped", stderr: "inherit" }).spawn();
+  const { server, port } = await deflateServer({
+    perMessageDeflate: { threshold: 0 },
+    maxMessageSize: 1 << 20,
+  });
+  const child = new Deno.Command(PY, {
+    args: [FUZZER, "client", String(port), String(COUNT), ...(FULL ? ["all"] : SUBSET)],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
   const results: { case: string; ok: boolean; detail: string; ext: string }[] = [];
   await readLines(child.stdout, (line) => results.push(JSON.parse(line)));
   await child.status;
@@ -265,7 +352,12 @@ Deno.test("fuzz server: Autobahn 12.x / 13.x shapes from python3-websockets agai
 });
 
 Deno.test("fuzz client: Autobahn 12.x / 13.x shapes from a python3-websockets server against our client, every echo intact", async () => {
-  const child = new Deno.Command(PY, { args: [FUZZER, "server", String(COUNT)], stdin: "piped", stdout: "piped", stderr: "inherit" }).spawn();
+  const child = new Deno.Command(PY, {
+    args: [FUZZER, "server", String(COUNT)],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
   const results: { case: string; ok: boolean; detail: string; ext: string }[] = [];
   let resolvePort!: (p: number) => void;
   const portP = new Promise<number>((r) => resolvePort = r);
@@ -301,16 +393,30 @@ function allCases(): string[] {
 
 // ------------------------------------------------------------ interop: npm ws, python default, Bun.serve
 
-const JSON_MSG = JSON.stringify({ id: 1, kind: "telemetry", values: Array.from({ length: 60 }, (_, i) => i % 7), tags: ["a", "b", "c"] });
+const JSON_MSG = JSON.stringify({
+  id: 1,
+  kind: "telemetry",
+  values: Array.from({ length: 60 }, (_, i) => i % 7),
+  tags: ["a", "b", "c"],
+});
 
 Deno.test("interop npm ws: our client ↔ ws server with perMessageDeflate, with and without context takeover", async () => {
-  for (const opts of [true, { serverNoContextTakeover: true, clientNoContextTakeover: true, threshold: 0 }]) {
+  for (
+    const opts of [true, {
+      serverNoContextTakeover: true,
+      clientNoContextTakeover: true,
+      threshold: 0,
+    }]
+  ) {
     const wss = new WsServer({ host: "127.0.0.1", port: 0, perMessageDeflate: opts });
     await new Promise((r) => wss.once("listening", r));
     let ext = "";
     wss.on("connection", (sock: WsClient, req: { headers: Record<string, unknown> }) => {
       ext = String(req.headers["sec-websocket-extensions"]);
-      sock.on("message", (data: Uint8Array, isBinary: boolean) => sock.send(data, { binary: isBinary }));
+      sock.on(
+        "message",
+        (data: Uint8Array, isBinary: boolean) => sock.send(data, { binary: isBinary }),
+      );
     });
     const port = (wss.address() as { port: number }).port;
     const ws = webSocket.createWebSocket();
@@ -319,7 +425,10 @@ Deno.test("interop npm ws: our client ↔ ws server with perMessageDeflate, with
     const all = new Promise<void>((r) => done = r);
     let negotiated = "";
     ws.on("headerReceive", (h) => negotiated = String(h["sec-websocket-extensions"]));
-    ws.on("message", (_e, d) => { got.push(d); if (got.length === 3) done(); });
+    ws.on("message", (_e, d) => {
+      got.push(d);
+      if (got.length === 3) done();
+    });
     await ws.connect(`ws://127.0.0.1:${port}`, { perMessageDeflate: { threshold: 0 } });
     assert.match(negotiated, /^permessage-deflate/);
     assert.match(ext, /permessage-deflate/);
@@ -335,14 +444,30 @@ Deno.test("interop npm ws: our client ↔ ws server with perMessageDeflate, with
 });
 
 Deno.test("interop npm ws: ws client with perMessageDeflate ↔ our server, with and without context takeover", async () => {
-  for (const [client, serverOpts] of [[true, true], [{ threshold: 0 }, { server_no_context_takeover: true, client_no_context_takeover: true, threshold: 0 }]] as const) {
+  for (
+    const [client, serverOpts] of [[true, true], [{ threshold: 0 }, {
+      server_no_context_takeover: true,
+      client_no_context_takeover: true,
+      threshold: 0,
+    }]] as const
+  ) {
     const { server, port, errors } = await deflateServer({ perMessageDeflate: serverOpts });
     const ws = new WsClient(`ws://127.0.0.1:${port}`, { perMessageDeflate: client });
-    await new Promise((r, j) => { ws.once("open", r); ws.once("error", j); });
+    await new Promise((r, j) => {
+      ws.once("open", r);
+      ws.once("error", j);
+    });
     assert.match(ws.extensions, /permessage-deflate/);
     const got: string[] = [];
-    const all = new Promise<void>((r) => ws.on("message", (d: Uint8Array) => { got.push(String(d)); if (got.length === 3) r(); }));
-    ws.send(JSON_MSG); ws.send(JSON_MSG.repeat(50)); ws.send(JSON_MSG);
+    const all = new Promise<void>((r) =>
+      ws.on("message", (d: Uint8Array) => {
+        got.push(String(d));
+        if (got.length === 3) r();
+      })
+    );
+    ws.send(JSON_MSG);
+    ws.send(JSON_MSG.repeat(50));
+    ws.send(JSON_MSG);
     await within(all, "echoes from our server");
     assert.deepEqual(got, [JSON_MSG, JSON_MSG.repeat(50), JSON_MSG]);
     const closed = new Promise((r) => ws.once("close", r));
@@ -359,12 +484,27 @@ Deno.test("interop Bun.serve: perMessageDeflate true ↔ our client (Bun from th
     new URL("../bench/node_modules/@oven/bun-linux-x64/bin/bun", import.meta.url).pathname,
     `${home}/.cache/ohos-websocket-ci/runtimes/node_modules/@oven/bun-linux-x64/bin/bun`,
   ];
-  const bun = candidates.find((p) => { try { return Deno.statSync(p).isFile; } catch { return false; } });
-  assert.ok(bun, `no Bun binary in ${candidates.join(" or ")} (run .ci/run once to fill the cache)`);
-  const script = `const s = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch(r, s) { return s.upgrade(r) ? undefined : new Response("no"); },
+  const bun = candidates.find((p) => {
+    try {
+      return Deno.statSync(p).isFile;
+    } catch {
+      return false;
+    }
+  });
+  assert.ok(
+    bun,
+    `no Bun binary in ${candidates.join(" or ")} (run .ci/run once to fill the cache)`,
+  );
+  const script =
+    `const s = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch(r, s) { return s.upgrade(r) ? undefined : new Response("no"); },
     websocket: { perMessageDeflate: true, message(ws, m) { ws.send(m, true); } } });
     console.log(s.port); await Bun.stdin.text(); s.stop(true);`;
-  const child = new Deno.Command(bun!, { args: ["-e", script], stdin: "piped", stdout: "piped", stderr: "inherit" }).spawn();
+  const child = new Deno.Command(bun!, {
+    args: ["-e", script],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
   const reader = child.stdout.getReader();
   const first = new TextDecoder().decode((await within(reader.read(), "bun port", 10_000)).value);
   const port = Number(first.trim());
@@ -372,7 +512,12 @@ Deno.test("interop Bun.serve: perMessageDeflate true ↔ our client (Bun from th
   let negotiated = "";
   ws.on("headerReceive", (h) => negotiated = String(h["sec-websocket-extensions"]));
   const got: unknown[] = [];
-  const all = new Promise<void>((r) => ws.on("message", (_e, d) => { got.push(d); if (got.length === 2) r(); }));
+  const all = new Promise<void>((r) =>
+    ws.on("message", (_e, d) => {
+      got.push(d);
+      if (got.length === 2) r();
+    })
+  );
   await ws.connect(`ws://127.0.0.1:${port}`, { perMessageDeflate: { threshold: 0 } });
   assert.match(negotiated, /^permessage-deflate/);
   ws.send(JSON_MSG.repeat(20));
