@@ -69,6 +69,12 @@ type Outgoing =
   | { kind: 1; opcode: number; payload: Uint8Array | string }
   | { kind: 2; frame: Uint8Array };
 
+/**
+ * Received messages may wait for inflation up to this many times `maxMessageSize` bytes in
+ * all; past that the peer is closed with 1008 (it sends faster than zlib inflates).
+ */
+export const MAX_BACKLOG_FACTOR = 2;
+
 const DECODER = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const encoder = new TextEncoder();
 
@@ -86,6 +92,8 @@ export class DeflatePipeline {
   #compressed = false;
   #text = false;
   readonly #incoming: Incoming[] = [];
+  // Bytes of the messages in #incoming: bounded by MAX_BACKLOG_FACTOR × maxMessageSize.
+  #incomingBytes = 0;
   #inflating = false;
   readonly #outgoing: Outgoing[] = [];
   #compressing = false;
@@ -111,8 +119,8 @@ export class DeflatePipeline {
    */
   frameStart(opcode: number, rsv: number): number {
     if (opcode === Opcode.Continuation) {
-      compressedFrameStart(opcode, rsv);
-      return this.#compressed ? Opcode.Continuation : opcode;
+      compressedFrameStart(opcode, rsv); // throws on RSV1
+      return opcode;
     }
     this.#compressed = compressedFrameStart(opcode, rsv);
     if (!this.#compressed) return opcode;
@@ -122,12 +130,26 @@ export class DeflatePipeline {
 
   /** A message the assembler completed (still compressed when its first frame said so). */
   received(message: string | Uint8Array): void {
+    if (!this.#compressed && this.#incoming.length === 0) {
+      this.#host.message(message);
+      return;
+    }
+    // The transport cannot be paused: a peer that sends faster than zlib inflates is cut off
+    // once its backlog reaches the bound, rather than queued without limit.
+    const size = message.length;
+    if (this.#incomingBytes + size > MAX_BACKLOG_FACTOR * this.#maxMessageSize) {
+      throw new ProtocolError(
+        CloseCode.PolicyViolation,
+        `more than ${
+          MAX_BACKLOG_FACTOR * this.#maxMessageSize
+        } bytes of messages wait to be inflated`,
+      );
+    }
+    this.#incomingBytes += size;
     if (this.#compressed) {
       this.#compressed = false;
       this.#incoming.push({ kind: 0, compressed: message as Uint8Array, text: this.#text });
       this.#pumpIncoming();
-    } else if (this.#incoming.length === 0) {
-      this.#host.message(message);
     } else {
       this.#incoming.push({ kind: 1, message });
     }
@@ -188,6 +210,7 @@ export class DeflatePipeline {
   reset(): void {
     this.#generation++;
     this.#incoming.length = 0;
+    this.#incomingBytes = 0;
     this.#outgoing.length = 0;
     this.#inflating = this.#compressing = this.#compressed = false;
     this.#queuedBytes = 0;
@@ -229,6 +252,7 @@ export class DeflatePipeline {
         continue;
       }
       this.#incoming.shift();
+      if (item.kind === 1) this.#incomingBytes -= item.message.length;
       try {
         if (item.kind === 1) this.#host.message(item.message);
         else item.then();
@@ -267,7 +291,8 @@ export class DeflatePipeline {
         return;
       }
     }
-    this.#incoming.shift();
+    const done = this.#incoming.shift() as { compressed: Uint8Array };
+    this.#incomingBytes -= done.compressed.length;
     try {
       this.#host.message(message);
     } catch (error) {
