@@ -19,7 +19,7 @@ import {
   parseExtensions,
   selectDeflateOffer,
 } from "../src/protocol/mod.ts";
-import { ZlibDeflateEngine, zlibJobs } from "../src/transport/zlib.ts";
+import { ZLIB_CONCURRENCY, ZlibDeflateEngine, zlibJobs } from "../src/transport/zlib.ts";
 import { clientFrame, RawClient, upgradeRequest } from "./helpers/server_peers.ts";
 import { within } from "./helpers/deno_server.ts";
 
@@ -176,6 +176,33 @@ Deno.test("bound: a zip bomb stops at the limit (256 MiB from ~256 KiB costs ~li
     grew < 64 * 1024 * 1024,
     `RSS grew by ${grew} bytes while inflating a 256 MiB bomb with a 1 MiB limit`,
   );
+  assert.deepEqual(zlibJobs(), { running: 0, waiting: 0 });
+});
+
+Deno.test("bound: at most ZLIB_CONCURRENCY zlib jobs run at once in a process; the rest wait and all finish", async () => {
+  const directions = {
+    deflateWindowBits: 15,
+    deflateNoContextTakeover: false,
+    inflateWindowBits: 15,
+    inflateNoContextTakeover: false,
+  };
+  const engines = Array.from({ length: 40 }, () => new ZlibDeflateEngine(directions));
+  const data = new TextEncoder().encode("compressible ".repeat(2000));
+  let peak = 0;
+  const jobs = engines.map((engine) =>
+    new Promise<void>((resolve) => {
+      engine.compress(data, (out) => {
+        assert.ok(out !== undefined && out.length < data.length);
+        resolve();
+      });
+      peak = Math.max(peak, zlibJobs().running);
+    })
+  );
+  assert.equal(zlibJobs().running, ZLIB_CONCURRENCY);
+  assert.equal(zlibJobs().waiting, engines.length - ZLIB_CONCURRENCY);
+  await Promise.all(jobs);
+  for (const engine of engines) engine.close();
+  assert.equal(peak, ZLIB_CONCURRENCY);
   assert.deepEqual(zlibJobs(), { running: 0, waiting: 0 });
 });
 

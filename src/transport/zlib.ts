@@ -105,10 +105,12 @@ class Context<S extends zlib.DeflateRaw | zlib.InflateRaw> {
     done(failure, detail);
   }
 
+  /**
+   * The job's output in one piece. A single chunk is handed out as it is: zlib never writes
+   * into a chunk it has emitted (a full output buffer is replaced, not reused).
+   */
   take(): Uint8Array {
-    const out = this.parts.length === 1 && this.total === this.parts[0].length
-      ? Uint8Array.prototype.slice.call(this.parts[0])
-      : concat(this.parts, this.total);
+    const out = this.parts.length === 1 ? this.parts[0] : concat(this.parts, this.total);
     this.parts = [];
     this.total = 0;
     return out;
