@@ -349,8 +349,11 @@ export class ProtocolConnection implements FrameSink {
       const info = decodeClosePayload(payload);
       this.#closeReceived = true;
       this.#assembler.reset();
-      // Messages still being inflated are delivered before the peer's close.
-      if (this.#deflate !== null && this.#deflate.holdClose(() => this.#peerClosed(info))) return;
+      if (this.#deflate !== null) {
+        // Messages still being inflated are delivered before the peer's close.
+        if (!this.#deflate.holdClose(() => this.#peerClosed(info))) this.#peerClosed(info);
+        return;
+      }
       // Echo the peer's code (RFC 6455 section 5.5.1); no code if it sent none.
       if (!this.#closeSent) {
         this.close(info.code === CloseCode.NoStatus ? undefined : info.code);
@@ -359,10 +362,14 @@ export class ProtocolConnection implements FrameSink {
     }
   }
 
-  /** The peer's close, once the messages inflated before it are delivered (permessage-deflate). */
+  /**
+   * The peer's close with permessage-deflate, once the messages inflated before it are
+   * delivered; reported once our frames still being compressed (and our close) are written.
+   */
   #peerClosed(info: CloseInfo): void {
     if (this.#failed) return;
     if (!this.#closeSent) this.close(info.code === CloseCode.NoStatus ? undefined : info.code);
+    if (this.#deflate!.afterSends(() => this.#handlers.peerClose(info))) return;
     this.#handlers.peerClose(info);
   }
 }

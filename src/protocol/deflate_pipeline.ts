@@ -67,7 +67,8 @@ type Incoming =
 type Outgoing =
   | { kind: 0; opcode: number; data: Uint8Array }
   | { kind: 1; opcode: number; payload: Uint8Array | string }
-  | { kind: 2; frame: Uint8Array };
+  | { kind: 2; frame: Uint8Array }
+  | { kind: 3; then: () => void };
 
 /**
  * Received messages may wait for inflation up to this many times `maxMessageSize` bytes in
@@ -206,6 +207,17 @@ export class DeflatePipeline {
     return true;
   }
 
+  /**
+   * Runs `then` once every message sent so far (and our close) has been written; false (and
+   * `then` is not kept) when nothing waits. The peer's close is reported through it, so the
+   * server does not end TCP before its last frames.
+   */
+  afterSends(then: () => void): boolean {
+    if (this.#outgoing.length === 0) return false;
+    this.#outgoing.push({ kind: 3, then });
+    return true;
+  }
+
   /** Drops everything pending in both directions (the connection failed or was closed). */
   reset(): void {
     this.#generation++;
@@ -326,8 +338,10 @@ export class DeflatePipeline {
       if (item.kind === 1) {
         this.#queuedBytes -= item.payload.length;
         this.#write(() => this.#host.writeData(item.opcode, item.payload, false));
-      } else {
+      } else if (item.kind === 2) {
         this.#write(() => this.#host.writeFrame(item.frame));
+      } else {
+        this.#write(item.then);
       }
     }
     if (this.#outgoing.length === 0 && generation === this.#generation) this.#settleIdle();

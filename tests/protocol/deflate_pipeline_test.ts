@@ -111,6 +111,19 @@ Deno.test("rule (RFC 7692 order): sends after a compressed one, and our close, a
   assert.equal(conn.pendingSends(), null);
 });
 
+Deno.test("rule (RFC 7692 order): the peer's close is reported (and the server may end TCP) only after our compressed frames and close are written", () => {
+  const { conn, engine, rec } = deflateConnection("server");
+  conn.sendText("a long reply being compressed");
+  conn.receive(frame({ opcode: 8, payload: Uint8Array.of(0x03, 0xe8), mask: [1, 2, 3, 4] }));
+  assert.deepEqual(rec.events, [], "peerClose waits for the frames still being compressed");
+  assert.equal(rec.written.length, 0);
+  engine.compresses.shift()!();
+  assert.equal(rec.written.length, 2);
+  assert.equal(rec.written[0][0] & 0x40, 0x40);
+  assert.equal(closeCodeOf(rec.written[1]), 1000);
+  assert.deepEqual(rec.events, ["close:1000"]);
+});
+
 Deno.test("rule (RFC 7692 §6): RSV1 on a continuation or a control frame closes with 1002", () => {
   for (
     const frames of [
