@@ -1,6 +1,7 @@
 // permessage-deflate (RFC 7692, issue 16) in the built package under Node (and Bun through
 // .ci/run): our client and server negotiate and compress with npm `ws` (both directions, with
-// and without context takeover) and with each other; a zip bomb closes with 1009.
+// and without context takeover) and with each other; a zip bomb closes with 1009; under Bun
+// (.ci/run's `bun test`) our client against `Bun.serve` with `perMessageDeflate: true`.
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
 import { deflateRawSync } from "node:zlib";
@@ -149,5 +150,45 @@ test(
     assert.equal(await within(5000, "server close frame", closed), 1009);
     sock.destroy();
     await server.stop();
+  },
+);
+
+test(
+  "deflate interop: our client ↔ Bun.serve with perMessageDeflate: true",
+  { ...T, skip: typeof globalThis.Bun === "undefined" && "Bun.serve exists only under Bun" },
+  async () => {
+    const bun = globalThis.Bun;
+    let ext = "";
+    const server = bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch(req, srv) {
+        ext = String(req.headers.get("sec-websocket-extensions"));
+        return srv.upgrade(req) ? undefined : new Response("upgrade only", { status: 400 });
+      },
+      websocket: { perMessageDeflate: true, message: (ws, m) => ws.send(m, true) },
+    });
+    try {
+      const ws = webSocket.createWebSocket();
+      let answered = "";
+      ws.on("headerReceive", (h) => (answered = String(h["sec-websocket-extensions"])));
+      const got = [];
+      const all = new Promise((r) =>
+        ws.on("message", (_e, d) => {
+          got.push(d);
+          if (got.length === 2) r();
+        })
+      );
+      await ws.connect(`ws://127.0.0.1:${server.port}`, { perMessageDeflate: { threshold: 0 } });
+      assert.match(ext, /permessage-deflate/);
+      assert.match(answered, /^permessage-deflate/);
+      ws.send(MSG.repeat(20));
+      ws.send(MSG);
+      await within(5000, "Bun.serve echoes", all);
+      assert.deepEqual(got, [MSG.repeat(20), MSG]);
+      await ws.close();
+    } finally {
+      server.stop(true);
+    }
   },
 );
