@@ -4,8 +4,8 @@
  *
  * - Throughput: one client sends MESSAGES messages with WINDOW in flight to an echo
  *   server in a child process; messages/s, CPU per message of the client (this
- *   process) and of the server (the child, `process.cpuUsage`), bytes the server
- *   process read and wrote (`/proc/<pid>/io`, per message). Pairs: ws → ws, ours → ws
+ *   process) and of the server (the child, `process.cpuUsage`), bytes on the wire per
+ *   round trip (counted by the npm ws end's socket). Pairs: ws → ws, ours → ws
  *   (our client), ws → ours (our server), ours → ours.
  * - Idle memory: IDLE clients connect to each server with compression, exchange one
  *   message (so the contexts kept for context takeover exist) and go idle; the server
@@ -44,6 +44,8 @@ function message(i: number): string {
 
 async function serve(impl: Impl): Promise<void> {
   let port: number;
+  // Bytes on the wire, where npm ws's node:net sockets can count them.
+  const sockets: { bytesRead: number; bytesWritten: number }[] = [];
   if (impl === "ours") {
     const server = webSocket.createWebSocketServer();
     server.on(
@@ -67,14 +69,10 @@ async function serve(impl: Impl): Promise<void> {
       perMessageDeflate: { threshold: THRESHOLD },
     });
     await new Promise((r) => wss.once("listening", r));
-    wss.on(
-      "connection",
-      (s: WsClient) =>
-        s.on(
-          "message",
-          (d: Uint8Array, b: boolean) => s.send(d, { binary: b }),
-        ),
-    );
+    wss.on("connection", (s: WsClient) => {
+      sockets.push((s as unknown as { _socket: (typeof sockets)[0] })._socket);
+      s.on("message", (d: Uint8Array, b: boolean) => s.send(d, { binary: b }));
+    });
     port = (wss.address() as { port: number }).port;
   }
   console.log(JSON.stringify({ port }));
@@ -87,6 +85,7 @@ async function serve(impl: Impl): Promise<void> {
       JSON.stringify({
         cpuUs: cpu.user + cpu.system,
         rss: Deno.memoryUsage().rss,
+        wire: sockets.reduce((sum, x) => sum + x.bytesRead + x.bytesWritten, 0),
       }),
     );
     if (done) Deno.exit(0);
@@ -125,10 +124,10 @@ class Child {
     }
     throw new Error("no line from the server child");
   }
-  async report(): Promise<{ cpuUs: number; rss: number; io: number }> {
+  async report(): Promise<{ cpuUs: number; rss: number; wire: number }> {
     await this.#writer.write(new TextEncoder().encode("\n"));
     const r = await this.line();
-    return { cpuUs: r.cpuUs, rss: r.rss, io: procIo(this.proc.pid) };
+    return { cpuUs: r.cpuUs, rss: r.rss, wire: r.wire };
   }
   async end(): Promise<void> {
     await this.#writer.close();
@@ -137,13 +136,9 @@ class Child {
   }
 }
 
-function procIo(pid: number): number {
-  const text = Deno.readTextFileSync(`/proc/${pid}/io`);
-  const field = (name: string) => Number(new RegExp(`^${name}: (\\d+)`, "m").exec(text)![1]);
-  return field("rchar") + field("wchar");
-}
-
 interface Conn {
+  /** Bytes read + written by the client's socket (npm ws only; 0 for ours). */
+  wire(): number;
   send(data: string): void;
   onMessage(fn: () => void): void;
   close(): Promise<void>;
@@ -158,6 +153,7 @@ async function connect(impl: Impl, port: number): Promise<Conn> {
       pingInterval: 0,
     });
     return {
+      wire: () => 0,
       send: (d) => void ws.send(d).catch(() => {}),
       onMessage: (fn) => ws.on("message", () => fn()),
       close: async () => {
@@ -172,7 +168,10 @@ async function connect(impl: Impl, port: number): Promise<Conn> {
     ws.once("open", r);
     ws.once("error", j);
   });
+  const socket = (ws as unknown as { _socket: { bytesRead: number; bytesWritten: number } })
+    ._socket;
   return {
+    wire: () => socket.bytesRead + socket.bytesWritten,
     send: (d) => ws.send(d),
     onMessage: (fn) => ws.on("message", () => fn()),
     close: () =>
@@ -196,12 +195,14 @@ async function throughput(
   // Warm up (JIT, zlib contexts), then measure.
   await run(conn, payloads, 2000, window);
   const s0 = await child.report();
+  const w0 = conn.wire();
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   await run(conn, payloads, count, window);
   const ms = performance.now() - t0;
   const c1 = process.cpuUsage(c0);
   const s1 = await child.report();
+  const wire = Math.max(conn.wire() - w0, s1.wire - s0.wire);
   await conn.close();
   await child.end();
   return {
@@ -209,7 +210,8 @@ async function throughput(
     msgsPerS: Math.round(count / (ms / 1000)),
     clientCpuUsPerMsg: +((c1.user + c1.system) / count).toFixed(2),
     serverCpuUsPerMsg: +((s1.cpuUs - s0.cpuUs) / count).toFixed(2),
-    serverIoBytesPerMsg: Math.round((s1.io - s0.io) / count),
+    // Both directions (message and echo), counted by whichever end is npm ws.
+    wireBytesPerRoundTrip: wire === 0 ? "n/a" : Math.round(wire / count),
   };
 }
 
