@@ -106,11 +106,15 @@ class Context<S extends zlib.DeflateRaw | zlib.InflateRaw> {
   }
 
   /**
-   * The job's output in one piece. A single chunk is handed out as it is: zlib never writes
-   * into a chunk it has emitted (a full output buffer is replaced, not reused).
+   * The job's output in one piece, as a plain `Uint8Array` (a `Buffer`'s `slice` is a view,
+   * not the copy callers expect). A single chunk is not copied: zlib never writes into a
+   * chunk it has emitted (a full output buffer is replaced, not reused).
    */
   take(): Uint8Array {
-    const out = this.parts.length === 1 ? this.parts[0] : concat(this.parts, this.total);
+    const first = this.parts[0];
+    const out = this.parts.length === 1
+      ? new Uint8Array(first.buffer, first.byteOffset, first.length)
+      : concat(this.parts, this.total);
     this.parts = [];
     this.total = 0;
     return out;
