@@ -14,6 +14,7 @@ export type {
   CloseResult,
   HttpProxy,
   OpenResult,
+  PerMessageDeflateOptions,
   ProxyConfiguration,
   ResponseHeaders,
   SendData,

@@ -5,7 +5,13 @@
  * @module
  */
 
-import { hasHeaderBreak, isToken, RESERVED_REQUEST_HEADERS } from "../protocol/mod.ts";
+import {
+  type DeflateConfig,
+  hasHeaderBreak,
+  isToken,
+  RESERVED_REQUEST_HEADERS,
+} from "../protocol/mod.ts";
+import { deflateOption } from "../ohos/deflate.ts";
 import { TLS_VERSIONS } from "../transport/mod.ts";
 import type { AbortSignalLike } from "../transport/types.ts";
 import { BusinessError, ErrorCode, parameterError } from "../ohos/errors.ts";
@@ -88,6 +94,8 @@ export interface ConnectSettings {
   maxSendSize: number;
   /** See `WebSocketRequestOptions.maxBufferedBytes`. */
   maxBufferedBytes: number;
+  /** See `WebSocketRequestOptions.perMessageDeflate` (undefined: off). */
+  deflate?: DeflateConfig;
 }
 
 /** URLs must be shorter than this many bytes (platform rule). */
@@ -176,6 +184,7 @@ export function parseSettings(options: unknown): ConnectSettings {
     ),
     maxSendSize: positiveNumber(record, "maxSendSize", DEFAULT_MAX_SEND_SIZE),
     maxBufferedBytes: positiveNumber(record, "maxBufferedBytes", DEFAULT_MAX_BUFFERED_BYTES),
+    deflate: deflateOption(record.perMessageDeflate),
   };
 }
 

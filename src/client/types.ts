@@ -7,8 +7,9 @@
 import type { AsyncCallback, Callback, ErrorCallback } from "../ohos/callbacks.ts";
 import type { CloseResult, WebSocketCloseOptions } from "../ohos/close.ts";
 import type { AbortSignalLike } from "../transport/types.ts";
+import type { PerMessageDeflateOptions } from "../ohos/deflate_options.ts";
 
-export type { CloseResult, WebSocketCloseOptions };
+export type { CloseResult, PerMessageDeflateOptions, WebSocketCloseOptions };
 
 /** TLS versions for `minSupportTlsProtocol` (API 26). */
 export const TlsProtocol = {
@@ -131,6 +132,14 @@ export interface WebSocketRequestOptions {
    * socket (default 64 MiB). A `send` that would exceed it fails with 2302999 and sends nothing.
    */
   maxBufferedBytes?: number;
+  /**
+   * Extension (not on the platform): offer permessage-deflate compression (RFC 7692), off by
+   * default. `true` offers the defaults; an object sets the four RFC 7692 parameters and
+   * `threshold` (messages shorter than it go uncompressed, default 1024 bytes). A server
+   * answer we did not offer, with an unknown, repeated or out-of-range parameter, fails the
+   * connect (-1). See docs/options.md.
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
 }
 
 /** Value of the `open` event: the status line of the accepted handshake. */

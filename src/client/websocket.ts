@@ -8,6 +8,8 @@
 
 import {
   buildClientRequest,
+  buildDeflateOffer,
+  type DeflateAgreement,
   describe,
   generateKey,
   HandshakeError,
@@ -43,6 +45,7 @@ import { consoleReporter, ListenerRegistry } from "../ohos/listeners.ts";
 import { messageValue, parseCloseOptions } from "../ohos/close.ts";
 import { parseSendData } from "../ohos/send_data.ts";
 import { Link, type LinkEvents, type LinkProblem } from "../ohos/link.ts";
+import { deflatePipeline } from "../ohos/deflate.ts";
 import {
   type ConnectSettings,
   DEFAULT_MAX_SEND_SIZE,
@@ -241,6 +244,9 @@ export class WebSocketClient implements WebSocket {
       key,
       protocols: session.settings.protocols,
       headers,
+      extensions: session.settings.deflate === undefined
+        ? undefined
+        : buildDeflateOffer(session.settings.deflate),
     });
     stream.write(new TextEncoder().encode(request));
     stream.drained().catch((error) =>
@@ -298,6 +304,7 @@ export class WebSocketClient implements WebSocket {
         handshake.key,
         sha1,
         session.settings.protocols,
+        session.settings.deflate,
       );
     } catch (error) {
       const status = error instanceof HandshakeError ? error.status : undefined;
@@ -313,7 +320,7 @@ export class WebSocketClient implements WebSocket {
     if (result.rest.length > 0) link.receive(result.rest);
   }
 
-  #becomeOpen(session: Session, open: WebSocketOpenInfo): Link {
+  #becomeOpen(session: Session, open: WebSocketOpenInfo & { deflate?: DeflateAgreement }): Link {
     clearTimeout(session.handshakeTimer);
     // Drop what only the opening needed; an idle connection should hold little.
     session.handshakeTimer = undefined;
@@ -323,28 +330,43 @@ export class WebSocketClient implements WebSocket {
     const resolve = session.resolveConnect!;
     session.resolveConnect = session.rejectConnect = null;
     const { settings } = session;
-    session.link = new Link(session.stream!, {
-      role: "client",
-      maxMessageSize: settings.maxMessageSize,
-      maxMessageFragments: settings.maxMessageFragments,
-      maxBufferedBytes: settings.maxBufferedBytes,
-      closeTimeoutMs: settings.closeTimeoutMs,
-      // The platform's pingInterval / pongTimeout are in seconds.
-      heartbeat: {
-        intervalMs: settings.pingIntervalS * 1000,
-        timeoutMs: settings.pongTimeoutS * 1000,
+    const deflate = open.deflate === undefined
+      ? undefined
+      : deflatePipeline(open.deflate, "client", settings.deflate!);
+    session.link = new Link(
+      session.stream!,
+      {
+        role: "client",
+        maxMessageSize: settings.maxMessageSize,
+        maxMessageFragments: settings.maxMessageFragments,
+        maxBufferedBytes: settings.maxBufferedBytes,
+        closeTimeoutMs: settings.closeTimeoutMs,
+        // The platform's pingInterval / pongTimeout are in seconds.
+        heartbeat: {
+          intervalMs: settings.pingIntervalS * 1000,
+          timeoutMs: settings.pongTimeoutS * 1000,
+        },
+        notReadingReason: (buffered) =>
+          `peer stopped reading: ${buffered} bytes are waiting to be written`,
+        pongMissedReason: `no pong received within ${settings.pongTimeoutS} s`,
+        sendFailed: sendFailure,
       },
-      notReadingReason: (buffered) =>
-        `peer stopped reading: ${buffered} bytes are waiting to be written`,
-      pongMissedReason: `no pong received within ${settings.pongTimeoutS} s`,
-      sendFailed: sendFailure,
-    }, this.#linkEvents(session));
+      this.#linkEvents(session),
+      deflate,
+    );
     this.#state = "open";
     this.#events.emit("open", undefined as unknown as BusinessError, {
       status: open.status,
       message: open.message,
     });
-    this.#events.emit("openInfo", undefined as unknown as BusinessError, open);
+    this.#events.emit(
+      "openInfo",
+      undefined as unknown as BusinessError,
+      // The agreement is ours, not part of the platform's openInfo.
+      open.deflate === undefined
+        ? open
+        : { status: open.status, message: open.message, protocol: open.protocol },
+    );
     resolve(true);
     return session.link;
   }

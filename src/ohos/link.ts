@@ -13,6 +13,7 @@ import {
   type CloseInfo,
   CloseLifecycle,
   type ConnectionHandlers,
+  type DeflatePipelineOptions,
   ProtocolConnection,
   type ProtocolError,
   type Role,
@@ -104,8 +105,14 @@ export class Link implements ConnectionHandlers, HeartbeatActions, Alarm {
    * @param stream the upgraded stream
    * @param settings limits, timeouts and the wording of drop reasons
    * @param events where messages, problems and the close result go
+   * @param deflate permessage-deflate, when the handshake negotiated it
    */
-  constructor(stream: ByteStream, settings: LinkSettings, events: LinkEvents) {
+  constructor(
+    stream: ByteStream,
+    settings: LinkSettings,
+    events: LinkEvents,
+    deflate?: DeflatePipelineOptions,
+  ) {
     this.stream = stream;
     this.#settings = settings;
     this.#events = events;
@@ -118,6 +125,7 @@ export class Link implements ConnectionHandlers, HeartbeatActions, Alarm {
       slab: frameSlab,
       messagePool: messageStepPool,
       allocateMessage,
+      deflate,
     }, this);
     this.#heartbeat = new Heartbeat(settings.heartbeat, this);
     this.#heartbeat.start();
@@ -125,7 +133,7 @@ export class Link implements ConnectionHandlers, HeartbeatActions, Alarm {
 
   /** Bytes handed to the stream and not yet written. */
   get buffered(): number {
-    return this.stream.bufferedBytes;
+    return this.stream.bufferedBytes + this.connection.queuedBytes;
   }
 
   /**
@@ -134,6 +142,9 @@ export class Link implements ConnectionHandlers, HeartbeatActions, Alarm {
    * batch get the same promise.
    */
   sent(): Promise<boolean> {
+    // permessage-deflate: messages still being compressed are not in the stream yet.
+    const pending = this.connection.pendingSends();
+    if (pending !== null) return pending.then(() => this.sent());
     const drained = this.stream.drained();
     if (drained !== this.#drained) {
       this.#drained = drained;
@@ -163,6 +174,7 @@ export class Link implements ConnectionHandlers, HeartbeatActions, Alarm {
     this.#heartbeat.stop();
     this.stream.close();
     this.#open = false;
+    this.connection.release();
     const end = this.#lifecycle().ended(this.connection.atFrameBoundary, error);
     if (end.unexpected) this.#events.error({ kind: "lost", error });
     this.#events.closed(end.result);

@@ -16,6 +16,8 @@ import { describe, ProtocolError } from "./errors.ts";
 import { encodeFrame, FrameSlab, MaskKeySource, type RandomFill } from "./frame_encoder.ts";
 import { FrameParser, type FrameSink } from "./frame_parser.ts";
 import { type MessageAllocator, MessageAssembler } from "./message_assembler.ts";
+import { DeflatePipeline, type DeflatePipelineOptions } from "./deflate_pipeline.ts";
+import { checkControlRsv, RSV1 } from "./permessage_deflate.ts";
 
 /** Which end of the connection this is. */
 export type Role = "client" | "server";
@@ -67,6 +69,8 @@ export interface ConnectionOptions {
   slab?: FrameSlab;
   /** Where binary messages handed out are allocated (see {@linkcode MessageAllocator}). */
   allocateMessage?: MessageAllocator;
+  /** permessage-deflate (RFC 7692), when the handshake negotiated it. */
+  deflate?: DeflatePipelineOptions;
 }
 
 /**
@@ -109,6 +113,8 @@ export class ProtocolConnection implements FrameSink {
   readonly #maskKeys: MaskKeySource | null;
   readonly #slab: FrameSlab;
   readonly #assembler: MessageAssembler;
+  // Only on connections that negotiated permessage-deflate.
+  readonly #deflate: DeflatePipeline | null = null;
   #closeSent = false;
   #closeReceived = false;
   #failed = false;
@@ -133,9 +139,47 @@ export class ProtocolConnection implements FrameSink {
       options.messagePool,
       options.allocateMessage,
     );
-    this.#parser = new FrameParser({ expectMasked: options.role === "server" });
+    this.#parser = new FrameParser({
+      expectMasked: options.role === "server",
+      allowedRsv: options.deflate === undefined ? 0 : RSV1,
+    });
     this.#maskKeys = options.role === "client" ? new MaskKeySource(options.random) : null;
     this.#slab = options.slab ?? new FrameSlab(options.pool);
+    if (options.deflate !== undefined) {
+      this.#deflate = new DeflatePipeline(options.deflate, options.maxMessageSize, {
+        writeData: (opcode, payload, compressed) => {
+          const key = this.#maskKeys === null ? null : this.#maskKeys.next();
+          const frame = encodeFrame(opcode, payload, true, key, this.#slab);
+          if (compressed) frame[0] |= RSV1 << 4;
+          this.#handlers.write(frame);
+        },
+        writeFrame: (frame) => this.#handlers.write(frame),
+        message: (data) => this.#handlers.message(data),
+        fail: (error) => this.#fail(error),
+      });
+    }
+  }
+
+  /**
+   * Bytes of messages waiting to be compressed (0 without permessage-deflate):
+   * they count towards the send buffer.
+   */
+  get queuedBytes(): number {
+    return this.#deflate === null ? 0 : this.#deflate.queuedBytes;
+  }
+
+  /**
+   * Resolves once every message sent so far has been encoded and written
+   * (with permessage-deflate, compression may take a while); null when
+   * nothing waits.
+   */
+  pendingSends(): Promise<void> | null {
+    return this.#deflate === null ? null : this.#deflate.idle();
+  }
+
+  /** Frees what the connection holds beyond its buffers (zlib contexts): the stream ended. */
+  release(): void {
+    this.#deflate?.close();
   }
 
   /** Where the close handshake stands. */
@@ -233,12 +277,18 @@ export class ProtocolConnection implements FrameSink {
     const frame = encodeFrame(Opcode.Close, payload, true, key, this.#slab);
     // Before the write: even a write that throws must not let data follow the close.
     this.#closeSent = true;
+    // With permessage-deflate, messages still being compressed go first.
+    if (this.#deflate !== null && this.#deflate.holdFrame(frame)) return true;
     this.#handlers.write(frame);
     return true;
   }
 
   #sendFrame(opcode: number, payload: Uint8Array | string): boolean {
     if (this.#closeSent) return false;
+    if (this.#deflate !== null && opcode < Opcode.Close) {
+      this.#deflate.send(opcode, payload);
+      return true;
+    }
     const key = this.#maskKeys === null ? null : this.#maskKeys.next();
     this.#handlers.write(encodeFrame(opcode, payload, true, key, this.#slab));
     return true;
@@ -247,6 +297,7 @@ export class ProtocolConnection implements FrameSink {
   #fail(error: ProtocolError): void {
     this.#failed = true;
     this.#assembler.reset();
+    this.#deflate?.reset();
     this.#control = null;
     try {
       if (!this.#closeSent) this.close(error.closeCode, truncateReason(error.message));
@@ -259,16 +310,19 @@ export class ProtocolConnection implements FrameSink {
   // ---- FrameSink: called by the parser ----
 
   /** @internal */
-  frameStart(opcode: number, fin: boolean, length: number): void {
+  frameStart(opcode: number, fin: boolean, length: number, rsv?: number): void {
     // Nothing after the peer's close frame counts, even in the same read.
     if (this.#closeReceived) throw STOP_PARSING;
     if (opcode >= Opcode.Close) {
+      // Only a negotiated extension lets the parser pass reserved bits.
+      if (rsv) checkControlRsv(rsv);
       // The parser has checked the length (at most 125): keeping it is cheap.
       this.#control = length === 0 ? EMPTY : new Uint8Array(length);
       this.#controlOpcode = opcode;
       this.#controlFilled = 0;
       return;
     }
+    if (this.#deflate !== null) opcode = this.#deflate.frameStart(opcode, rsv!);
     this.#assembler.frameStart(opcode, fin, length);
   }
 
@@ -292,7 +346,9 @@ export class ProtocolConnection implements FrameSink {
       return;
     }
     const message = this.#assembler.frameEnd();
-    if (message !== undefined) this.#handlers.message(message);
+    if (message === undefined) return;
+    if (this.#deflate === null) this.#handlers.message(message);
+    else this.#deflate.received(message);
   }
 
   #controlFrame(opcode: number, payload: Uint8Array): void {
@@ -305,12 +361,28 @@ export class ProtocolConnection implements FrameSink {
       const info = decodeClosePayload(payload);
       this.#closeReceived = true;
       this.#assembler.reset();
+      if (this.#deflate !== null) {
+        // Messages still being inflated are delivered before the peer's close.
+        if (!this.#deflate.holdClose(() => this.#peerClosed(info))) this.#peerClosed(info);
+        return;
+      }
       // Echo the peer's code (RFC 6455 section 5.5.1); no code if it sent none.
       if (!this.#closeSent) {
         this.close(info.code === CloseCode.NoStatus ? undefined : info.code);
       }
       this.#handlers.peerClose(info);
     }
+  }
+
+  /**
+   * The peer's close with permessage-deflate, once the messages inflated before it are
+   * delivered; reported once our frames still being compressed (and our close) are written.
+   */
+  #peerClosed(info: CloseInfo): void {
+    if (this.#failed) return;
+    if (!this.#closeSent) this.close(info.code === CloseCode.NoStatus ? undefined : info.code);
+    if (this.#deflate!.afterSends(() => this.#handlers.peerClose(info))) return;
+    this.#handlers.peerClose(info);
   }
 }
 

@@ -19,9 +19,10 @@ import { applyMask } from "./mask.ts";
 export interface FrameSink {
   /**
    * A header was parsed and passed the framing rules: the frame's opcode,
-   * whether it is the final fragment, and its payload length.
+   * whether it is the final fragment, its payload length, and its RSV bits
+   * (never set unless `allowedRsv` lets them through).
    */
-  frameStart(opcode: number, fin: boolean, length: number): void;
+  frameStart(opcode: number, fin: boolean, length: number, rsv: number): void;
   /** Unmasked payload bytes, a view of the pushed chunk: copy what must outlive the call. */
   framePayload(data: Uint8Array): void;
   /** The payload of the current frame is complete. */
@@ -199,7 +200,7 @@ export class FrameParser {
     this.#maskOffset = 0;
     this.#remaining = length;
     this.#inPayload = length !== 0;
-    sink.frameStart(opcode, fin, length);
+    sink.frameStart(opcode, fin, length, rsv);
   }
 
   #endFrame(sink: FrameSink): void {

@@ -11,6 +11,11 @@ import type { RandomFill } from "./frame_encoder.ts";
 import { hasHeaderBreak } from "./http_grammar.ts";
 import { headerTokens, headerValue, type HttpHead } from "./http_head.ts";
 import { base64Encode } from "./base64.ts";
+import {
+  acceptDeflateAnswer,
+  type DeflateAgreement,
+  type DeflateConfig,
+} from "./permessage_deflate.ts";
 
 /** A fresh `Sec-WebSocket-Key`: 16 random bytes, Base64-encoded. */
 export function generateKey(fill: RandomFill): string {
@@ -58,6 +63,8 @@ export interface ClientRequestParams {
    * replaces the computed Host value.
    */
   headers?: readonly [string, string][];
+  /** A `Sec-WebSocket-Extensions` offer (see `buildDeflateOffer`). */
+  extensions?: string;
 }
 
 /**
@@ -84,6 +91,7 @@ export function buildClientRequest(params: ClientRequestParams): string {
   if (params.protocols !== undefined && params.protocols.length > 0) {
     text += `sec-websocket-protocol: ${params.protocols.join(", ")}\r\n`;
   }
+  if (params.extensions !== undefined) text += `sec-websocket-extensions: ${params.extensions}\r\n`;
   return text + extra.join("") + "\r\n";
 }
 
@@ -95,6 +103,8 @@ export interface HandshakeResult {
   message: string;
   /** The subprotocol the server picked, or `""`. */
   protocol: string;
+  /** permessage-deflate as the server accepted it, when it did. */
+  deflate?: DeflateAgreement;
 }
 
 /** Parses `HTTP/1.1 101 Switching Protocols` into its parts. */
@@ -107,14 +117,16 @@ export function parseStatusLine(line: string): { status: number; message: string
 /**
  * Checks the server's answer against RFC 6455 section 4.1: status 101,
  * `Upgrade: websocket`, `Connection: upgrade` (as a token), the accept key,
- * a subprotocol only if one was offered and it is one of ours, no extensions
- * (we offer none). Throws {@linkcode HandshakeError} on the first problem.
+ * a subprotocol only if one was offered and it is one of ours, no extension
+ * but the permessage-deflate we offered (`deflate`), with acceptable
+ * parameters (RFC 7692). Throws {@linkcode HandshakeError} on the first problem.
  */
 export function validateServerResponse(
   head: HttpHead,
   key: string,
   sha1: Sha1,
   offeredProtocols: readonly string[] = [],
+  deflate?: DeflateConfig,
 ): HandshakeResult {
   const statusLine = parseStatusLine(head.startLine);
   if (statusLine === undefined) {
@@ -138,9 +150,10 @@ export function validateServerResponse(
     throw new HandshakeError("Sec-WebSocket-Accept does not match the key we sent", status);
   }
   const extensions = headerValue(headers, "sec-websocket-extensions");
-  if (extensions !== undefined && extensions.trim() !== "") {
+  if (deflate === undefined && extensions !== undefined && extensions.trim() !== "") {
     throw new HandshakeError(`server chose extension ${extensions} that we did not offer`, status);
   }
+  const agreement = acceptDeflateAnswer(extensions, deflate);
   const chosen = headerValue(headers, "sec-websocket-protocol");
   let protocol = "";
   if (chosen !== undefined) {
@@ -149,5 +162,7 @@ export function validateServerResponse(
     }
     protocol = chosen;
   }
-  return { status, message, protocol };
+  return agreement === undefined
+    ? { status, message, protocol }
+    : { status, message, protocol, deflate: agreement };
 }

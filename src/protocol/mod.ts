@@ -21,3 +21,5 @@ export * from "./connection.ts";
 export * from "./close_lifecycle.ts";
 export * from "./short_text.ts";
 export * from "./server_handshake.ts";
+export * from "./permessage_deflate.ts";
+export * from "./deflate_pipeline.ts";

@@ -24,6 +24,8 @@ export interface UpgradeRequest {
   key: string;
   /** Subprotocols the client offered, in its order of preference. */
   protocols: string[];
+  /** The client's `Sec-WebSocket-Extensions` offers, as sent (undefined: none). */
+  extensions?: string;
 }
 
 /** Statuses with which a server may refuse a handshake. */
@@ -102,7 +104,13 @@ export function checkUpgradeRequest(head: HttpHead): UpgradeCheck {
   if (badProtocol !== undefined) {
     return refuse(400, `subprotocol ${JSON.stringify(badProtocol)} is not an HTTP token`);
   }
-  return { ok: true, request: { path, key, protocols } };
+  const extensions = headerValue(headers, "sec-websocket-extensions");
+  return {
+    ok: true,
+    request: extensions === undefined
+      ? { path, key, protocols }
+      : { path, key, protocols, extensions },
+  };
 }
 
 /**
@@ -127,7 +135,7 @@ export function selectSubprotocol(
 /**
  * The `101 Switching Protocols` answer for a request that passed
  * {@linkcode checkUpgradeRequest}, with the chosen subprotocol if any.
- * No extension is ever accepted.
+ * `extensions` is the accepted extension's answer (see `selectDeflateOffer`).
  *
  * @example
  * ```ts
@@ -139,7 +147,7 @@ export function selectSubprotocol(
  * ```
  */
 export function buildAcceptResponse(
-  params: { key: string; protocol?: string },
+  params: { key: string; protocol?: string; extensions?: string },
   sha1: Sha1,
 ): string {
   let text = "HTTP/1.1 101 Switching Protocols\r\n" +
@@ -147,6 +155,9 @@ export function buildAcceptResponse(
     "Connection: Upgrade\r\n" +
     `Sec-WebSocket-Accept: ${acceptKey(params.key, sha1)}\r\n`;
   if (params.protocol !== undefined) text += `Sec-WebSocket-Protocol: ${params.protocol}\r\n`;
+  if (params.extensions !== undefined) {
+    text += `Sec-WebSocket-Extensions: ${params.extensions}\r\n`;
+  }
   return text + "\r\n";
 }
 

@@ -5,10 +5,11 @@
  * @module
  */
 
-import { isToken } from "../protocol/mod.ts";
+import { type DeflateConfig, isToken } from "../protocol/mod.ts";
 import { parameterError } from "../ohos/errors.ts";
 import { parseAllowedOrigins, parseGateFunction } from "./upgrade_gate.ts";
 import type { UpgradeGate } from "./types.ts";
+import { deflateOption } from "../ohos/deflate.ts";
 import {
   DEFAULT_MAX_BUFFERED_BYTES,
   DEFAULT_MAX_MESSAGE_FRAGMENTS,
@@ -74,6 +75,8 @@ export interface ServerSettings {
   allowedOrigins: Set<string> | undefined;
   /** See `WebSocketServerConfig.extUpgradeGate`. */
   gate: UpgradeGate | undefined;
+  /** See `WebSocketServerConfig.perMessageDeflate` (undefined: off). */
+  deflate?: DeflateConfig;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -153,6 +156,7 @@ export function parseServerConfig(config: unknown): ServerSettings {
     reusePort: reusePort === true,
     allowedOrigins: parseAllowedOrigins(config.extAllowedOrigins),
     gate: parseGateFunction(config.extUpgradeGate),
+    deflate: deflateOption(config.perMessageDeflate),
   };
 }
 

@@ -8,6 +8,9 @@ import type { Callback, ErrorCallback } from "../ohos/callbacks.ts";
 // Type-only: the server and the client report closes and take close options in the same
 // shapes (`@ohos.net.webSocket` declares them once). Nothing of the client runs here.
 import type { CloseResult, WebSocketCloseOptions } from "../ohos/close.ts";
+import type { PerMessageDeflateOptions } from "../ohos/deflate_options.ts";
+
+export type { PerMessageDeflateOptions };
 
 /** Certificate and private key (PEM files) a server presents when it serves `wss:`. */
 export interface ServerCert {
@@ -118,6 +121,14 @@ export interface WebSocketServerConfig {
    * throws, rejects or returns something invalid refuses with 500 and raises `error`.
    */
   extUpgradeGate?: UpgradeGate;
+  /**
+   * Extension (not on the platform): accept permessage-deflate compression (RFC 7692), off by
+   * default. `true` accepts the first acceptable offer with the defaults; an object limits
+   * what the server does (the four RFC 7692 parameters) and sets `threshold` (messages shorter
+   * than it go uncompressed, default 1024 bytes). Offers the server cannot honour are ignored.
+   * See docs/options.md.
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
 }
 
 /**

@@ -15,9 +15,11 @@ import {
   HttpHeadReader,
   type RefusalStatus,
   RequestLineScanner,
+  selectDeflateOffer,
   selectSubprotocol,
   type UpgradeRequest,
 } from "../protocol/mod.ts";
+import { deflatePipeline } from "../ohos/deflate.ts";
 import {
   type ByteStream,
   type ByteStreamReader,
@@ -421,7 +423,7 @@ export class WebSocketServerImpl implements WebSocketServer {
       this.#gate(run, client, outcome, check.request, result.rest);
       return;
     }
-    this.#admit(run, client, check.request.key, check.request.protocols, result.rest);
+    this.#admit(run, client, check.request, result.rest);
   }
 
   /** Extension: applies the gate's outcome, now or once its Promise settles. */
@@ -484,15 +486,14 @@ export class WebSocketServerImpl implements WebSocketServer {
       this.#refuse(run, client, 503, "the server is shutting down");
       return;
     }
-    this.#admit(run, client, request.key, request.protocols, rest, outcome);
+    this.#admit(run, client, request, rest, outcome);
   }
 
   /** The limits, then the upgrade (after the gate, when there is one). */
   #admit(
     run: Run,
     client: Client,
-    key: string,
-    protocols: string[],
+    request: UpgradeRequest,
     rest: Uint8Array,
     accepted?: GateOutcome & { accept: true },
   ): void {
@@ -519,7 +520,7 @@ export class WebSocketServerImpl implements WebSocketServer {
       );
       return;
     }
-    this.#upgrade(run, client, key, protocols, rest, accepted);
+    this.#upgrade(run, client, request.key, request.protocols, rest, request.extensions, accepted);
   }
 
   #upgrade(
@@ -528,6 +529,7 @@ export class WebSocketServerImpl implements WebSocketServer {
     key: string,
     offered: string[],
     rest: Uint8Array,
+    extensions?: string,
     accepted?: GateOutcome & { accept: true },
   ): void {
     sharedAlarmClock.clear(client);
@@ -535,11 +537,18 @@ export class WebSocketServerImpl implements WebSocketServer {
     const protocol = chosen === undefined
       ? selectSubprotocol(offered, run.settings.protocols)
       : chosen ?? undefined;
-    let response = buildAcceptResponse({ key, protocol }, sha1);
+    const deflate = run.settings.deflate;
+    const offer = deflate === undefined ? undefined : selectDeflateOffer(extensions, deflate);
+    let response = buildAcceptResponse({ key, protocol, extensions: offer?.answer }, sha1);
     // The gate's headers go before the blank line that ends the head.
     if (accepted !== undefined) response = response.slice(0, -2) + accepted.headerLines + "\r\n";
     client.stream.write(encoder.encode(response));
-    const link = new Link(client.stream, run.linkSettings, client);
+    const link = new Link(
+      client.stream,
+      run.linkSettings,
+      client,
+      offer === undefined ? undefined : deflatePipeline(offer.agreement, "server", deflate!),
+    );
     client.link = link;
     client.phase = "open";
     run.upgraded.set(client.id, client);

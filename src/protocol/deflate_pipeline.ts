@@ -1,0 +1,361 @@
+/**
+ * The order-keeping part of permessage-deflate (RFC 7692) for one
+ * connection: compressed messages are inflated and outgoing ones compressed
+ * by an injected {@linkcode DeflateEngine} whose work may finish later, yet
+ * messages reach the application, and frames the wire, in the order they
+ * came. Exists only on connections that negotiated the extension.
+ *
+ * @module
+ */
+
+import { CloseCode, Opcode } from "./constants.ts";
+import { describe, ProtocolError } from "./errors.ts";
+import { compressedFrameStart, DEFLATE_TAIL, removeDeflateTail } from "./permessage_deflate.ts";
+
+export { DEFLATE_TAIL };
+
+/** Why an inflation stopped without a result. */
+export type InflateFailure = "too-big" | "corrupt";
+
+/**
+ * The zlib work of one connection, from the runtime (raw deflate with
+ * `Z_SYNC_FLUSH`). Calls back exactly once per job, possibly later; jobs of
+ * one engine are started one at a time per direction, in order.
+ */
+export interface DeflateEngine {
+  /** Compresses one whole message; `output` ends with the sync-flush tail. */
+  compress(data: Uint8Array, done: (output: Uint8Array | undefined, error?: unknown) => void): void;
+  /**
+   * Inflates one message's payload followed by {@linkcode DEFLATE_TAIL}.
+   * Output beyond `limit` bytes stops the work (`too-big`) however small the
+   * input; invalid data is `corrupt`. `output` is the callee's to keep.
+   */
+  inflate(
+    payload: Uint8Array,
+    limit: number,
+    done: (output: Uint8Array | undefined, failure?: InflateFailure, detail?: string) => void,
+  ): void;
+  /** Frees the zlib contexts; jobs in progress are abandoned (their callbacks may not come). */
+  close(): void;
+}
+
+/** What the pipeline needs from its connection. */
+export interface DeflateHost {
+  /** Encodes and writes one whole data message; `compressed` sets RSV1. */
+  writeData(opcode: number, payload: Uint8Array | string, compressed: boolean): void;
+  /** Writes a frame that waited behind compressed messages (our close). */
+  writeFrame(frame: Uint8Array): void;
+  /** A complete message, in order. */
+  message(data: string | Uint8Array): void;
+  /** Fails the connection (the pipeline has been reset). */
+  fail(error: ProtocolError): void;
+}
+
+/** Settings of a {@linkcode DeflatePipeline}. */
+export interface DeflatePipelineOptions {
+  /** The zlib work, already configured with the negotiated windows and context rules. */
+  engine: DeflateEngine;
+  /** Messages shorter than this are sent uncompressed. */
+  threshold: number;
+}
+
+type Incoming =
+  | { kind: 0; compressed: Uint8Array; text: boolean }
+  | { kind: 1; message: string | Uint8Array }
+  | { kind: 2; then: () => void };
+
+type Outgoing =
+  | { kind: 0; opcode: number; data: Uint8Array }
+  | { kind: 1; opcode: number; payload: Uint8Array | string }
+  | { kind: 2; frame: Uint8Array }
+  | { kind: 3; then: () => void };
+
+/**
+ * Received messages may wait for inflation up to this many times `maxMessageSize` bytes in
+ * all; past that the peer is closed with 1008 (it sends faster than zlib inflates).
+ */
+export const MAX_BACKLOG_FACTOR = 2;
+
+const DECODER = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const encoder = new TextEncoder();
+
+/**
+ * Both directions of the extension on one connection. The connection routes
+ * data frames' headers, completed messages, data sends and its close
+ * through it; everything else bypasses it.
+ */
+export class DeflatePipeline {
+  readonly #engine: DeflateEngine;
+  readonly #threshold: number;
+  readonly #host: DeflateHost;
+  readonly #maxMessageSize: number;
+  // The message being received is compressed (its first frame had RSV1), and as what.
+  #compressed = false;
+  #text = false;
+  readonly #incoming: Incoming[] = [];
+  // Bytes of the messages in #incoming: bounded by MAX_BACKLOG_FACTOR × maxMessageSize.
+  #incomingBytes = 0;
+  #inflating = false;
+  readonly #outgoing: Outgoing[] = [];
+  #compressing = false;
+  #queuedBytes = 0;
+  #idle: Promise<void> | null = null;
+  #resolveIdle: (() => void) | null = null;
+  // Bumped by reset(): callbacks of abandoned jobs are ignored.
+  #generation = 0;
+  #closed = false;
+
+  /** @param maxMessageSize the inflated size past which a message closes with 1009 */
+  constructor(options: DeflatePipelineOptions, maxMessageSize: number, host: DeflateHost) {
+    this.#engine = options.engine;
+    this.#threshold = options.threshold;
+    this.#maxMessageSize = maxMessageSize;
+    this.#host = host;
+  }
+
+  /**
+   * A data frame's header. Applies the RSV1 rule and returns the opcode the
+   * message assembler should see: a compressed message is assembled as
+   * binary (its bytes are not text until inflated).
+   */
+  frameStart(opcode: number, rsv: number): number {
+    if (opcode === Opcode.Continuation) {
+      compressedFrameStart(opcode, rsv); // throws on RSV1
+      return opcode;
+    }
+    this.#compressed = compressedFrameStart(opcode, rsv);
+    if (!this.#compressed) return opcode;
+    this.#text = opcode === Opcode.Text;
+    return Opcode.Binary;
+  }
+
+  /** A message the assembler completed (still compressed when its first frame said so). */
+  received(message: string | Uint8Array): void {
+    if (!this.#compressed && this.#incoming.length === 0) {
+      this.#host.message(message);
+      return;
+    }
+    // The transport cannot be paused: a peer that sends faster than zlib inflates is cut off
+    // once its backlog reaches the bound, rather than queued without limit.
+    const size = message.length;
+    if (this.#incomingBytes + size > MAX_BACKLOG_FACTOR * this.#maxMessageSize) {
+      throw new ProtocolError(
+        CloseCode.PolicyViolation,
+        `more than ${
+          MAX_BACKLOG_FACTOR * this.#maxMessageSize
+        } bytes of messages wait to be inflated`,
+      );
+    }
+    this.#incomingBytes += size;
+    if (this.#compressed) {
+      this.#compressed = false;
+      this.#incoming.push({ kind: 0, compressed: message as Uint8Array, text: this.#text });
+      this.#pumpIncoming();
+    } else {
+      this.#incoming.push({ kind: 1, message });
+    }
+  }
+
+  /**
+   * Runs `then` once every message received before it has been delivered;
+   * returns false (and does not keep `then`) when nothing is pending, so the
+   * caller may go on at once.
+   */
+  holdClose(then: () => void): boolean {
+    if (this.#incoming.length === 0) return false;
+    this.#incoming.push({ kind: 2, then });
+    return true;
+  }
+
+  /** Bytes accepted by {@linkcode DeflatePipeline.send} and not yet handed to the host. */
+  get queuedBytes(): number {
+    return this.#queuedBytes;
+  }
+
+  /** Resolves once every message sent so far has been handed to the host; null when none waits. */
+  idle(): Promise<void> | null {
+    if (this.#outgoing.length === 0) return null;
+    return this.#idle ??= new Promise((resolve) => this.#resolveIdle = resolve);
+  }
+
+  /** Sends one data message: compressed unless shorter than the threshold, always in order. */
+  send(opcode: number, payload: Uint8Array | string): void {
+    const size = payload.length;
+    if (size < this.#threshold) {
+      if (this.#outgoing.length === 0) {
+        this.#host.writeData(opcode, payload, false);
+        return;
+      }
+      // Behind a message being compressed: keep a copy, the caller may change its bytes.
+      this.#outgoing.push({
+        kind: 1,
+        opcode,
+        payload: typeof payload === "string" ? payload : payload.slice(),
+      });
+    } else {
+      const data = typeof payload === "string" ? encoder.encode(payload) : payload.slice();
+      this.#outgoing.push({ kind: 0, opcode, data });
+    }
+    this.#queuedBytes += size;
+    this.#pumpOutgoing();
+  }
+
+  /** Writes our close frame behind the messages still being compressed; false when none is. */
+  holdFrame(frame: Uint8Array): boolean {
+    if (this.#outgoing.length === 0) return false;
+    this.#outgoing.push({ kind: 2, frame });
+    return true;
+  }
+
+  /**
+   * Runs `then` once every message sent so far (and our close) has been written; false (and
+   * `then` is not kept) when nothing waits. The peer's close is reported through it, so the
+   * server does not end TCP before its last frames.
+   */
+  afterSends(then: () => void): boolean {
+    if (this.#outgoing.length === 0) return false;
+    this.#outgoing.push({ kind: 3, then });
+    return true;
+  }
+
+  /** Drops everything pending in both directions (the connection failed or was closed). */
+  reset(): void {
+    this.#generation++;
+    this.#incoming.length = 0;
+    this.#incomingBytes = 0;
+    this.#outgoing.length = 0;
+    this.#inflating = this.#compressing = this.#compressed = false;
+    this.#queuedBytes = 0;
+    this.#settleIdle();
+  }
+
+  /** Resets and frees the zlib contexts: the connection has ended. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.reset();
+    this.#engine.close();
+  }
+
+  #settleIdle(): void {
+    const resolve = this.#resolveIdle;
+    this.#idle = this.#resolveIdle = null;
+    resolve?.();
+  }
+
+  #failWith(code: number, message: string): void {
+    this.reset();
+    this.#host.fail(new ProtocolError(code, message));
+  }
+
+  #pumpIncoming(): void {
+    const generation = this.#generation;
+    // Bounded by the queue, which only shrinks here.
+    while (!this.#inflating && this.#incoming.length > 0 && generation === this.#generation) {
+      const item = this.#incoming[0];
+      if (item.kind === 0) {
+        this.#inflating = true;
+        this.#engine.inflate(item.compressed, this.#maxMessageSize, (output, failure, detail) => {
+          if (generation !== this.#generation) return;
+          this.#inflating = false;
+          this.#inflated(item.text, output, failure, detail);
+        });
+        // The engine may have called back already (then the loop goes on).
+        continue;
+      }
+      this.#incoming.shift();
+      if (item.kind === 1) this.#incomingBytes -= item.message.length;
+      try {
+        if (item.kind === 1) this.#host.message(item.message);
+        else item.then();
+      } catch (error) {
+        this.#internal(error);
+      }
+    }
+  }
+
+  #inflated(
+    text: boolean,
+    output: Uint8Array | undefined,
+    failure: InflateFailure | undefined,
+    detail: string | undefined,
+  ): void {
+    if (output === undefined) {
+      if (failure === "too-big") {
+        this.#failWith(
+          CloseCode.MessageTooBig,
+          `compressed message inflates beyond the limit of ${this.#maxMessageSize} bytes`,
+        );
+      } else {
+        this.#failWith(
+          CloseCode.InvalidPayload,
+          `compressed message cannot be inflated${detail ? `: ${detail}` : ""}`,
+        );
+      }
+      return;
+    }
+    let message: string | Uint8Array = output;
+    if (text) {
+      try {
+        message = DECODER.decode(output);
+      } catch {
+        this.#failWith(CloseCode.InvalidPayload, "text message is not valid UTF-8");
+        return;
+      }
+    }
+    const done = this.#incoming.shift() as { compressed: Uint8Array };
+    this.#incomingBytes -= done.compressed.length;
+    try {
+      this.#host.message(message);
+    } catch (error) {
+      this.#internal(error);
+      return;
+    }
+    this.#pumpIncoming();
+  }
+
+  #pumpOutgoing(): void {
+    const generation = this.#generation;
+    while (!this.#compressing && this.#outgoing.length > 0 && generation === this.#generation) {
+      const item = this.#outgoing[0];
+      if (item.kind === 0) {
+        this.#compressing = true;
+        this.#engine.compress(item.data, (output, error) => {
+          if (generation !== this.#generation) return;
+          this.#compressing = false;
+          if (output === undefined) {
+            this.#failWith(CloseCode.InternalError, `compression failed: ${describe(error)}`);
+            return;
+          }
+          this.#outgoing.shift();
+          this.#queuedBytes -= item.data.length;
+          this.#write(() => this.#host.writeData(item.opcode, removeDeflateTail(output), true));
+          this.#pumpOutgoing();
+        });
+        continue;
+      }
+      this.#outgoing.shift();
+      if (item.kind === 1) {
+        this.#queuedBytes -= item.payload.length;
+        this.#write(() => this.#host.writeData(item.opcode, item.payload, false));
+      } else if (item.kind === 2) {
+        this.#write(() => this.#host.writeFrame(item.frame));
+      } else {
+        this.#write(item.then);
+      }
+    }
+    if (this.#outgoing.length === 0 && generation === this.#generation) this.#settleIdle();
+  }
+
+  #write(write: () => void): void {
+    try {
+      write();
+    } catch (error) {
+      this.#internal(error);
+    }
+  }
+
+  #internal(error: unknown): void {
+    this.#failWith(CloseCode.InternalError, `internal error: ${describe(error)}`);
+  }
+}

@@ -1,0 +1,223 @@
+/**
+ * The zlib work of permessage-deflate (RFC 7692) on `node:zlib`, which is
+ * native on Deno, Node and Bun: raw deflate with `Z_SYNC_FLUSH`, one
+ * compressor and one inflater per connection, created on first use, kept
+ * for context takeover or freed after each message without it, and freed
+ * with the connection. A process-wide cap on jobs in flight keeps many
+ * connections from queuing unbounded work in zlib's thread pool.
+ *
+ * @module
+ */
+
+import zlib from "node:zlib";
+import {
+  DEFLATE_TAIL,
+  type DeflateDirections,
+  type DeflateEngine,
+  type InflateFailure,
+} from "../protocol/mod.ts";
+
+/** Most zlib jobs in flight in this process at once (as `ws`'s default); the rest wait in order. */
+export const ZLIB_CONCURRENCY = 10;
+
+const { Z_SYNC_FLUSH, Z_HUFFMAN_ONLY, Z_DEFAULT_STRATEGY } = zlib.constants;
+
+type Job = () => void;
+// FIFO of jobs waiting for a slot: one entry at most per connection and direction.
+const waiting: Job[] = [];
+let waitingHead = 0;
+let running = 0;
+
+/** Runs `job` when fewer than {@linkcode ZLIB_CONCURRENCY} jobs run; it must call `release` once. */
+function schedule(job: Job): void {
+  if (running < ZLIB_CONCURRENCY) {
+    running++;
+    job();
+  } else {
+    waiting.push(job);
+  }
+}
+
+function release(): void {
+  running--;
+  if (waitingHead < waiting.length) {
+    const next = waiting[waitingHead];
+    waiting[waitingHead++] = undefined as unknown as Job;
+    if (waitingHead === waiting.length) waiting.length = waitingHead = 0;
+    running++;
+    next();
+  }
+}
+
+/** zlib jobs running and waiting in this process (for tests and diagnostics). */
+export function zlibJobs(): { running: number; waiting: number } {
+  return { running, waiting: waiting.length - waitingHead };
+}
+
+function concat(parts: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+/**
+ * One zlib stream and the job running on it. The stream's events are
+ * bound once, at creation; each job collects its output and is told once.
+ */
+class Context<S extends zlib.DeflateRaw | zlib.InflateRaw> {
+  readonly stream: S;
+  parts: Uint8Array[] = [];
+  total = 0;
+  limit = Infinity;
+  done: ((failure?: InflateFailure, detail?: string) => void) | null = null;
+
+  constructor(stream: S) {
+    this.stream = stream;
+    stream.on("data", (chunk: Uint8Array) => {
+      if (this.done === null) return;
+      this.total += chunk.length;
+      if (this.total > this.limit) {
+        // A bomb: stop at once, whatever input remains.
+        this.finish("too-big");
+        return;
+      }
+      this.parts.push(chunk);
+    });
+    stream.on("error", (error: Error) => this.finish("corrupt", error.message));
+  }
+
+  /** The flush completed; on Deno that comes before the `error` event of bad data. */
+  flushed(): void {
+    const errored = (this.stream as { errored?: Error | null }).errored;
+    if (errored) this.finish("corrupt", errored.message);
+    else this.finish();
+  }
+
+  finish(failure?: InflateFailure, detail?: string): void {
+    const done = this.done;
+    if (done === null) return;
+    this.done = null;
+    if (failure !== undefined) this.stream.destroy();
+    done(failure, detail);
+  }
+
+  /**
+   * The job's output in one piece, as a plain `Uint8Array` (a `Buffer`'s `slice` is a view,
+   * not the copy callers expect). A single chunk is not copied: zlib never writes into a
+   * chunk it has emitted (a full output buffer is replaced, not reused).
+   */
+  take(): Uint8Array {
+    const first = this.parts[0];
+    const out = this.parts.length === 1
+      ? new Uint8Array(first.buffer, first.byteOffset, first.length)
+      : concat(this.parts, this.total);
+    this.parts = [];
+    this.total = 0;
+    return out;
+  }
+}
+
+/**
+ * A {@linkcode DeflateEngine} for one connection, as `directions` (from the
+ * handshake) say: window sizes and whether each side keeps its context.
+ * Compressing with a window of 8 bits, which zlib's raw deflate cannot do,
+ * uses Huffman coding only (no back-references, so any window inflates it).
+ */
+export class ZlibDeflateEngine implements DeflateEngine {
+  readonly #directions: DeflateDirections;
+  #deflater: Context<zlib.DeflateRaw> | null = null;
+  #inflater: Context<zlib.InflateRaw> | null = null;
+  #closed = false;
+
+  /** @param directions the negotiated windows and context rules of this end */
+  constructor(directions: DeflateDirections) {
+    this.#directions = directions;
+  }
+
+  /** Compresses one message; the output ends with the sync-flush tail. */
+  compress(
+    data: Uint8Array,
+    done: (output: Uint8Array | undefined, error?: unknown) => void,
+  ): void {
+    schedule(() => {
+      if (this.#closed) return release();
+      const bits = this.#directions.deflateWindowBits;
+      const context = this.#deflater ??= new Context(zlib.createDeflateRaw({
+        windowBits: bits === 8 ? 9 : bits,
+        strategy: bits === 8 ? Z_HUFFMAN_ONLY : Z_DEFAULT_STRATEGY,
+        memLevel: bits < 15 ? 7 : 8,
+      }));
+      context.done = (failure, detail) => {
+        release();
+        if (failure !== undefined) {
+          this.#deflater = null;
+          done(undefined, new Error(detail ?? failure));
+          return;
+        }
+        const output = context.take();
+        if (this.#directions.deflateNoContextTakeover) this.#drop("deflate");
+        done(output);
+      };
+      context.stream.write(data);
+      context.stream.flush(Z_SYNC_FLUSH, () => context.flushed());
+    });
+  }
+
+  /** Inflates one message (payload + tail), stopping past `limit` bytes of output. */
+  inflate(
+    payload: Uint8Array,
+    limit: number,
+    done: (output: Uint8Array | undefined, failure?: InflateFailure, detail?: string) => void,
+  ): void {
+    schedule(() => {
+      if (this.#closed) return release();
+      const context = this.#inflater ??= new Context(zlib.createInflateRaw({
+        // Any window up to the negotiated one may have been used; 15 accepts them all.
+        windowBits: Math.max(this.#directions.inflateWindowBits, 9),
+      }));
+      context.limit = limit;
+      context.done = (failure, detail) => {
+        release();
+        if (failure !== undefined) {
+          this.#inflater = null;
+          context.parts = [];
+          done(undefined, failure, detail);
+          return;
+        }
+        const output = context.take();
+        if (this.#directions.inflateNoContextTakeover) this.#drop("inflate");
+        done(output);
+      };
+      if (payload.length > 0) context.stream.write(payload);
+      context.stream.write(DEFLATE_TAIL);
+      context.stream.flush(Z_SYNC_FLUSH, () => context.flushed());
+    });
+  }
+
+  /** Frees both contexts. */
+  close(): void {
+    this.#closed = true;
+    this.#drop("deflate");
+    this.#drop("inflate");
+  }
+
+  #drop(which: "deflate" | "inflate"): void {
+    const context = which === "deflate" ? this.#deflater : this.#inflater;
+    if (context === null) return;
+    if (which === "deflate") this.#deflater = null;
+    else this.#inflater = null;
+    // A job still running is abandoned: its callback releases its slot.
+    if (context.done !== null) {
+      const pending = context.done;
+      context.done = null;
+      context.stream.destroy();
+      pending("corrupt", "connection closed");
+      return;
+    }
+    context.stream.close();
+  }
+}
