@@ -66,8 +66,11 @@ async function checkPack(packageDir: string): Promise<void> {
 const PUBLINT = "publint@0.3.25";
 const ATTW = "@arethetypeswrong/cli@0.18.5";
 
-/** Runs `npx -y <args>` in `cwd`; throws with its output unless it exits with 0. */
-async function npx(args: string[], cwd: string): Promise<string> {
+/**
+ * Runs `npx -y <args>` in `cwd`; throws with its output unless it exits with 0. Returns
+ * stdout and stderr together, or stdout alone with `stdoutOnly` (for machine-readable output).
+ */
+async function npx(args: string[], cwd: string, stdoutOnly = false): Promise<string> {
   const output = await new Deno.Command("npx", {
     args: ["-y", ...args],
     cwd,
@@ -76,9 +79,10 @@ async function npx(args: string[], cwd: string): Promise<string> {
     stderr: "piped",
     signal: AbortSignal.timeout(120_000),
   }).output();
-  const text = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
+  const stdout = new TextDecoder().decode(output.stdout);
+  const text = stdout + new TextDecoder().decode(output.stderr);
   if (!output.success) throw new Error(`npx ${args.join(" ")} failed (${output.code}):\n${text}`);
-  return text;
+  return stdoutOnly ? stdout : text;
 }
 
 /**
@@ -91,9 +95,25 @@ async function checkLinters(packageDir: string): Promise<void> {
   const publint = await npx([PUBLINT, "--strict", "."], packageDir);
   if (!/All good!/.test(publint)) throw new Error(`publint:\n${publint}`);
   console.log(`smoke test: ${PUBLINT} --strict: all good`);
-  const attw = await npx([ATTW, "--pack", ".", "--exclude-entrypoints", "./register"], packageDir);
-  if (!/No problems found/.test(attw)) throw new Error(`attw:\n${attw}`);
-  const checked = [...attw.matchAll(/^"(ohos-websocket[^"]*)"$/gm)].map((m) => m[1]);
+  // JSON, not the table: the table's layout follows the terminal width and the CI environment.
+  const attw = await npx(
+    [ATTW, "--pack", ".", "--format", "json", "--exclude-entrypoints", "./register"],
+    packageDir,
+    true,
+  );
+  let report: { analysis?: { problems?: unknown[]; entrypoints?: Record<string, unknown> } };
+  try {
+    report = JSON.parse(attw);
+  } catch {
+    throw new Error(`attw printed no JSON report:\n${attw}`);
+  }
+  const problems = report.analysis?.problems;
+  if (!Array.isArray(problems) || problems.length > 0) {
+    throw new Error(`attw found problems:\n${JSON.stringify(problems, null, 2)}`);
+  }
+  const checked = Object.keys(report.analysis?.entrypoints ?? {}).map((subpath) =>
+    subpath === "." ? "ohos-websocket" : `ohos-websocket/${subpath.replace(/^\.\//, "")}`
+  );
   for (
     const needed of [
       "ohos-websocket",
