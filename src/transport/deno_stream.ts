@@ -180,7 +180,7 @@ export class DenoByteStream implements ByteStream {
     }
     let queued = this.#queued;
     if (queued === null) {
-      // An idle stream keeps one emptied batch, not two.
+      // From the shared free list: an idle stream holds no batch.
       queued = this.#queued = takeBatch();
     }
     queued.add(bytes, recycle);

@@ -198,7 +198,7 @@ export class NodeByteStream implements ByteStream {
     }
     let pending = this.#pending;
     if (pending === null) {
-      // An idle stream keeps one emptied batch, not two.
+      // From the shared free list: an idle stream holds no batch.
       pending = this.#pending = takeBatch();
       if (!this.#delivering) NodeByteStream.#schedule(this);
     }
