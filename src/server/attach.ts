@@ -85,7 +85,8 @@ export class AttachedListener implements StreamListener {
     bytes.set(headText);
     bytes.set(head, headText.length);
     socket.unshift(bytes);
-    // As on our own port: small frames leave at once, the kernel notices vanished peers.
+    // Small frames leave at once; keep-alive stays on here (our own listener sets it only
+    // when the heartbeat is off), as the HTTP server's sockets may outlive our settings.
     socket.setNoDelay?.(true);
     socket.setKeepAlive?.(true, KEEPALIVE_IDLE_MS);
     socket.on("error", () => {});
