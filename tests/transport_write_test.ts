@@ -1,7 +1,8 @@
 // The write side of the byte streams: batches, drained(), bufferedBytes and recycling.
 import assert from "node:assert/strict";
 import { connectDeno } from "../src/transport/mod.ts";
-import { contiguousRun, WriteBatch } from "../src/transport/write_batch.ts";
+import { contiguousRun, joinedView, WriteBatch } from "../src/transport/write_batch.ts";
+import { concatBytes, copyParts } from "../src/protocol/bytes.ts";
 
 const T = { sanitizeOps: true, sanitizeResources: true };
 
@@ -125,3 +126,17 @@ Deno.test(
     server.close();
   },
 );
+
+Deno.test("bytes: copyParts/concatBytes join parts in order; joinedView spans parts that lie back to back", () => {
+  const parts = [new Uint8Array([1, 2]), new Uint8Array(0), new Uint8Array([3])];
+  assert.deepEqual(concatBytes(parts), new Uint8Array([1, 2, 3]));
+  const target = new Uint8Array(4).fill(9);
+  copyParts(parts, target, 2, 3);
+  assert.deepEqual(target, new Uint8Array([3, 9, 9, 9]), "only parts[2, 3), from the start");
+  const block = new Uint8Array([5, 6, 7, 8]);
+  const back = [block.subarray(0, 1), block.subarray(1, 3), block.subarray(3)];
+  const view = joinedView(back, 1, 2);
+  assert.equal(view.buffer, block.buffer, "a view, not a copy");
+  assert.deepEqual(view, new Uint8Array([6, 7, 8]));
+  assert.equal(joinedView(back, 0, 1), back[0]);
+});

@@ -11,6 +11,7 @@ export * from "./close.ts";
 export * from "./frame_parser.ts";
 export * from "./frame_encoder.ts";
 export * from "./buffer_pool.ts";
+export * from "./bytes.ts";
 export * from "./http_grammar.ts";
 export * from "./http_head.ts";
 export * from "./handshake.ts";

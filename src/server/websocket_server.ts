@@ -11,6 +11,7 @@ import {
   buildRefusalResponse,
   checkUpgradeRequest,
   CloseCode,
+  concatBytes,
   describe,
   HttpHeadReader,
   type RefusalStatus,
@@ -810,18 +811,6 @@ function problemText(info: WebSocketConnection, problem: LinkProblem): string {
     case "lost":
       return `connection to ${label(info)} lost: ${describe(problem.error)}`;
   }
-}
-
-function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
 
 /** Runs a method body; an error it throws (argument checks) becomes a rejection. */

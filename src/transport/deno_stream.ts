@@ -6,11 +6,13 @@
  */
 
 import { BufferPool } from "../protocol/buffer_pool.ts";
+import { copyParts } from "../protocol/bytes.ts";
 import { buildConnectRequest, PROXY_CLOSED_EARLY, TunnelAnswerReader } from "./proxy.ts";
 import type { ByteStream, ByteStreamReader, ConnectOptions } from "./types.ts";
 import {
   contiguousRun,
   giveBatch,
+  joinedView,
   type Recycle,
   takeBatch,
   type WriteBatch,
@@ -37,13 +39,7 @@ function coalesce(parts: readonly Uint8Array[], merged: Uint8Array[]): Uint8Arra
   const views: Uint8Array[] = [];
   for (let i = 0; i < parts.length;) {
     const run = contiguousRun(parts, i);
-    const first = parts[i];
-    if (run === 1) views.push(first);
-    else {
-      const last = parts[i + run - 1];
-      const end = last.byteOffset + last.length;
-      views.push(new Uint8Array(first.buffer, first.byteOffset, end - first.byteOffset));
-    }
+    views.push(joinedView(parts, i, run));
     i += run;
   }
   if (views.length === 1) return views;
@@ -55,11 +51,7 @@ function coalesce(parts: readonly Uint8Array[], merged: Uint8Array[]): Uint8Arra
     else if (to - from > 1) {
       const buffer = mergePool.take(runBytes);
       merged.push(buffer);
-      let offset = 0;
-      for (let i = from; i < to; i++) {
-        buffer.set(views[i], offset);
-        offset += views[i].length;
-      }
+      copyParts(views, buffer, from, to);
       out.push(buffer);
     }
     from = to;

@@ -14,11 +14,13 @@
 import type * as NodeNet from "node:net";
 import type * as NodeTls from "node:tls";
 import { buildConnectRequest, PROXY_CLOSED_EARLY, TunnelAnswerReader } from "./proxy.ts";
+import { copyParts } from "../protocol/bytes.ts";
 import { isOlderTlsVersion, type TlsVersion } from "./tls_version.ts";
 import type { ByteStream, ByteStreamReader, ConnectOptions, TlsConnectOptions } from "./types.ts";
 import {
   contiguousRun,
   giveBatch,
+  joinedView,
   type Recycle,
   takeBatch,
   type WriteBatch,
@@ -248,18 +250,10 @@ export class NodeByteStream implements ByteStream {
     const parts = batch.parts;
     if (contiguousRun(parts, 0) === parts.length) {
       // Frames carved one after another from the same block: one view, no copy.
-      const first = parts[0];
-      const bytes = parts.length === 1
-        ? first
-        : new Uint8Array(first.buffer, first.byteOffset, batch.bytes);
-      this.#socket.write(bytes, done);
+      this.#socket.write(joinedView(parts, 0, parts.length), done);
     } else if (batch.bytes <= MERGE_LIMIT) {
       const merged = new Uint8Array(batch.bytes);
-      let offset = 0;
-      for (const part of parts) {
-        merged.set(part, offset);
-        offset += part.length;
-      }
+      copyParts(parts, merged);
       this.#socket.write(merged, done);
     } else {
       // Large buffers are not copied; corked, they still leave in one writev.

@@ -112,3 +112,15 @@ export function contiguousRun(parts: readonly Uint8Array[], from: number): numbe
   }
   return i - from;
 }
+
+/** One view of the `count` parts from `from` on, which lie back to back (see {@linkcode contiguousRun}). */
+export function joinedView(parts: readonly Uint8Array[], from: number, count: number): Uint8Array {
+  const first = parts[from];
+  if (count === 1) return first;
+  const last = parts[from + count - 1];
+  return new Uint8Array(
+    first.buffer,
+    first.byteOffset,
+    last.byteOffset + last.length - first.byteOffset,
+  );
+}
