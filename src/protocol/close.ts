@@ -7,6 +7,7 @@
 
 import { CloseCode, MAX_CLOSE_REASON_BYTES } from "./constants.ts";
 import { ProtocolError } from "./errors.ts";
+import { decodeUtf8 } from "./utf8.ts";
 
 const encoder = new TextEncoder();
 
@@ -71,7 +72,7 @@ export function decodeClosePayload(payload: Uint8Array): CloseInfo {
   }
   let reason: string;
   try {
-    reason = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(payload.subarray(2));
+    reason = decodeUtf8(payload.subarray(2));
   } catch {
     throw new ProtocolError(CloseCode.InvalidPayload, "close reason is not valid UTF-8");
   }

@@ -11,6 +11,7 @@
 import { CloseCode, Opcode } from "./constants.ts";
 import { describe, ProtocolError } from "./errors.ts";
 import { compressedFrameStart, DEFLATE_TAIL, removeDeflateTail } from "./permessage_deflate.ts";
+import { decodeUtf8 } from "./utf8.ts";
 
 export { DEFLATE_TAIL };
 
@@ -23,8 +24,14 @@ export type InflateFailure = "too-big" | "corrupt";
  * one engine are started one at a time per direction, in order.
  */
 export interface DeflateEngine {
-  /** Compresses one whole message; `output` ends with the sync-flush tail. */
-  compress(data: Uint8Array, done: (output: Uint8Array | undefined, error?: unknown) => void): void;
+  /**
+   * Compresses one whole message (a string as its UTF-8 bytes); `output` ends with the
+   * sync-flush tail. `data` is not changed by anyone until `done`.
+   */
+  compress(
+    data: Uint8Array | string,
+    done: (output: Uint8Array | undefined, error?: unknown) => void,
+  ): void;
   /**
    * Inflates one message's payload followed by {@linkcode DEFLATE_TAIL}.
    * Output beyond `limit` bytes stops the work (`too-big`) however small the
@@ -65,7 +72,7 @@ type Incoming =
   | { kind: 2; then: () => void };
 
 type Outgoing =
-  | { kind: 0; opcode: number; data: Uint8Array }
+  | { kind: 0; opcode: number; data: Uint8Array | string }
   | { kind: 1; opcode: number; payload: Uint8Array | string }
   | { kind: 2; frame: Uint8Array }
   | { kind: 3; then: () => void };
@@ -75,9 +82,6 @@ type Outgoing =
  * all; past that the peer is closed with 1008 (it sends faster than zlib inflates).
  */
 export const MAX_BACKLOG_FACTOR = 2;
-
-const DECODER = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-const encoder = new TextEncoder();
 
 /**
  * Both directions of the extension on one connection. The connection routes
@@ -193,7 +197,9 @@ export class DeflatePipeline {
         payload: typeof payload === "string" ? payload : payload.slice(),
       });
     } else {
-      const data = typeof payload === "string" ? encoder.encode(payload) : payload.slice();
+      // A string goes to the engine as it is (immutable, and zlib encodes it without a
+      // fresh buffer); bytes are copied, the caller may change them.
+      const data = typeof payload === "string" ? payload : payload.slice();
       this.#outgoing.push({ kind: 0, opcode, data });
     }
     this.#queuedBytes += size;
@@ -297,7 +303,7 @@ export class DeflatePipeline {
     let message: string | Uint8Array = output;
     if (text) {
       try {
-        message = DECODER.decode(output);
+        message = decodeUtf8(output);
       } catch {
         this.#failWith(CloseCode.InvalidPayload, "text message is not valid UTF-8");
         return;

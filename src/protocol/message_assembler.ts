@@ -26,7 +26,7 @@ import type { BufferPool } from "./buffer_pool.ts";
 import { CloseCode, Opcode } from "./constants.ts";
 import { ProtocolError } from "./errors.ts";
 import { decodeShortAscii } from "./short_text.ts";
-import { Utf8Validator } from "./utf8.ts";
+import { decodeCheckedUtf8, decodeUtf8, Utf8Validator } from "./utf8.ts";
 
 /**
  * Allocates the buffer a binary message is handed out in: `size` bytes that
@@ -72,13 +72,9 @@ export const GROWTH_FACTOR = 2;
  */
 export const READ_TARGET_MIN = 16 * 1024;
 
-// fatal: invalid UTF-8 throws; ignoreBOM: a leading U+FEFF is content. Used
-// without the `stream` option only, so one instance serves every assembler.
-const DECODER = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-
 function decodeText(bytes: Uint8Array): string {
   try {
-    return decodeShortAscii(bytes) ?? DECODER.decode(bytes);
+    return decodeShortAscii(bytes) ?? decodeUtf8(bytes);
   } catch {
     throw new ProtocolError(CloseCode.InvalidPayload, "text message is not valid UTF-8");
   }
@@ -248,7 +244,8 @@ export class MessageAssembler {
         if (this.#utf8 !== null && !this.#utf8.complete) {
           throw new ProtocolError(CloseCode.InvalidPayload, "text message ends mid-character");
         }
-        message = this.#size === 0 ? "" : decodeText(this.#contiguous());
+        // Every byte passed the validator, and the message ends on a character boundary.
+        message = this.#size === 0 ? "" : decodeCheckedUtf8(this.#contiguous());
       }
     } else if (this.#final && this.#filled === this.#buffer!.length) {
       message = this.#buffer!;

@@ -83,3 +83,39 @@ export class Utf8Validator {
     this.#high = 0xbf;
   }
 }
+
+// ignoreBOM: a leading U+FEFF is content. Used without the `stream` option
+// only, so one instance of each serves every caller.
+const LENIENT = new TextDecoder("utf-8", { ignoreBOM: true });
+const STRICT = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * Decodes `bytes`, which must be valid UTF-8; throws a `TypeError` when they
+ * are not (as a fatal `TextDecoder` does, whose verdict it gives).
+ *
+ * Why not the fatal decoder alone: on Deno it costs several times the
+ * lenient one (545 against 130 ns for 1 KiB of ASCII, 21 against 2.2 µs for
+ * 64 KiB). The lenient decoder turns every ill-formed sequence into at least
+ * one U+FFFD, so a result without U+FFFD proves the input valid; only a
+ * result with one (a peer's genuine U+FFFD, or bad bytes) is decoded again
+ * by the fatal decoder to tell which.
+ *
+ * @example
+ * ```ts
+ * import { decodeUtf8 } from "./utf8.ts";
+ * decodeUtf8(new Uint8Array([0x68, 0xc3, 0xa9])); // "hé"
+ * // decodeUtf8(new Uint8Array([0xc3])) throws: "é" is cut off
+ * ```
+ */
+export function decodeUtf8(bytes: Uint8Array): string {
+  const text = LENIENT.decode(bytes);
+  return text.indexOf("\uFFFD") === -1 ? text : STRICT.decode(bytes);
+}
+
+/**
+ * Decodes bytes a {@linkcode Utf8Validator} has already accepted as whole
+ * characters (a fragmented text message): no second check.
+ */
+export function decodeCheckedUtf8(bytes: Uint8Array): string {
+  return LENIENT.decode(bytes);
+}

@@ -11,6 +11,7 @@
 
 import zlib from "node:zlib";
 import {
+  concatBytes,
   DEFLATE_TAIL,
   type DeflateDirections,
   type DeflateEngine,
@@ -21,6 +22,22 @@ import {
 export const ZLIB_CONCURRENCY = 10;
 
 const { Z_SYNC_FLUSH, Z_HUFFMAN_ONLY, Z_DEFAULT_STRATEGY } = zlib.constants;
+
+// Inflate input that fits in this many bytes with the tail is joined with it, in a reused
+// buffer, and written once; a longer one is written as it is, then the tail (copying it
+// would cost more than the second job).
+const JOINED_INPUT_SIZE = 16 * 1024;
+// Free joined-input buffers: only running jobs hold one, so there are never more than
+// ZLIB_CONCURRENCY (a fresh buffer per message costs the garbage collector more).
+const joinedInputs: Uint8Array[] = [];
+
+/** `payload` and the tail in one buffer from {@linkcode joinedInputs}. */
+function joinTail(payload: Uint8Array): Uint8Array {
+  const buffer = joinedInputs.pop() ?? new Uint8Array(JOINED_INPUT_SIZE);
+  buffer.set(payload);
+  buffer.set(DEFLATE_TAIL, payload.length);
+  return buffer.subarray(0, payload.length + DEFLATE_TAIL.length);
+}
 
 type Job = () => void;
 // FIFO of jobs waiting for a slot: one entry at most per connection and direction.
@@ -54,16 +71,6 @@ export function zlibJobs(): { running: number; waiting: number } {
   return { running, waiting: waiting.length - waitingHead };
 }
 
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
-
 /**
  * One zlib stream and the job running on it. The stream's events are
  * bound once, at creation; each job collects its output and is told once.
@@ -90,12 +97,15 @@ class Context<S extends zlib.DeflateRaw | zlib.InflateRaw> {
     stream.on("error", (error: Error) => this.finish("corrupt", error.message));
   }
 
-  /** The flush completed; on Deno that comes before the `error` event of bad data. */
-  flushed(): void {
+  /**
+   * The job's last write completed (bound once, passed as the write's callback); on Deno
+   * that comes before the `error` event of bad data.
+   */
+  readonly flushed = (): void => {
     const errored = (this.stream as { errored?: Error | null }).errored;
     if (errored) this.finish("corrupt", errored.message);
     else this.finish();
-  }
+  };
 
   finish(failure?: InflateFailure, detail?: string): void {
     const done = this.done;
@@ -114,7 +124,7 @@ class Context<S extends zlib.DeflateRaw | zlib.InflateRaw> {
     const first = this.parts[0];
     const out = this.parts.length === 1
       ? new Uint8Array(first.buffer, first.byteOffset, first.length)
-      : concat(this.parts, this.total);
+      : concatBytes(this.parts);
     this.parts = [];
     this.total = 0;
     return out;
@@ -140,7 +150,7 @@ export class ZlibDeflateEngine implements DeflateEngine {
 
   /** Compresses one message; the output ends with the sync-flush tail. */
   compress(
-    data: Uint8Array,
+    data: Uint8Array | string,
     done: (output: Uint8Array | undefined, error?: unknown) => void,
   ): void {
     schedule(() => {
@@ -150,6 +160,10 @@ export class ZlibDeflateEngine implements DeflateEngine {
         windowBits: bits === 8 ? 9 : bits,
         strategy: bits === 8 ? Z_HUFFMAN_ONLY : Z_DEFAULT_STRATEGY,
         memLevel: bits < 15 ? 7 : 8,
+        // Every write is sync-flushed: one zlib job per message, not a write and a flush
+        // (each job is a round trip to zlib's thread pool, which on Node and Bun costs
+        // more than compressing a small message).
+        flush: Z_SYNC_FLUSH,
       }));
       context.done = (failure, detail) => {
         release();
@@ -162,8 +176,7 @@ export class ZlibDeflateEngine implements DeflateEngine {
         if (this.#directions.deflateNoContextTakeover) this.#drop("deflate");
         done(output);
       };
-      context.stream.write(data);
-      context.stream.flush(Z_SYNC_FLUSH, () => context.flushed());
+      context.stream.write(data, context.flushed);
     });
   }
 
@@ -178,10 +191,18 @@ export class ZlibDeflateEngine implements DeflateEngine {
       const context = this.#inflater ??= new Context(zlib.createInflateRaw({
         // Any window up to the negotiated one may have been used; 15 accepts them all.
         windowBits: Math.max(this.#directions.inflateWindowBits, 9),
+        flush: Z_SYNC_FLUSH,
       }));
       context.limit = limit;
+      const joined = payload.length + DEFLATE_TAIL.length <= JOINED_INPUT_SIZE
+        ? joinTail(payload)
+        : null;
       context.done = (failure, detail) => {
         release();
+        // zlib has read all of it; after a failure it may still be reading, so it is dropped.
+        if (joined !== null && failure === undefined) {
+          joinedInputs.push(new Uint8Array(joined.buffer));
+        }
         if (failure !== undefined) {
           this.#inflater = null;
           context.parts = [];
@@ -192,9 +213,12 @@ export class ZlibDeflateEngine implements DeflateEngine {
         if (this.#directions.inflateNoContextTakeover) this.#drop("inflate");
         done(output);
       };
-      if (payload.length > 0) context.stream.write(payload);
-      context.stream.write(DEFLATE_TAIL);
-      context.stream.flush(Z_SYNC_FLUSH, () => context.flushed());
+      if (joined !== null) {
+        context.stream.write(joined, context.flushed);
+      } else {
+        context.stream.write(payload);
+        context.stream.write(DEFLATE_TAIL, context.flushed);
+      }
     });
   }
 

@@ -3,7 +3,7 @@
 // first byte that no valid text can contain there.
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { Utf8Validator } from "../../src/protocol/mod.ts";
+import { decodeCheckedUtf8, decodeUtf8, Utf8Validator } from "../../src/protocol/mod.ts";
 
 const encoder = new TextEncoder();
 
@@ -120,4 +120,65 @@ Deno.test("rule: a character cut off at the end leaves the check incomplete; res
   check.reset();
   assert.equal(check.complete, true, "reset forgets the cut-off character");
   assert.ok(check.push(Uint8Array.from([0x41])), "a new text starts cleanly");
+});
+
+/** decodeUtf8's verdict: the text, or "invalid" when it throws. */
+function fastDecode(bytes: Uint8Array): string {
+  try {
+    return decodeUtf8(bytes);
+  } catch (error) {
+    assert.ok(error instanceof TypeError, "invalid UTF-8 is a TypeError, as from TextDecoder");
+    return "invalid";
+  }
+}
+
+function fatalDecode(bytes: Uint8Array): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    return "invalid";
+  }
+}
+
+Deno.test("property: decodeUtf8 (lenient decode, U+FFFD re-checked) gives exactly a fatal TextDecoder's text or refusal", () => {
+  fc.assert(
+    fc.property(
+      // Near-UTF-8, random bytes, and near-UTF-8 with a genuine U+FFFD (EF BF BD) in it.
+      fc.oneof(
+        nearUtf8,
+        fc.uint8Array({ maxLength: 40 }),
+        fc.tuple(nearUtf8, fc.nat()).map(([bytes, at]) => {
+          const cut = at % (bytes.length + 1);
+          return Uint8Array.from([
+            ...bytes.subarray(0, cut),
+            0xef,
+            0xbf,
+            0xbd,
+            ...bytes.subarray(cut),
+          ]);
+        }),
+      ),
+      (bytes) => {
+        assert.equal(fastDecode(bytes), fatalDecode(bytes));
+      },
+    ),
+    { numRuns: 2000 },
+  );
+});
+
+Deno.test("rule: decodeUtf8 keeps a genuine U+FFFD and a leading BOM, and refuses bad bytes next to them", () => {
+  const cases: [Uint8Array, string][] = [
+    [encoder.encode("a\uFFFDb"), "a\uFFFDb"],
+    [encoder.encode("\uFEFFhi"), "\uFEFFhi"],
+    [new Uint8Array([0xef, 0xbf, 0xbd, 0xc3]), "invalid"], // U+FFFD, then a cut-off "é"
+    [new Uint8Array([0xed, 0xa0, 0x80]), "invalid"], // a surrogate
+    [new Uint8Array([0xc0, 0xaf]), "invalid"], // overlong
+    [new Uint8Array([]), ""],
+  ];
+  for (const [bytes, expected] of cases) assert.equal(fastDecode(bytes), expected);
+  // Bytes the streaming check accepted decode as they are.
+  assert.equal(
+    decodeCheckedUtf8(encoder.encode("h\u00e9\u20ac\u{1F600}")),
+    "h\u00e9\u20ac\u{1F600}",
+  );
 });
