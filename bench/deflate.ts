@@ -26,6 +26,7 @@
 
 import process from "node:process";
 import { WebSocket as WsClient } from "ws";
+import { message } from "./node/deflate_message.mjs";
 
 type Impl = "ours" | "ws";
 type Runtime = "deno" | "node" | "bun";
@@ -33,6 +34,7 @@ type Runtime = "deno" | "node" | "bun";
 const ROOT = new URL("../", import.meta.url);
 const PEER = new URL("node/deflate_peer.mjs", import.meta.url).pathname;
 const BUN = new URL("node_modules/@oven/bun-linux-x64/bin/bun", import.meta.url).pathname;
+const PIN = process.env.PIN !== "0";
 const PAIRS: readonly [Impl, Impl][] = [["ws", "ws"], ["ours", "ws"], [
   "ws",
   "ours",
@@ -41,11 +43,18 @@ const PAIRS: readonly [Impl, Impl][] = [["ws", "ws"], ["ours", "ws"], [
   "ours",
 ]];
 
-function command(runtime: Runtime, args: string[]): [string, string[]] {
+/** The command line of a peer; `gc` exposes `gc()` (only where no CPU is measured). */
+function command(runtime: Runtime, args: string[], gc: boolean): [string, string[]] {
   if (runtime === "deno") {
-    return [Deno.execPath(), ["run", "-A", PEER, ...args]];
+    return [Deno.execPath(), [
+      "run",
+      "-A",
+      ...(gc ? ["--v8-flags=--expose-gc"] : []),
+      PEER,
+      ...args,
+    ]];
   }
-  return [runtime === "node" ? "node" : BUN, [PEER, ...args]];
+  return [runtime === "node" ? "node" : BUN, [...(gc ? ["--expose-gc"] : []), PEER, ...args]];
 }
 
 /** A peer process: JSON lines out, a line in asks it for the next step. */
@@ -55,10 +64,14 @@ class Peer {
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
   #buffer = "";
 
-  constructor(runtime: Runtime, args: string[]) {
-    const [cmd, argv] = command(runtime, args);
-    this.#proc = new Deno.Command(cmd, {
-      args: argv,
+  constructor(runtime: Runtime, args: string[], gc = false) {
+    const [cmd, argv] = command(runtime, args, gc);
+    // The server on CPU 1 and the client on CPU 0 (PIN=0 turns it off): neither takes
+    // the other's core, which steadies both processes' CPU figures.
+    const cpu = args[0] === "server" ? "1" : "0";
+    const pin = PIN && navigator.hardwareConcurrency >= 2;
+    this.#proc = new Deno.Command(pin ? "taskset" : cmd, {
+      args: pin ? ["-c", cpu, cmd, ...argv] : argv,
       cwd: ROOT.pathname,
       stdin: "piped",
       stdout: "piped",
@@ -138,34 +151,49 @@ async function idleMemory(
   runtime: Runtime,
   server: Impl,
   clients: number,
-): Promise<number> {
-  const peer = new Peer(runtime, ["server", server]);
+): Promise<{ rss: number; heap: number; external: number }> {
+  const peer = new Peer(runtime, ["server", server], true);
   const { port } = await peer.line();
+  const open = async (count: number) => {
+    const sockets: WsClient[] = [];
+    for (let i = 0; i < count; i++) {
+      const ws = new WsClient(`ws://127.0.0.1:${port}/`, {
+        perMessageDeflate: { threshold: 0 },
+      });
+      await new Promise<void>((resolve, reject) => {
+        ws.once("error", reject);
+        ws.once("open", () => ws.send(message(i)));
+        ws.once("message", () => resolve());
+      });
+      sockets.push(ws);
+    }
+    return sockets;
+  };
+  const closeAll = (sockets: WsClient[]) =>
+    Promise.all(sockets.map((ws) =>
+      new Promise((resolve) => {
+        ws.once("close", resolve);
+        ws.close(1000);
+      })
+    ));
+  // The first connections compile the server's code, which is no connection's cost.
+  await closeAll(await open(WARM_UP_CONNECTIONS));
   const before = await peer.ask();
-  const sockets: WsClient[] = [];
-  for (let i = 0; i < clients; i++) {
-    const ws = new WsClient(`ws://127.0.0.1:${port}/`, {
-      perMessageDeflate: { threshold: 0 },
-    });
-    await new Promise<void>((resolve, reject) => {
-      ws.once("error", reject);
-      ws.once("open", () => ws.send("x".repeat(64)));
-      ws.once("message", () => resolve());
-    });
-    sockets.push(ws);
-  }
+  const sockets = await open(clients);
   // Let the server settle (a measurement pause, not a test wait).
   await new Promise((r) => setTimeout(r, 500));
   const after = await peer.ask();
-  await Promise.all(sockets.map((ws) =>
-    new Promise((resolve) => {
-      ws.once("close", resolve);
-      ws.close(1000);
-    })
-  ));
+  await closeAll(sockets);
   await peer.end();
-  return (after.rss - before.rss) / clients / 1024;
+  const perConnection = (key: string) => (after[key] - before[key]) / clients / 1024;
+  return {
+    rss: perConnection("rss"),
+    heap: perConnection("heap"),
+    external: perConnection("external"),
+  };
 }
+
+const WARM_UP_CONNECTIONS = 50;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -258,10 +286,11 @@ async function main(): Promise<void> {
     if (idle > 0) {
       const ws = await idleMemory(runtime, "ws", idle);
       const ours = await idleMemory(runtime, "ours", idle);
+      const show = (m: typeof ws) =>
+        `RSS ${fixed(m.rss, 1)}, live heap ${fixed(m.heap, 1)}, external ${fixed(m.external, 1)}`;
       console.log(
-        `${runtime}: idle compressed connection, server RSS per connection: ws ${
-          fixed(ws, 1)
-        } KiB, ours ${fixed(ours, 1)} KiB (${idle} connections)`,
+        `${runtime}: idle compressed connection, server KiB per connection (${idle} connections): ` +
+          `ws ${show(ws)}; ours ${show(ours)}`,
       );
     }
   }

@@ -315,6 +315,39 @@ Deno.test("rule (RFC 7692 §7.2): a compressed message split over frames, an emp
   await server.stop();
 });
 
+Deno.test("rule: messages sent back to back (long and non-ASCII text, short ASCII, binary changed after send) echo intact and in order, with compression on each side of its threshold and without it", async () => {
+  for (const perMessageDeflate of [{ threshold: 200 }, false]) {
+    const { server, port } = await deflateServer({ perMessageDeflate });
+    const ws = webSocket.createWebSocket();
+    const messages: (string | ArrayBuffer)[] = [];
+    const expected: (string | number[])[] = [];
+    const got = new Promise<void>((resolve) => {
+      ws.on("message", (_e, data) => {
+        messages.push(data);
+        if (messages.length === expected.length) resolve();
+      });
+    });
+    await ws.connect(`ws://127.0.0.1:${port}/`, { perMessageDeflate });
+    const bytes = new Uint8Array(300);
+    for (let i = 0; i < 60; i++) {
+      const text = i % 3 === 0 ? `ascii ${i}` : `κόσμε ${i} `.repeat(i % 3 === 1 ? 4 : 80);
+      expected.push(text);
+      void ws.send(text);
+      // The same buffer, changed after each send: what was sent must not change with it.
+      bytes.fill(i);
+      expected.push(Array.from(bytes));
+      void ws.send(bytes.buffer);
+    }
+    await within(got, "all 120 echoes", 10_000);
+    assert.deepEqual(
+      messages.map((m) => typeof m === "string" ? m : Array.from(new Uint8Array(m))),
+      expected,
+    );
+    await ws.close();
+    await server.stop();
+  }
+});
+
 function inflateOrPlain(
   payload: Uint8Array,
   inflate: (b: Uint8Array, o: object) => Uint8Array,

@@ -3,7 +3,8 @@
 // (threshold 0, default parameters: context takeover, 15-bit windows, level 6).
 //
 //   deflate_peer.mjs server <ours|ws>
-//     prints {"port":n}; each line on stdin asks for {"cpuUs","rss","wire"}; EOF ends it.
+//     prints {"port":n}; each line on stdin asks for {"cpuUs","rss","heap","external","wire"}
+//     (heap and external after a full GC when the runtime exposes gc()); EOF ends it.
 //   deflate_peer.mjs client <ours|ws> <port> <count> <window>
 //     warms up, prints {"warm":true}, waits for a line on stdin, then sends <count>
 //     1 KiB JSON messages with <window> in flight, prints {"cpuUs","ms","wire"} and ends.
@@ -14,6 +15,7 @@ import process from "node:process";
 import { createInterface } from "node:readline";
 import { WebSocket as WsClient, WebSocketServer as WsServer } from "ws";
 import { profileOnSignals } from "../lib/signal_profiler.mjs";
+import { message } from "./deflate_message.mjs";
 
 const THRESHOLD = 0; // every message is compressed
 const WARM_UP = 2000;
@@ -23,29 +25,23 @@ async function loadOurs() {
   return (await import(path)).default;
 }
 
-/** 1 KiB of telemetry JSON; 256 variants, so the dictionary does not see one string. */
-export function message(i) {
-  const body = {
-    id: i,
-    type: "telemetry",
-    device: `sensor-${i % 64}`,
-    ts: 1_700_000_000_000 + i,
-    values: Array.from({ length: 40 }, (_, k) => (i * 31 + k * 7) % 1000),
-    tags: ["alpha", "beta", "gamma", "delta"],
-    status: { ok: true, battery: 87, firmware: "4.2.1" },
-  };
-  return JSON.stringify(body).padEnd(1024, " ").slice(0, 1024);
-}
-
 const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
 const cpuUs = () => {
   const cpu = process.cpuUsage();
   return cpu.user + cpu.system;
 };
 
+function memory() {
+  globalThis.gc?.();
+  const { rss, heapUsed, external } = process.memoryUsage();
+  return { rss, heap: heapUsed, external };
+}
+
 async function serve(impl) {
   // BENCH_PROFILE=path: SIGUSR2 starts and stops a CPU profile of this server (as bench:server).
-  if (process.env.BENCH_PROFILE) await profileOnSignals(process.env.BENCH_PROFILE);
+  if (process.env.BENCH_PROFILE) {
+    await profileOnSignals(process.env.BENCH_PROFILE);
+  }
   // Sockets of npm ws, whose byte counters give the bytes on the wire.
   const sockets = [];
   let port;
@@ -93,7 +89,7 @@ async function serve(impl) {
       0,
     );
     console.log(
-      JSON.stringify({ cpuUs: cpuUs(), rss: process.memoryUsage().rss, wire }),
+      JSON.stringify({ cpuUs: cpuUs(), ...memory(), wire }),
     );
     if (done) process.exit(0);
   }

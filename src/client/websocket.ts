@@ -430,8 +430,9 @@ export class WebSocketClient implements WebSocket {
     }
     const session = this.#session;
     const message = parseSendData(data, session?.settings.maxSendSize ?? DEFAULT_MAX_SEND_SIZE);
-    const { payload, text, size } = message;
-    message.payload = ""; // the shared result keeps no reference to the caller's data
+    const { payload, text, size, source } = message;
+    // The shared result keeps no reference to the caller's data.
+    message.payload = message.source = "";
     const link = session?.link;
     if (this.#state !== "open" || !link || link.connection.closeSent) {
       throw new BusinessError(ErrorCode.ConnectFailed, "WebSocket is not open");
@@ -443,7 +444,7 @@ export class WebSocketClient implements WebSocket {
         `send buffer full: ${link.buffered} bytes are still waiting to be written`,
       );
     }
-    link.connection.sendMessage(payload, text);
+    link.connection.sendMessage(payload, text, source);
     return link.sent();
   }
 

@@ -19,7 +19,7 @@ import {
   type Role,
   type TcpAction,
 } from "../protocol/mod.ts";
-import { allocateMessage, randomFill } from "../transport/mod.ts";
+import { allocateInternal, allocateMessage, randomFill } from "../transport/mod.ts";
 import type { ByteStream } from "../transport/types.ts";
 import type { CloseResult } from "./close.ts";
 import { Heartbeat, type HeartbeatActions, type HeartbeatTiming } from "./heartbeat.ts";
@@ -97,6 +97,9 @@ export class Link implements ConnectionHandlers, HeartbeatActions, Alarm {
   // of one batch share them.
   #drained: Promise<void> | null = null;
   #sent: Promise<boolean> | null = null;
+  // permessage-deflate: the compression `#compressedSent` waits for (see sent()).
+  #compressing: Promise<void> | null = null;
+  #compressedSent: Promise<boolean> | null = null;
   #open = true;
   /** Dropped for not reading: nothing more is written or read. */
   #dropped = false;
@@ -125,6 +128,7 @@ export class Link implements ConnectionHandlers, HeartbeatActions, Alarm {
       slab: frameSlab,
       messagePool: messageStepPool,
       allocateMessage,
+      allocateInternal,
       deflate,
     }, this);
     this.#heartbeat = new Heartbeat(settings.heartbeat, this);
@@ -144,7 +148,14 @@ export class Link implements ConnectionHandlers, HeartbeatActions, Alarm {
   sent(): Promise<boolean> {
     // permessage-deflate: messages still being compressed are not in the stream yet.
     const pending = this.connection.pendingSends();
-    if (pending !== null) return pending.then(() => this.sent());
+    if (pending !== null) {
+      // Sends made while the same messages are being compressed share one promise too.
+      if (pending !== this.#compressing) {
+        this.#compressing = pending;
+        this.#compressedSent = pending.then(() => this.sent());
+      }
+      return this.#compressedSent!;
+    }
     const drained = this.stream.drained();
     if (drained !== this.#drained) {
       this.#drained = drained;

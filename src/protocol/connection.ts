@@ -69,6 +69,11 @@ export interface ConnectionOptions {
   slab?: FrameSlab;
   /** Where binary messages handed out are allocated (see {@linkcode MessageAllocator}). */
   allocateMessage?: MessageAllocator;
+  /**
+   * Where messages that are never handed out (compressed ones, inflated first) are
+   * assembled; may return a view of a shared buffer. Default: `allocateMessage`.
+   */
+  allocateInternal?: MessageAllocator;
   /** permessage-deflate (RFC 7692), when the handshake negotiated it. */
   deflate?: DeflatePipelineOptions;
 }
@@ -138,6 +143,7 @@ export class ProtocolConnection implements FrameSink {
       },
       options.messagePool,
       options.allocateMessage,
+      options.allocateInternal,
     );
     this.#parser = new FrameParser({
       expectMasked: options.role === "server",
@@ -248,10 +254,13 @@ export class ProtocolConnection implements FrameSink {
 
   /**
    * Sends one message: bytes (`text` marks them as valid UTF-8), or a short
-   * ASCII string (see `isShortAscii`). Returns false (and sends nothing) after close.
+   * ASCII string (see `isShortAscii`). Bytes are copied before it returns.
+   * `source`, the string a text message was encoded from, is what
+   * permessage-deflate compresses (a string needs no copy to be kept).
+   * Returns false (and sends nothing) after close.
    */
-  sendMessage(payload: Uint8Array | string, text: boolean): boolean {
-    return this.#sendFrame(text ? Opcode.Text : Opcode.Binary, payload);
+  sendMessage(payload: Uint8Array | string, text: boolean, source = ""): boolean {
+    return this.#sendFrame(text ? Opcode.Text : Opcode.Binary, payload, source);
   }
 
   /** Sends a binary message. Returns false (and sends nothing) after close. */
@@ -283,10 +292,10 @@ export class ProtocolConnection implements FrameSink {
     return true;
   }
 
-  #sendFrame(opcode: number, payload: Uint8Array | string): boolean {
+  #sendFrame(opcode: number, payload: Uint8Array | string, source = ""): boolean {
     if (this.#closeSent) return false;
     if (this.#deflate !== null && opcode < Opcode.Close) {
-      this.#deflate.send(opcode, payload);
+      this.#deflate.send(opcode, payload, source);
       return true;
     }
     const key = this.#maskKeys === null ? null : this.#maskKeys.next();
@@ -322,8 +331,13 @@ export class ProtocolConnection implements FrameSink {
       this.#controlFilled = 0;
       return;
     }
-    if (this.#deflate !== null) opcode = this.#deflate.frameStart(opcode, rsv!);
-    this.#assembler.frameStart(opcode, fin, length);
+    if (this.#deflate === null) {
+      this.#assembler.frameStart(opcode, fin, length);
+    } else {
+      opcode = this.#deflate.frameStart(opcode, rsv!);
+      // A compressed message is inflated, never handed out: its buffer may be shared.
+      this.#assembler.frameStart(opcode, fin, length, this.#deflate.receivingCompressed);
+    }
   }
 
   /** @internal */

@@ -72,7 +72,7 @@ type Incoming =
   | { kind: 2; then: () => void };
 
 type Outgoing =
-  | { kind: 0; opcode: number; data: Uint8Array | string }
+  | { kind: 0; opcode: number; data: Uint8Array | string; size: number }
   | { kind: 1; opcode: number; payload: Uint8Array | string }
   | { kind: 2; frame: Uint8Array }
   | { kind: 3; then: () => void };
@@ -133,6 +133,11 @@ export class DeflatePipeline {
     return Opcode.Binary;
   }
 
+  /** Whether the message being received is compressed (set by its first frame's header). */
+  get receivingCompressed(): boolean {
+    return this.#compressed;
+  }
+
   /** A message the assembler completed (still compressed when its first frame said so). */
   received(message: string | Uint8Array): void {
     if (!this.#compressed && this.#incoming.length === 0) {
@@ -182,8 +187,12 @@ export class DeflatePipeline {
     return this.#idle ??= new Promise((resolve) => this.#resolveIdle = resolve);
   }
 
-  /** Sends one data message: compressed unless shorter than the threshold, always in order. */
-  send(opcode: number, payload: Uint8Array | string): void {
+  /**
+   * Sends one data message: compressed unless shorter than the threshold, always in order.
+   * `payload` is borrowed (copied if it must wait); `source`, when not empty, is the string
+   * a text payload was encoded from, and is what gets compressed.
+   */
+  send(opcode: number, payload: Uint8Array | string, source = ""): void {
     const size = payload.length;
     if (size < this.#threshold) {
       if (this.#outgoing.length === 0) {
@@ -199,8 +208,8 @@ export class DeflatePipeline {
     } else {
       // A string goes to the engine as it is (immutable, and zlib encodes it without a
       // fresh buffer); bytes are copied, the caller may change them.
-      const data = typeof payload === "string" ? payload : payload.slice();
-      this.#outgoing.push({ kind: 0, opcode, data });
+      const data = source !== "" ? source : typeof payload === "string" ? payload : payload.slice();
+      this.#outgoing.push({ kind: 0, opcode, data, size });
     }
     this.#queuedBytes += size;
     this.#pumpOutgoing();
@@ -334,7 +343,7 @@ export class DeflatePipeline {
             return;
           }
           this.#outgoing.shift();
-          this.#queuedBytes -= item.data.length;
+          this.#queuedBytes -= item.size;
           this.#write(() => this.#host.writeData(item.opcode, removeDeflateTail(output), true));
           this.#pumpOutgoing();
         });

@@ -102,6 +102,9 @@ export class MessageAssembler {
   readonly #maxFragments: number;
   readonly #pool: BufferPool | undefined;
   readonly #allocate: MessageAllocator;
+  readonly #allocateInternal: MessageAllocator;
+  // The message in progress is internal (see the constructor): its buffer may be shared.
+  #internal = false;
   // The message in progress: its opcode (0 when none) and frames so far.
   #opcode = 0;
   #fragments = 0;
@@ -132,13 +135,22 @@ export class MessageAssembler {
    * Creates an assembler with no message in progress. The steps a message
    * grows through before its own buffer (exactly its length) may be allocated
    * come from `pool` when one is given, and go back to it. A binary
-   * message's own buffer comes from `allocate` (default: a zeroed `Uint8Array`).
+   * message's own buffer comes from `allocate` (default: a zeroed `Uint8Array`),
+   * or from `allocateInternal` for a message the caller never hands out (one
+   * still compressed, which is inflated first), which may be a view of a
+   * shared buffer.
    */
-  constructor(limits: AssemblerLimits, pool?: BufferPool, allocate: MessageAllocator = ZEROED) {
+  constructor(
+    limits: AssemblerLimits,
+    pool?: BufferPool,
+    allocate: MessageAllocator = ZEROED,
+    allocateInternal: MessageAllocator = allocate,
+  ) {
     this.#maxMessageSize = limits.maxMessageSize;
     this.#maxFragments = limits.maxFragments;
     this.#pool = pool;
     this.#allocate = allocate;
+    this.#allocateInternal = allocateInternal;
   }
 
   /** Bytes of memory held for the message in progress (0 when none). */
@@ -150,8 +162,10 @@ export class MessageAssembler {
    * A data frame's header (opcode text, binary or continuation). Throws
    * {@linkcode ProtocolError}: 1002 for a continuation without a message or a
    * new message inside one, 1009 when the message would pass a limit.
+   * `internal`, on a message's first frame, says the caller never hands the
+   * message out (see the constructor).
    */
-  frameStart(opcode: number, fin: boolean, length: number): void {
+  frameStart(opcode: number, fin: boolean, length: number, internal = false): void {
     if (opcode === Opcode.Continuation) {
       if (this.#opcode === 0) {
         throw new ProtocolError(CloseCode.ProtocolError, "continuation frame without a message");
@@ -163,6 +177,7 @@ export class MessageAssembler {
       );
     } else {
       this.#opcode = opcode;
+      this.#internal = internal;
     }
     if (++this.#fragments > this.#maxFragments) {
       throw new ProtocolError(
@@ -251,7 +266,7 @@ export class MessageAssembler {
       message = this.#buffer!;
       this.#buffer = null;
     } else {
-      message = this.#allocate(this.#size);
+      message = (this.#internal ? this.#allocateInternal : this.#allocate)(this.#size);
       this.#gather(message);
     }
     this.reset();
@@ -286,6 +301,7 @@ export class MessageAssembler {
     if (!this.#final && this.#buffer !== null) this.#pool?.give(this.#buffer);
     this.#buffer = null;
     this.#final = false;
+    this.#internal = false;
     this.#filled = 0;
     this.#size = 0;
     this.#wholeText = null;
@@ -315,7 +331,9 @@ export class MessageAssembler {
     if (this.#fin && capacity === ceiling) {
       // Text is decoded from this buffer and never handed out, so it may come from the pool too.
       const text = this.#opcode === Opcode.Text && this.#pool !== undefined;
-      const own = text ? this.#pool!.take(capacity) : this.#allocate(capacity);
+      const own = text
+        ? this.#pool!.take(capacity)
+        : (this.#internal ? this.#allocateInternal : this.#allocate)(capacity);
       this.#gather(own);
       this.#dropSteps();
       if (old !== null && !this.#final) this.#pool?.give(old);

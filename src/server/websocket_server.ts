@@ -648,8 +648,9 @@ export class WebSocketServerImpl implements WebSocketServer {
 
   #send(data: unknown, connection: unknown): Promise<boolean> {
     const message = parseSendData(data, this.#run?.settings.maxSendSize ?? Infinity);
-    const { payload, text, size } = message;
-    message.payload = ""; // the shared result keeps no reference to the caller's data
+    const { payload, text, size, source } = message;
+    // The shared result keeps no reference to the caller's data.
+    message.payload = message.source = "";
     const client = this.#openClient(connection);
     const limit = this.#run!.settings.maxBufferedBytes;
     const link = client.link!;
@@ -663,7 +664,7 @@ export class WebSocketServerImpl implements WebSocketServer {
         } are still waiting to be written (maxBufferedBytes ${limit})`,
       );
     }
-    link.connection.sendMessage(payload, text);
+    link.connection.sendMessage(payload, text, source);
     return link.sent();
   }
 

@@ -64,6 +64,13 @@ export const allocateMessage: (size: number) => Uint8Array = "Deno" in globalThi
   ? (size) => Buffer.allocUnsafeSlow(size)
   : (size) => new Uint8Array(size);
 
+/**
+ * Allocates a buffer the library keeps to itself (a compressed message before it is
+ * inflated): `Buffer.allocUnsafe`, which carves small sizes out of a shared block, so a
+ * stream of small messages does not cost a fresh `ArrayBuffer` (and its collection) each.
+ */
+export const allocateInternal = (size: number): Uint8Array => Buffer.allocUnsafe(size);
+
 /** Fills `buffer` from the runtime's CSPRNG (Web Crypto), for keys and masks. */
 export function randomFill(buffer: Uint8Array): void {
   crypto.getRandomValues(buffer);
