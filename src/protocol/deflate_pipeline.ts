@@ -105,8 +105,11 @@ export class DeflatePipeline {
   #queuedBytes = 0;
   #idle: Promise<void> | null = null;
   #resolveIdle: (() => void) | null = null;
-  // Bumped by reset(): callbacks of abandoned jobs are ignored.
+  // Bumped by reset(): callbacks of abandoned jobs are ignored. The generation each
+  // running job started in is kept to compare.
   #generation = 0;
+  #inflateGeneration = 0;
+  #compressGeneration = 0;
   #closed = false;
 
   /** @param maxMessageSize the inflated size past which a message closes with 1009 */
@@ -270,11 +273,8 @@ export class DeflatePipeline {
       const item = this.#incoming[0];
       if (item.kind === 0) {
         this.#inflating = true;
-        this.#engine.inflate(item.compressed, this.#maxMessageSize, (output, failure, detail) => {
-          if (generation !== this.#generation) return;
-          this.#inflating = false;
-          this.#inflated(item.text, output, failure, detail);
-        });
+        this.#inflateGeneration = generation;
+        this.#engine.inflate(item.compressed, this.#maxMessageSize, this.#onInflated);
         // The engine may have called back already (then the loop goes on).
         continue;
       }
@@ -288,6 +288,19 @@ export class DeflatePipeline {
       }
     }
   }
+
+  /** The engine's callback for every inflation (one bound function, not one per message). */
+  readonly #onInflated = (
+    output: Uint8Array | undefined,
+    failure?: InflateFailure,
+    detail?: string,
+  ): void => {
+    if (this.#inflateGeneration !== this.#generation) return;
+    this.#inflating = false;
+    // The head of the queue: nothing leaves it while an inflation runs.
+    const item = this.#incoming[0] as { text: boolean };
+    this.#inflated(item.text, output, failure, detail);
+  };
 
   #inflated(
     text: boolean,
@@ -335,40 +348,42 @@ export class DeflatePipeline {
       const item = this.#outgoing[0];
       if (item.kind === 0) {
         this.#compressing = true;
-        this.#engine.compress(item.data, (output, error) => {
-          if (generation !== this.#generation) return;
-          this.#compressing = false;
-          if (output === undefined) {
-            this.#failWith(CloseCode.InternalError, `compression failed: ${describe(error)}`);
-            return;
-          }
-          this.#outgoing.shift();
-          this.#queuedBytes -= item.size;
-          this.#write(() => this.#host.writeData(item.opcode, removeDeflateTail(output), true));
-          this.#pumpOutgoing();
-        });
+        this.#compressGeneration = generation;
+        this.#engine.compress(item.data, this.#onCompressed);
         continue;
       }
       this.#outgoing.shift();
-      if (item.kind === 1) {
-        this.#queuedBytes -= item.payload.length;
-        this.#write(() => this.#host.writeData(item.opcode, item.payload, false));
-      } else if (item.kind === 2) {
-        this.#write(() => this.#host.writeFrame(item.frame));
-      } else {
-        this.#write(item.then);
+      if (item.kind === 1) this.#queuedBytes -= item.payload.length;
+      try {
+        if (item.kind === 1) this.#host.writeData(item.opcode, item.payload, false);
+        else if (item.kind === 2) this.#host.writeFrame(item.frame);
+        else item.then();
+      } catch (error) {
+        this.#internal(error);
       }
     }
     if (this.#outgoing.length === 0 && generation === this.#generation) this.#settleIdle();
   }
 
-  #write(write: () => void): void {
+  /** The engine's callback for every compression (one bound function, not one per message). */
+  readonly #onCompressed = (output: Uint8Array | undefined, error?: unknown): void => {
+    if (this.#compressGeneration !== this.#generation) return;
+    this.#compressing = false;
+    if (output === undefined) {
+      this.#failWith(CloseCode.InternalError, `compression failed: ${describe(error)}`);
+      return;
+    }
+    // The head of the queue: nothing leaves it while a compression runs.
+    const item = this.#outgoing.shift() as { opcode: number; size: number };
+    this.#queuedBytes -= item.size;
     try {
-      write();
+      this.#host.writeData(item.opcode, removeDeflateTail(output), true);
     } catch (error) {
       this.#internal(error);
+      return;
     }
-  }
+    this.#pumpOutgoing();
+  };
 
   #internal(error: unknown): void {
     this.#failWith(CloseCode.InternalError, `internal error: ${describe(error)}`);

@@ -39,20 +39,20 @@ function joinTail(payload: Uint8Array): Uint8Array {
   return buffer.subarray(0, payload.length + DEFLATE_TAIL.length);
 }
 
-type Job = () => void;
+/** A job waiting for a slot: it runs once, when {@linkcode release} gives it one. */
+interface Job {
+  run(): void;
+}
 // FIFO of jobs waiting for a slot: one entry at most per connection and direction.
 const waiting: Job[] = [];
 let waitingHead = 0;
 let running = 0;
 
-/** Runs `job` when fewer than {@linkcode ZLIB_CONCURRENCY} jobs run; it must call `release` once. */
-function schedule(job: Job): void {
-  if (running < ZLIB_CONCURRENCY) {
-    running++;
-    job();
-  } else {
-    waiting.push(job);
-  }
+/** True when a job may start now (it then holds a slot until `release`); false: queue it. */
+function claimSlot(): boolean {
+  if (running >= ZLIB_CONCURRENCY) return false;
+  running++;
+  return true;
 }
 
 function release(): void {
@@ -62,7 +62,7 @@ function release(): void {
     waiting[waitingHead++] = undefined as unknown as Job;
     if (waitingHead === waiting.length) waiting.length = waitingHead = 0;
     running++;
-    next();
+    next.run();
   }
 }
 
@@ -71,19 +71,36 @@ export function zlibJobs(): { running: number; waiting: number } {
   return { running, waiting: waiting.length - waitingHead };
 }
 
+type CompressDone = (output: Uint8Array | undefined, error?: unknown) => void;
+type InflateDone = (
+  output: Uint8Array | undefined,
+  failure?: InflateFailure,
+  detail?: string,
+) => void;
+
 /**
- * One zlib stream and the job running on it. The stream's events are
- * bound once, at creation; each job collects its output and is told once.
+ * One zlib stream and the job on it (one at a time: the pipeline runs one job per
+ * direction). The stream's events and the write callback are bound once, at creation;
+ * a job's input and callback are fields, so a message costs no closures.
  */
-class Context<S extends zlib.DeflateRaw | zlib.InflateRaw> {
+class Context<S extends zlib.DeflateRaw | zlib.InflateRaw> implements Job {
   readonly stream: S;
+  readonly #engine: ZlibDeflateEngine;
+  readonly inflating: boolean;
   parts: Uint8Array[] = [];
   total = 0;
   limit = Infinity;
-  done: ((failure?: InflateFailure, detail?: string) => void) | null = null;
+  /** The job's input: what `run` writes (a compress job's may be a string). */
+  input: Uint8Array | string | null = null;
+  /** The inflate input, joined with the tail in a buffer of `joinedInputs`; or null. */
+  joined: Uint8Array | null = null;
+  /** The caller's callback while a job is on; null between jobs. */
+  done: CompressDone | InflateDone | null = null;
 
-  constructor(stream: S) {
+  constructor(stream: S, engine: ZlibDeflateEngine, inflating: boolean) {
     this.stream = stream;
+    this.#engine = engine;
+    this.inflating = inflating;
     stream.on("data", (chunk: Uint8Array) => {
       if (this.done === null) return;
       this.total += chunk.length;
@@ -95,6 +112,25 @@ class Context<S extends zlib.DeflateRaw | zlib.InflateRaw> {
       this.parts.push(chunk);
     });
     stream.on("error", (error: Error) => this.finish("corrupt", error.message));
+  }
+
+  /** Starts the job set up in the fields (it holds a slot). */
+  run(): void {
+    if (this.done === null) return release(); // abandoned while it waited
+    const input = this.input!;
+    this.input = null;
+    if (!this.inflating) {
+      this.stream.write(input, this.flushed);
+      return;
+    }
+    const payload = input as Uint8Array;
+    if (payload.length + DEFLATE_TAIL.length <= JOINED_INPUT_SIZE) {
+      this.joined = joinTail(payload);
+      this.stream.write(this.joined, this.flushed);
+    } else {
+      this.stream.write(payload);
+      this.stream.write(DEFLATE_TAIL, this.flushed);
+    }
   }
 
   /**
@@ -111,8 +147,13 @@ class Context<S extends zlib.DeflateRaw | zlib.InflateRaw> {
     const done = this.done;
     if (done === null) return;
     this.done = null;
+    const joined = this.joined;
+    this.joined = null;
+    // zlib has read all of it; after a failure it may still be reading, so it is dropped.
+    if (joined !== null && failure === undefined) joinedInputs.push(new Uint8Array(joined.buffer));
     if (failure !== undefined) this.stream.destroy();
-    done(failure, detail);
+    release();
+    this.#engine.ended(this, done, failure, detail);
   }
 
   /**
@@ -125,7 +166,7 @@ class Context<S extends zlib.DeflateRaw | zlib.InflateRaw> {
     const out = this.parts.length === 1
       ? new Uint8Array(first.buffer, first.byteOffset, first.length)
       : concatBytes(this.parts);
-    this.parts = [];
+    this.parts.length = 0; // the array is kept: one per stream, not one per message
     this.total = 0;
     return out;
   }
@@ -149,14 +190,11 @@ export class ZlibDeflateEngine implements DeflateEngine {
   }
 
   /** Compresses one message; the output ends with the sync-flush tail. */
-  compress(
-    data: Uint8Array | string,
-    done: (output: Uint8Array | undefined, error?: unknown) => void,
-  ): void {
-    schedule(() => {
-      if (this.#closed) return release();
-      const bits = this.#directions.deflateWindowBits;
-      const context = this.#deflater ??= new Context(zlib.createDeflateRaw({
+  compress(data: Uint8Array | string, done: CompressDone): void {
+    if (this.#closed) return;
+    const bits = this.#directions.deflateWindowBits;
+    const context = this.#deflater ??= new Context(
+      zlib.createDeflateRaw({
         windowBits: bits === 8 ? 9 : bits,
         strategy: bits === 8 ? Z_HUFFMAN_ONLY : Z_DEFAULT_STRATEGY,
         memLevel: bits < 15 ? 7 : 8,
@@ -164,62 +202,57 @@ export class ZlibDeflateEngine implements DeflateEngine {
         // (each job is a round trip to zlib's thread pool, which on Node and Bun costs
         // more than compressing a small message).
         flush: Z_SYNC_FLUSH,
-      }));
-      context.done = (failure, detail) => {
-        release();
-        if (failure !== undefined) {
-          this.#deflater = null;
-          done(undefined, new Error(detail ?? failure));
-          return;
-        }
-        const output = context.take();
-        if (this.#directions.deflateNoContextTakeover) this.#drop("deflate");
-        done(output);
-      };
-      context.stream.write(data, context.flushed);
-    });
+      }),
+      this,
+      false,
+    );
+    context.input = data;
+    context.done = done;
+    if (claimSlot()) context.run();
+    else waiting.push(context);
   }
 
   /** Inflates one message (payload + tail), stopping past `limit` bytes of output. */
-  inflate(
-    payload: Uint8Array,
-    limit: number,
-    done: (output: Uint8Array | undefined, failure?: InflateFailure, detail?: string) => void,
-  ): void {
-    schedule(() => {
-      if (this.#closed) return release();
-      const context = this.#inflater ??= new Context(zlib.createInflateRaw({
+  inflate(payload: Uint8Array, limit: number, done: InflateDone): void {
+    if (this.#closed) return;
+    const context = this.#inflater ??= new Context(
+      zlib.createInflateRaw({
         // Any window up to the negotiated one may have been used; 15 accepts them all.
         windowBits: Math.max(this.#directions.inflateWindowBits, 9),
         flush: Z_SYNC_FLUSH,
-      }));
-      context.limit = limit;
-      const joined = payload.length + DEFLATE_TAIL.length <= JOINED_INPUT_SIZE
-        ? joinTail(payload)
-        : null;
-      context.done = (failure, detail) => {
-        release();
-        // zlib has read all of it; after a failure it may still be reading, so it is dropped.
-        if (joined !== null && failure === undefined) {
-          joinedInputs.push(new Uint8Array(joined.buffer));
-        }
-        if (failure !== undefined) {
-          this.#inflater = null;
-          context.parts = [];
-          done(undefined, failure, detail);
-          return;
-        }
-        const output = context.take();
-        if (this.#directions.inflateNoContextTakeover) this.#drop("inflate");
-        done(output);
-      };
-      if (joined !== null) {
-        context.stream.write(joined, context.flushed);
-      } else {
-        context.stream.write(payload);
-        context.stream.write(DEFLATE_TAIL, context.flushed);
-      }
-    });
+      }),
+      this,
+      true,
+    );
+    context.limit = limit;
+    context.input = payload;
+    context.done = done;
+    if (claimSlot()) context.run();
+    else waiting.push(context);
+  }
+
+  /** @internal A job of `context` ended (its slot is released): tells its caller. */
+  ended(
+    context: Context<zlib.DeflateRaw | zlib.InflateRaw>,
+    done: CompressDone | InflateDone,
+    failure: InflateFailure | undefined,
+    detail: string | undefined,
+  ): void {
+    if (failure !== undefined) {
+      if (context === this.#deflater) this.#deflater = null;
+      if (context === this.#inflater) this.#inflater = null;
+      context.parts.length = 0;
+      if (context.inflating) (done as InflateDone)(undefined, failure, detail);
+      else (done as CompressDone)(undefined, new Error(detail ?? failure));
+      return;
+    }
+    const output = context.take();
+    if (context.inflating) {
+      if (this.#directions.inflateNoContextTakeover) this.#drop("inflate");
+    } else if (this.#directions.deflateNoContextTakeover) {
+      this.#drop("deflate");
+    }
+    done(output);
   }
 
   /** Frees both contexts. */
@@ -234,12 +267,16 @@ export class ZlibDeflateEngine implements DeflateEngine {
     if (context === null) return;
     if (which === "deflate") this.#deflater = null;
     else this.#inflater = null;
-    // A job still running is abandoned: its callback releases its slot.
     if (context.done !== null) {
-      const pending = context.done;
-      context.done = null;
-      context.stream.destroy();
-      pending("corrupt", "connection closed");
+      if (context.input !== null) {
+        // Still waiting for a slot: it will run as abandoned and give the slot back.
+        context.done = null;
+        context.input = null;
+        context.stream.close();
+        return;
+      }
+      // A job still running is abandoned: finishing it releases its slot.
+      context.finish("corrupt", "connection closed");
       return;
     }
     context.stream.close();
