@@ -1,6 +1,7 @@
 // The write side of the byte streams: batches, drained(), bufferedBytes and recycling.
 import assert from "node:assert/strict";
 import { connectDeno } from "../src/transport/mod.ts";
+import { DenoByteStream } from "../src/transport/deno_stream.ts";
 import { contiguousRun, joinedView, WriteBatch } from "../src/transport/write_batch.ts";
 import { concatBytes, copyParts } from "../src/protocol/bytes.ts";
 
@@ -139,4 +140,42 @@ Deno.test("bytes: copyParts/concatBytes join parts in order; joinedView spans pa
   assert.equal(view.buffer, block.buffer, "a view, not a copy");
   assert.deepEqual(view, new Uint8Array([6, 7, 8]));
   assert.equal(joinedView(back, 0, 1), back[0]);
+});
+
+/** A DenoConn whose reads are answered, in order, with the sizes in `chunks`, then EOF. */
+class ScriptedConn {
+  readonly remoteAddr = { transport: "tcp", hostname: "127.0.0.1", port: 1 };
+  /** The size of the buffer each read was given. */
+  readonly offered: number[] = [];
+  #next = 0;
+  constructor(readonly chunks: number[]) {}
+  read(p: Uint8Array): Promise<number | null> {
+    this.offered.push(p.length);
+    const size = this.chunks[this.#next++];
+    if (size === undefined) return Promise.resolve(null);
+    const n = Math.min(size, p.length);
+    p.fill(7, 0, n);
+    return Promise.resolve(n);
+  }
+  write(p: Uint8Array): Promise<number> {
+    return Promise.resolve(p.length);
+  }
+  closeWrite(): Promise<void> {
+    return Promise.resolve();
+  }
+  close(): void {}
+}
+
+Deno.test("bound (Deno stream): the pending read of an idle connection holds 256 bytes; a read that fills its buffer doubles it, one that uses under a quarter shrinks it back", async () => {
+  // A 140-byte handshake head, a burst that fills 256, 512 and then 1024 bytes, a 600-byte
+  // read, then small ones (a quiet connection).
+  const conn = new ScriptedConn([140, 256, 512, 1024, 600, 20, 20, 20]);
+  const stream = new DenoByteStream(conn);
+  let received = 0;
+  stream.startReading({ data: (chunk) => void (received += chunk.length), end: () => {} });
+  await stream.finished;
+  assert.equal(received, 140 + 256 + 512 + 1024 + 600 + 60);
+  // First read 256 (what an idle connection holds); filled: 512, 1024, 2048; 600 is over a
+  // quarter of 2048, so it stays; 20 is under it: a quarter (512), then 256, and there it stays.
+  assert.deepEqual(conn.offered, [256, 256, 512, 1024, 2048, 2048, 512, 256, 256]);
 });

@@ -19,9 +19,11 @@ import {
   WRITTEN,
 } from "./write_batch.ts";
 
-// The read buffer starts small (an idle connection holds it while its read
-// is pending) and doubles whenever a read fills it, up to the maximum.
-const MIN_READ_BUFFER = 1024;
+// The read buffer starts small, as an idle connection holds it while its read
+// is pending (256 bytes take most handshake heads; a longer one takes another
+// read), doubles whenever a read fills it, up to the maximum, and shrinks to a
+// quarter, not below the minimum, after a read that used less than that.
+const MIN_READ_BUFFER = 256;
 const MAX_READ_BUFFER = 1024 * 1024;
 
 // Small writes are merged up to this size; bigger buffers go out as they are.
@@ -134,7 +136,8 @@ export class DenoByteStream implements ByteStream {
         } else if (n === scratch.length && n < MAX_READ_BUFFER) {
           scratch = new Uint8Array(n * 2);
         } else if (n < scratch.length / 4 && scratch.length > MIN_READ_BUFFER) {
-          scratch = new Uint8Array(scratch.length / 2); // back towards idle size
+          // Back towards idle size.
+          scratch = new Uint8Array(Math.max(MIN_READ_BUFFER, scratch.length / 4));
         }
       }
     } catch (error) {
