@@ -13,6 +13,7 @@ import {
   type CloseInfo,
   CloseLifecycle,
   type ConnectionHandlers,
+  type ConnectionOptions,
   type DeflatePipelineOptions,
   ProtocolConnection,
   type ProtocolError,
@@ -70,6 +71,29 @@ export interface LinkEvents {
 
 const TRUE = () => true;
 
+// The connection options of every link made with one settings object (a server's run
+// shares them): a connection keeps its options, so each would otherwise hold a copy.
+const sharedOptions = new WeakMap<LinkSettings, ConnectionOptions>();
+
+function connectionOptionsOf(settings: LinkSettings): ConnectionOptions {
+  let options = sharedOptions.get(settings);
+  if (options === undefined) {
+    options = {
+      role: settings.role,
+      maxMessageSize: settings.maxMessageSize,
+      maxMessageFragments: settings.maxMessageFragments,
+      random: randomFill,
+      pool: framePool,
+      slab: frameSlab,
+      messagePool: messageStepPool,
+      allocateMessage,
+      allocateInternal,
+    };
+    sharedOptions.set(settings, options);
+  }
+  return options;
+}
+
 /**
  * One open WebSocket over `stream`. The owner feeds it what the stream
  * reads ({@linkcode Link.receive}, {@linkcode Link.ended}) and sends
@@ -119,18 +143,11 @@ export class Link implements ConnectionHandlers, HeartbeatActions, Alarm {
     this.stream = stream;
     this.#settings = settings;
     this.#events = events;
-    this.connection = new ProtocolConnection({
-      role: settings.role,
-      maxMessageSize: settings.maxMessageSize,
-      maxMessageFragments: settings.maxMessageFragments,
-      random: randomFill,
-      pool: framePool,
-      slab: frameSlab,
-      messagePool: messageStepPool,
-      allocateMessage,
-      allocateInternal,
-      deflate,
-    }, this);
+    const shared = connectionOptionsOf(settings);
+    this.connection = new ProtocolConnection(
+      deflate === undefined ? shared : { ...shared, deflate },
+      this,
+    );
     this.#heartbeat = new Heartbeat(settings.heartbeat, this);
     this.#heartbeat.start();
   }

@@ -114,10 +114,13 @@ const EMPTY = new Uint8Array(0);
  */
 export class ProtocolConnection implements FrameSink {
   readonly #handlers: ConnectionHandlers;
-  readonly #parser: FrameParser;
+  // Kept to make the parser and the assembler when the first bytes and the first data
+  // frame arrive: an idle connection holds neither (the options may be shared).
+  readonly #options: ConnectionOptions;
+  #parser: FrameParser | null = null;
   readonly #maskKeys: MaskKeySource | null;
   readonly #slab: FrameSlab;
-  readonly #assembler: MessageAssembler;
+  #assembler: MessageAssembler | null = null;
   // Only on connections that negotiated permessage-deflate.
   readonly #deflate: DeflatePipeline | null = null;
   #closeSent = false;
@@ -131,24 +134,13 @@ export class ProtocolConnection implements FrameSink {
   /**
    * Creates a connection in the open state (the opening handshake is done).
    *
-   * @param options role, message limits and random source
+   * @param options role, message limits and random source; kept (the parser and the
+   *   assembler are made from them when first needed), so not to be changed afterwards
    * @param handlers where bytes to send and received events go
    */
   constructor(options: ConnectionOptions, handlers: ConnectionHandlers) {
     this.#handlers = handlers;
-    this.#assembler = new MessageAssembler(
-      {
-        maxMessageSize: options.maxMessageSize,
-        maxFragments: options.maxMessageFragments,
-      },
-      options.messagePool,
-      options.allocateMessage,
-      options.allocateInternal,
-    );
-    this.#parser = new FrameParser({
-      expectMasked: options.role === "server",
-      allowedRsv: options.deflate === undefined ? 0 : RSV1,
-    });
+    this.#options = options;
     this.#maskKeys = options.role === "client" ? new MaskKeySource(options.random) : null;
     this.#slab = options.slab ?? new FrameSlab(options.pool);
     if (options.deflate !== undefined) {
@@ -199,6 +191,23 @@ export class ProtocolConnection implements FrameSink {
     return this.#closeSent;
   }
 
+  #newParser(): FrameParser {
+    return new FrameParser({
+      expectMasked: this.#options.role === "server",
+      allowedRsv: this.#deflate === null ? 0 : RSV1,
+    });
+  }
+
+  #newAssembler(): MessageAssembler {
+    const options = this.#options;
+    return new MessageAssembler(
+      { maxMessageSize: options.maxMessageSize, maxFragments: options.maxMessageFragments },
+      options.messagePool,
+      options.allocateMessage,
+      options.allocateInternal,
+    );
+  }
+
   /** True once the peer's close frame has arrived. */
   get closeReceived(): boolean {
     return this.#closeReceived;
@@ -206,12 +215,12 @@ export class ProtocolConnection implements FrameSink {
 
   /** True when the stream is between frames (an EOF here is not mid-frame). */
   get atFrameBoundary(): boolean {
-    return this.#parser.idle;
+    return this.#parser === null || this.#parser.idle;
   }
 
   /** Bytes of memory held for the incoming message in progress (0 between messages). */
   get messageBufferSize(): number {
-    return this.#assembler.capacity;
+    return this.#assembler === null ? 0 : this.#assembler.capacity;
   }
 
   /**
@@ -222,7 +231,7 @@ export class ProtocolConnection implements FrameSink {
    */
   readTarget(): Uint8Array | undefined {
     if (this.#failed || this.#closeReceived || this.#control !== null) return undefined;
-    return this.#assembler.readTarget();
+    return this.#assembler?.readTarget();
   }
 
   /**
@@ -236,7 +245,7 @@ export class ProtocolConnection implements FrameSink {
   receive(chunk: Uint8Array): void {
     if (this.#failed || this.#closeReceived) return;
     try {
-      this.#parser.push(chunk, this);
+      (this.#parser ??= this.#newParser()).push(chunk, this);
     } catch (error) {
       if (error === STOP_PARSING) return;
       this.#fail(
@@ -305,7 +314,7 @@ export class ProtocolConnection implements FrameSink {
 
   #fail(error: ProtocolError): void {
     this.#failed = true;
-    this.#assembler.reset();
+    this.#assembler?.reset();
     this.#deflate?.reset();
     this.#control = null;
     try {
@@ -331,12 +340,13 @@ export class ProtocolConnection implements FrameSink {
       this.#controlFilled = 0;
       return;
     }
+    const assembler = this.#assembler ??= this.#newAssembler();
     if (this.#deflate === null) {
-      this.#assembler.frameStart(opcode, fin, length);
+      assembler.frameStart(opcode, fin, length);
     } else {
       opcode = this.#deflate.frameStart(opcode, rsv!);
       // A compressed message is inflated, never handed out: its buffer may be shared.
-      this.#assembler.frameStart(opcode, fin, length, this.#deflate.receivingCompressed);
+      assembler.frameStart(opcode, fin, length, this.#deflate.receivingCompressed);
     }
   }
 
@@ -344,7 +354,7 @@ export class ProtocolConnection implements FrameSink {
   framePayload(data: Uint8Array): void {
     const control = this.#control;
     if (control === null) {
-      this.#assembler.payload(data);
+      this.#assembler!.payload(data);
       return;
     }
     control.set(data, this.#controlFilled);
@@ -359,7 +369,7 @@ export class ProtocolConnection implements FrameSink {
       this.#controlFrame(this.#controlOpcode, control);
       return;
     }
-    const message = this.#assembler.frameEnd();
+    const message = this.#assembler!.frameEnd();
     if (message === undefined) return;
     if (this.#deflate === null) this.#handlers.message(message);
     else this.#deflate.received(message);
@@ -374,7 +384,7 @@ export class ProtocolConnection implements FrameSink {
     } else {
       const info = decodeClosePayload(payload);
       this.#closeReceived = true;
-      this.#assembler.reset();
+      this.#assembler?.reset();
       if (this.#deflate !== null) {
         // Messages still being inflated are delivered before the peer's close.
         if (!this.#deflate.holdClose(() => this.#peerClosed(info))) this.#peerClosed(info);

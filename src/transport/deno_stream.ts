@@ -84,14 +84,15 @@ export class DenoByteStream implements ByteStream {
   #closeWriteRequested = false;
   #closed = false;
   #finished: Promise<void> = Promise.resolve();
-  /** Address of the peer. */
-  readonly remoteAddress: { hostname: string; port: number };
-
   /** Wraps `conn`, a connected Deno socket; the stream takes ownership of it. */
   constructor(conn: import("./deno_conn.ts").DenoConn) {
     this.#conn = conn;
-    const addr = conn.remoteAddr as Deno.NetAddr;
-    this.remoteAddress = { hostname: addr.hostname, port: addr.port };
+  }
+
+  /** Address of the peer (read from the socket when asked: an idle connection keeps no copy). */
+  get remoteAddress(): { hostname: string; port: number } {
+    const addr = this.#conn.remoteAddr;
+    return { hostname: addr.hostname ?? "", port: addr.port ?? 0 };
   }
 
   /** Resolves when the read loop has ended (never rejects). */
