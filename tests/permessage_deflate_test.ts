@@ -9,7 +9,7 @@
  *   DEFLATE_FUZZ=full npx -y deno@2.9.6 test -A tests/permessage_deflate_test.ts --filter fuzz
  */
 import assert from "node:assert/strict";
-import { deflateRawSync } from "node:zlib";
+import { constants, createInflateRaw, deflateRawSync } from "node:zlib";
 import { WebSocket as WsClient, WebSocketServer as WsServer } from "ws";
 import webSocket from "../mod.ts";
 import {
@@ -206,6 +206,101 @@ Deno.test("bound: at most ZLIB_CONCURRENCY zlib jobs run at once in a process; t
   assert.deepEqual(zlibJobs(), { running: 0, waiting: 0 });
 });
 
+const DIRECTIONS = {
+  deflateWindowBits: 15,
+  deflateNoContextTakeover: false,
+  inflateWindowBits: 15,
+  inflateNoContextTakeover: false,
+};
+
+Deno.test("bound: jobs abandoned while they wait (their connections closed) are skipped, however many, and hold no zlib stream", async () => {
+  const engines = Array.from({ length: 20_000 }, () => new ZlibDeflateEngine(DIRECTIONS));
+  const data = new TextEncoder().encode("compressible ".repeat(100));
+  let done = 0;
+  for (const engine of engines) engine.compress(data, () => void done++);
+  assert.equal(zlibJobs().waiting, engines.length - ZLIB_CONCURRENCY);
+  // Every waiting job is abandoned; the running ones then release their slots to nobody.
+  for (const engine of engines.slice(ZLIB_CONCURRENCY)) engine.close();
+  const later = new ZlibDeflateEngine(DIRECTIONS);
+  const out = await within(
+    new Promise<Uint8Array | undefined>((resolve) => later.compress(data, resolve)),
+    "a compression after 19,990 abandoned jobs",
+  );
+  assert.ok(out !== undefined && out.length > 0);
+  assert.equal(done, ZLIB_CONCURRENCY, "only the jobs that ran called back");
+  for (const engine of [...engines.slice(0, ZLIB_CONCURRENCY), later]) engine.close();
+  assert.deepEqual(zlibJobs(), { running: 0, waiting: 0 });
+});
+
+Deno.test("rule (RFC 7692 §7.2.3.6): an empty message compresses to one empty stored block (00) every time, not to nothing after the first", async () => {
+  const engine = new ZlibDeflateEngine(DIRECTIONS);
+  const compress = (text: string) =>
+    new Promise<Uint8Array>((resolve, reject) =>
+      engine.compress(text, (out, error) => out ? resolve(out) : reject(error))
+    );
+  const outputs = [];
+  for (const text of ["hello", "", "", "world"]) outputs.push(await compress(text));
+  engine.close();
+  // The tail removed, as on the wire: a stored empty block leaves the single byte 00.
+  assert.deepEqual(Array.from(outputs[1].subarray(0, -4)), [0]);
+  assert.deepEqual(Array.from(outputs[2].subarray(0, -4)), [0]);
+  // One inflater over the whole stream (context takeover) gets every message back.
+  const inflate = streamInflater();
+  const got: string[] = [];
+  for (const out of outputs) {
+    got.push(new TextDecoder().decode(await inflate(out.subarray(0, -4))));
+  }
+  inflate.close();
+  assert.deepEqual(got, ["hello", "", "", "world"]);
+});
+
+/**
+ * One raw inflater kept across messages, as a peer with context takeover inflates: each call
+ * inflates one message (with or without the sync-flush tail) and returns its bytes.
+ */
+function streamInflater(): ((payload: Uint8Array) => Promise<Uint8Array>) & { close(): void } {
+  const inflater = createInflateRaw();
+  let parts: Uint8Array[] = [];
+  inflater.on("data", (chunk: Uint8Array) => parts.push(chunk));
+  const inflate = (payload: Uint8Array) =>
+    new Promise<Uint8Array>((resolve) => {
+      inflater.write(payload);
+      inflater.write(Uint8Array.of(0, 0, 0xff, 0xff));
+      inflater.flush(constants.Z_SYNC_FLUSH, () => {
+        const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+        let at = 0;
+        for (const part of parts) {
+          out.set(part, at);
+          at += part.length;
+        }
+        parts = [];
+        resolve(out);
+      });
+    });
+  return Object.assign(inflate, { close: () => inflater.close() });
+}
+
+Deno.test("rule (RFC 7692 §7.2.3.4): a peer that ends each message's deflate stream with a BFINAL block is understood, message after message", async () => {
+  const { server, port } = await deflateServer({ perMessageDeflate: { threshold: 0 } });
+  const { raw } = await rawDeflateClient(port);
+  const texts = ["first message", "second message", "third"];
+  // deflateRawSync finishes its stream: the last block has BFINAL set.
+  for (const text of texts) {
+    await raw.write(compressed(1, deflateRawSync(new TextEncoder().encode(text))));
+  }
+  const inflate = streamInflater();
+  const got: string[] = [];
+  for (let i = 0; i < texts.length; i++) {
+    const frame = await raw.readFrame();
+    const payload = (frame as unknown as { payload: Uint8Array }).payload;
+    got.push(new TextDecoder().decode(await inflate(payload)));
+  }
+  inflate.close();
+  assert.deepEqual(got, texts);
+  raw.close();
+  await server.stop();
+});
+
 async function deflateServer(options: Record<string, unknown> = {}) {
   const server = webSocket.createWebSocketServer();
   const errors: string[] = [];
@@ -292,7 +387,7 @@ Deno.test("rule (RFC 7692 §6): RSV1 on a control frame or a continuation closes
   await server.stop();
 });
 
-Deno.test("rule (RFC 7692 §7.2): a compressed message split over frames, an empty one and an uncompressed one echo in order", async () => {
+Deno.test("rule (RFC 7692 §7.2): a compressed message split over frames, empty ones and an uncompressed one echo in order, compressed in one stream", async () => {
   const { server, port } = await deflateServer({ perMessageDeflate: { threshold: 0 } });
   const { raw, answer } = await rawDeflateClient(port);
   assert.equal(answer.headers["sec-websocket-extensions"], "permessage-deflate");
@@ -302,15 +397,22 @@ Deno.test("rule (RFC 7692 §7.2): a compressed message split over frames, an emp
   await raw.write(clientFrame(0, body.subarray(5, 9), { fin: false }));
   await raw.write(clientFrame(0, body.subarray(9)));
   await raw.write(compressed(1, Uint8Array.of(0x00)));
+  await raw.write(compressed(1, Uint8Array.of(0x00)));
   await raw.write(clientFrame(1, "plain"));
-  const inflate = (await import("node:zlib")).inflateRawSync;
+  // One inflater for all the echoes, as a peer with context takeover keeps: a broken block
+  // in any echo (an empty message sent as no bytes at all) breaks the ones after it.
+  const inflate = streamInflater();
   const got: string[] = [];
-  for (let i = 0; i < 3; i++) {
+  const emptyPayloads: number[][] = [];
+  for (let i = 0; i < 4; i++) {
     const frame = await raw.readFrame();
-    const rsv1 = (frame as unknown as { payload: Uint8Array }).payload;
-    got.push(new TextDecoder().decode(frame.opcode === 1 ? inflateOrPlain(rsv1, inflate) : rsv1));
+    assert.ok(frame.rsv1, `echo ${i} is compressed (threshold 0)`);
+    if (i === 1 || i === 2) emptyPayloads.push(Array.from(frame.payload));
+    got.push(new TextDecoder().decode(await inflate(frame.payload)));
   }
-  assert.deepEqual(got, [text, "", "plain"]);
+  inflate.close();
+  assert.deepEqual(got, [text, "", "", "plain"]);
+  assert.deepEqual(emptyPayloads, [[0], [0]], "an empty message is one empty stored block");
   raw.close();
   await server.stop();
 });
@@ -347,17 +449,6 @@ Deno.test("rule: messages sent back to back (long and non-ASCII text, short ASCI
     await server.stop();
   }
 });
-
-function inflateOrPlain(
-  payload: Uint8Array,
-  inflate: (b: Uint8Array, o: object) => Uint8Array,
-): Uint8Array {
-  // The server compresses everything here (threshold 0); "plain" inflates too.
-  const withTail = new Uint8Array(payload.length + 4);
-  withTail.set(payload);
-  withTail.set([0, 0, 0xff, 0xff], payload.length);
-  return inflate(withTail, { finishFlush: 2 });
-}
 
 // ------------------------------------------------------------ Autobahn 12 / 13 shapes (python)
 

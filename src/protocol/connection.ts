@@ -115,7 +115,7 @@ const EMPTY = new Uint8Array(0);
 export class ProtocolConnection implements FrameSink {
   readonly #handlers: ConnectionHandlers;
   // Kept to make the parser and the assembler when the first bytes and the first data
-  // frame arrive: an idle connection holds neither (the options may be shared).
+  // frame arrive: a connection that has received nothing holds neither (the options may be shared).
   readonly #options: ConnectionOptions;
   #parser: FrameParser | null = null;
   readonly #maskKeys: MaskKeySource | null;

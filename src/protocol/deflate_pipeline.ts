@@ -209,8 +209,8 @@ export class DeflatePipeline {
         payload: typeof payload === "string" ? payload : payload.slice(),
       });
     } else {
-      // A string goes to the engine as it is (immutable, and zlib encodes it without a
-      // fresh buffer); bytes are copied, the caller may change them.
+      // A string goes to the engine as it is (immutable, so it needs no copy while it waits;
+      // zlib encodes small ones in Buffer's shared pool); bytes are copied, the caller may change them.
       const data = source !== "" ? source : typeof payload === "string" ? payload : payload.slice();
       this.#outgoing.push({ kind: 0, opcode, data, size });
     }

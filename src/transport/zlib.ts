@@ -39,8 +39,20 @@ function joinTail(payload: Uint8Array): Uint8Array {
   return buffer.subarray(0, payload.length + DEFLATE_TAIL.length);
 }
 
+// An empty stored block after a sync flush, tail included (RFC 7692 section 7.2.3.6).
+const EMPTY_BLOCK = Uint8Array.of(0x00, 0x00, 0x00, 0xff, 0xff);
+
+/** Whether a zlib stream reached the end of its deflate stream (a BFINAL block). */
+function streamEnded(stream: zlib.InflateRaw | null): boolean {
+  if (stream === null) return false;
+  const state = (stream as { _readableState?: { ended?: boolean } })._readableState;
+  return stream.readableEnded || state?.ended === true;
+}
+
 /** A job waiting for a slot: it runs once, when {@linkcode release} gives it one. */
 interface Job {
+  /** False once the job was abandoned while it waited (its connection closed). */
+  readonly wanted: boolean;
   run(): void;
 }
 // FIFO of jobs waiting for a slot: one entry at most per connection and direction.
@@ -55,14 +67,23 @@ function claimSlot(): boolean {
   return true;
 }
 
+/** Gives a slot back, to the first waiting job still wanted (a loop: many may be abandoned). */
 function release(): void {
   running--;
-  if (waitingHead < waiting.length) {
+  while (waitingHead < waiting.length) {
     const next = waiting[waitingHead];
     waiting[waitingHead++] = undefined as unknown as Job;
-    if (waitingHead === waiting.length) waiting.length = waitingHead = 0;
+    if (waitingHead === waiting.length) {
+      waiting.length = waitingHead = 0;
+    } else if (waitingHead > 1024 && waitingHead * 2 > waiting.length) {
+      // Under a backlog that never empties, the served head is cut off now and then.
+      waiting.splice(0, waitingHead);
+      waitingHead = 0;
+    }
+    if (!next.wanted) continue;
     running++;
     next.run();
+    return;
   }
 }
 
@@ -83,8 +104,9 @@ type InflateDone = (
  * direction). The stream's events and the write callback are bound once, at creation;
  * a job's input and callback are fields, so a message costs no closures.
  */
-class Context<S extends zlib.DeflateRaw | zlib.InflateRaw> implements Job {
-  readonly stream: S;
+class Context implements Job {
+  /** Made when the first job runs: a job waiting for a slot holds no zlib memory. */
+  stream: zlib.DeflateRaw | zlib.InflateRaw | null = null;
   readonly #engine: ZlibDeflateEngine;
   readonly inflating: boolean;
   parts: Uint8Array[] = [];
@@ -97,10 +119,13 @@ class Context<S extends zlib.DeflateRaw | zlib.InflateRaw> implements Job {
   /** The caller's callback while a job is on; null between jobs. */
   done: CompressDone | InflateDone | null = null;
 
-  constructor(stream: S, engine: ZlibDeflateEngine, inflating: boolean) {
-    this.stream = stream;
+  constructor(engine: ZlibDeflateEngine, inflating: boolean) {
     this.#engine = engine;
     this.inflating = inflating;
+  }
+
+  #open(): zlib.DeflateRaw | zlib.InflateRaw {
+    const stream = this.#engine.newStream(this.inflating);
     stream.on("data", (chunk: Uint8Array) => {
       if (this.done === null) return;
       this.total += chunk.length;
@@ -112,24 +137,30 @@ class Context<S extends zlib.DeflateRaw | zlib.InflateRaw> implements Job {
       this.parts.push(chunk);
     });
     stream.on("error", (error: Error) => this.finish("corrupt", error.message));
+    return stream;
+  }
+
+  /** A job is set up and not abandoned. */
+  get wanted(): boolean {
+    return this.done !== null;
   }
 
   /** Starts the job set up in the fields (it holds a slot). */
   run(): void {
-    if (this.done === null) return release(); // abandoned while it waited
+    const stream = this.stream ??= this.#open();
     const input = this.input!;
     this.input = null;
     if (!this.inflating) {
-      this.stream.write(input, this.flushed);
+      stream.write(input, this.flushed);
       return;
     }
     const payload = input as Uint8Array;
     if (payload.length + DEFLATE_TAIL.length <= JOINED_INPUT_SIZE) {
       this.joined = joinTail(payload);
-      this.stream.write(this.joined, this.flushed);
+      stream.write(this.joined, this.flushed);
     } else {
-      this.stream.write(payload);
-      this.stream.write(DEFLATE_TAIL, this.flushed);
+      stream.write(payload);
+      stream.write(DEFLATE_TAIL, this.flushed);
     }
   }
 
@@ -138,7 +169,7 @@ class Context<S extends zlib.DeflateRaw | zlib.InflateRaw> implements Job {
    * that comes before the `error` event of bad data.
    */
   readonly flushed = (): void => {
-    const errored = (this.stream as { errored?: Error | null }).errored;
+    const errored = (this.stream as { errored?: Error | null } | null)?.errored;
     if (errored) this.finish("corrupt", errored.message);
     else this.finish();
   };
@@ -151,7 +182,7 @@ class Context<S extends zlib.DeflateRaw | zlib.InflateRaw> implements Job {
     this.joined = null;
     // zlib has read all of it; after a failure it may still be reading, so it is dropped.
     if (joined !== null && failure === undefined) joinedInputs.push(new Uint8Array(joined.buffer));
-    if (failure !== undefined) this.stream.destroy();
+    if (failure !== undefined) this.stream?.destroy();
     release();
     this.#engine.ended(this, done, failure, detail);
   }
@@ -180,8 +211,8 @@ class Context<S extends zlib.DeflateRaw | zlib.InflateRaw> implements Job {
  */
 export class ZlibDeflateEngine implements DeflateEngine {
   readonly #directions: DeflateDirections;
-  #deflater: Context<zlib.DeflateRaw> | null = null;
-  #inflater: Context<zlib.InflateRaw> | null = null;
+  #deflater: Context | null = null;
+  #inflater: Context | null = null;
   #closed = false;
 
   /** @param directions the negotiated windows and context rules of this end */
@@ -192,20 +223,7 @@ export class ZlibDeflateEngine implements DeflateEngine {
   /** Compresses one message; the output ends with the sync-flush tail. */
   compress(data: Uint8Array | string, done: CompressDone): void {
     if (this.#closed) return;
-    const bits = this.#directions.deflateWindowBits;
-    const context = this.#deflater ??= new Context(
-      zlib.createDeflateRaw({
-        windowBits: bits === 8 ? 9 : bits,
-        strategy: bits === 8 ? Z_HUFFMAN_ONLY : Z_DEFAULT_STRATEGY,
-        memLevel: bits < 15 ? 7 : 8,
-        // Every write is sync-flushed: one zlib job per message, not a write and a flush
-        // (each job is a round trip to zlib's thread pool, which on Node and Bun costs
-        // more than compressing a small message).
-        flush: Z_SYNC_FLUSH,
-      }),
-      this,
-      false,
-    );
+    const context = this.#deflater ??= new Context(this, false);
     context.input = data;
     context.done = done;
     if (claimSlot()) context.run();
@@ -215,15 +233,7 @@ export class ZlibDeflateEngine implements DeflateEngine {
   /** Inflates one message (payload + tail), stopping past `limit` bytes of output. */
   inflate(payload: Uint8Array, limit: number, done: InflateDone): void {
     if (this.#closed) return;
-    const context = this.#inflater ??= new Context(
-      zlib.createInflateRaw({
-        // Any window up to the negotiated one may have been used; 15 accepts them all.
-        windowBits: Math.max(this.#directions.inflateWindowBits, 9),
-        flush: Z_SYNC_FLUSH,
-      }),
-      this,
-      true,
-    );
+    const context = this.#inflater ??= new Context(this, true);
     context.limit = limit;
     context.input = payload;
     context.done = done;
@@ -231,9 +241,30 @@ export class ZlibDeflateEngine implements DeflateEngine {
     else waiting.push(context);
   }
 
+  /** @internal A zlib stream for a context, as the handshake's parameters say. */
+  newStream(inflating: boolean): zlib.DeflateRaw | zlib.InflateRaw {
+    if (inflating) {
+      return zlib.createInflateRaw({
+        // Any window up to the negotiated one may have been used; 15 accepts them all.
+        windowBits: Math.max(this.#directions.inflateWindowBits, 9),
+        flush: Z_SYNC_FLUSH,
+      });
+    }
+    const bits = this.#directions.deflateWindowBits;
+    return zlib.createDeflateRaw({
+      windowBits: bits === 8 ? 9 : bits,
+      strategy: bits === 8 ? Z_HUFFMAN_ONLY : Z_DEFAULT_STRATEGY,
+      memLevel: bits < 15 ? 7 : 8,
+      // Every write is sync-flushed: one zlib job per message, not a write and a flush
+      // (each job is a round trip to zlib's thread pool, which on Node and Bun costs
+      // more than compressing a small message).
+      flush: Z_SYNC_FLUSH,
+    });
+  }
+
   /** @internal A job of `context` ended (its slot is released): tells its caller. */
   ended(
-    context: Context<zlib.DeflateRaw | zlib.InflateRaw>,
+    context: Context,
     done: CompressDone | InflateDone,
     failure: InflateFailure | undefined,
     detail: string | undefined,
@@ -246,11 +277,21 @@ export class ZlibDeflateEngine implements DeflateEngine {
       else (done as CompressDone)(undefined, new Error(detail ?? failure));
       return;
     }
-    const output = context.take();
+    let output = context.take();
     if (context.inflating) {
-      if (this.#directions.inflateNoContextTakeover) this.#drop("inflate");
-    } else if (this.#directions.deflateNoContextTakeover) {
-      this.#drop("deflate");
+      // A peer may end its deflate stream with a BFINAL block (RFC 7692 section 7.2.3.4):
+      // zlib then ignores any later input, so the next message needs a fresh inflater.
+      if (
+        this.#directions.inflateNoContextTakeover ||
+        streamEnded(context.stream as zlib.InflateRaw | null)
+      ) {
+        this.#drop("inflate");
+      }
+    } else {
+      // With nothing to compress after a sync flush zlib writes nothing, but an empty
+      // message must still be a deflate block: an empty stored one (00 after the tail goes).
+      if (output.length === 0) output = EMPTY_BLOCK.slice();
+      if (this.#directions.deflateNoContextTakeover) this.#drop("deflate");
     }
     done(output);
   }
@@ -269,16 +310,16 @@ export class ZlibDeflateEngine implements DeflateEngine {
     else this.#inflater = null;
     if (context.done !== null) {
       if (context.input !== null) {
-        // Still waiting for a slot: it will run as abandoned and give the slot back.
+        // Still waiting for a slot: release() skips it.
         context.done = null;
         context.input = null;
-        context.stream.close();
+        context.stream?.close();
         return;
       }
       // A job still running is abandoned: finishing it releases its slot.
       context.finish("corrupt", "connection closed");
       return;
     }
-    context.stream.close();
+    context.stream?.close();
   }
 }

@@ -241,6 +241,8 @@ export async function connectWs(url: string, options: WsOptions = {}): Promise<
 /** A frame the server sent (servers never mask). */
 export interface ServerFrame {
   fin: boolean;
+  /** RSV1: set on the first frame of a compressed message (permessage-deflate). */
+  rsv1: boolean;
   opcode: number;
   payload: Uint8Array;
 }
@@ -422,6 +424,7 @@ export class RawClient {
     if (b.length < offset + length) return null;
     const frame = {
       fin: (b[0] & 0x80) !== 0,
+      rsv1: (b[0] & 0x40) !== 0,
       opcode: b[0] & 0x0f,
       payload: b.slice(offset, offset + length),
     };
