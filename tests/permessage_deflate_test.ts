@@ -15,6 +15,7 @@ import webSocket from "../mod.ts";
 import {
   acceptDeflateAnswer,
   buildDeflateOffer,
+  concatBytes,
   parseDeflateOptions,
   parseExtensions,
   selectDeflateOffer,
@@ -267,12 +268,7 @@ function streamInflater(): ((payload: Uint8Array) => Promise<Uint8Array>) & { cl
       inflater.write(payload);
       inflater.write(Uint8Array.of(0, 0, 0xff, 0xff));
       inflater.flush(constants.Z_SYNC_FLUSH, () => {
-        const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-        let at = 0;
-        for (const part of parts) {
-          out.set(part, at);
-          at += part.length;
-        }
+        const out = concatBytes(parts);
         parts = [];
         resolve(out);
       });

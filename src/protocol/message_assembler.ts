@@ -103,8 +103,9 @@ export class MessageAssembler {
   readonly #pool: BufferPool | undefined;
   readonly #allocate: MessageAllocator;
   readonly #allocateInternal: MessageAllocator;
-  // The message in progress is internal (see the constructor): its buffer may be shared.
-  #internal = false;
+  // Where the message in progress gets its own buffer: `#allocateInternal` for a message
+  // the caller never hands out (see the constructor), else `#allocate`.
+  #allocateOwn: MessageAllocator;
   // The message in progress: its opcode (0 when none) and frames so far.
   #opcode = 0;
   #fragments = 0;
@@ -151,6 +152,7 @@ export class MessageAssembler {
     this.#pool = pool;
     this.#allocate = allocate;
     this.#allocateInternal = allocateInternal;
+    this.#allocateOwn = allocate;
   }
 
   /** Bytes of memory held for the message in progress (0 when none). */
@@ -177,7 +179,7 @@ export class MessageAssembler {
       );
     } else {
       this.#opcode = opcode;
-      this.#internal = internal;
+      this.#allocateOwn = internal ? this.#allocateInternal : this.#allocate;
     }
     if (++this.#fragments > this.#maxFragments) {
       throw new ProtocolError(
@@ -266,7 +268,7 @@ export class MessageAssembler {
       message = this.#buffer!;
       this.#buffer = null;
     } else {
-      message = (this.#internal ? this.#allocateInternal : this.#allocate)(this.#size);
+      message = this.#allocateOwn(this.#size);
       this.#gather(message);
     }
     this.reset();
@@ -301,7 +303,7 @@ export class MessageAssembler {
     if (!this.#final && this.#buffer !== null) this.#pool?.give(this.#buffer);
     this.#buffer = null;
     this.#final = false;
-    this.#internal = false;
+    this.#allocateOwn = this.#allocate;
     this.#filled = 0;
     this.#size = 0;
     this.#wholeText = null;
@@ -331,9 +333,7 @@ export class MessageAssembler {
     if (this.#fin && capacity === ceiling) {
       // Text is decoded from this buffer and never handed out, so it may come from the pool too.
       const text = this.#opcode === Opcode.Text && this.#pool !== undefined;
-      const own = text
-        ? this.#pool!.take(capacity)
-        : (this.#internal ? this.#allocateInternal : this.#allocate)(capacity);
+      const own = text ? this.#pool!.take(capacity) : this.#allocateOwn(capacity);
       this.#gather(own);
       this.#dropSteps();
       if (old !== null && !this.#final) this.#pool?.give(old);
