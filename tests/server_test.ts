@@ -359,6 +359,85 @@ Deno.test("close (RFC 6455 7.1.1): when the server starts the close it ends TCP 
   }
 });
 
+/**
+ * Reads `conn` to its end and says how it ended: "end" for a clean end (FIN;
+ * over TLS, close_notify first), otherwise the error's name. Returns the
+ * bytes read before it too.
+ */
+async function readUntilEnd(conn: Deno.Conn): Promise<{ how: string; bytes: Uint8Array }> {
+  const parts: Uint8Array[] = [];
+  const chunk = new Uint8Array(4096);
+  for (let reads = 0; reads < 1000; reads++) {
+    let n: number | null;
+    try {
+      n = await within(conn.read(chunk), "read until the server's end");
+    } catch (error) {
+      return { how: (error as Error).name, bytes: concat(parts) };
+    }
+    if (n === null) return { how: "end", bytes: concat(parts) };
+    parts.push(chunk.slice(0, n));
+  }
+  throw new Error("the server kept sending");
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+for (const secure of [false, true]) {
+  const scheme = secure ? "wss" : "ws";
+  Deno.test(`close (RFC 6455 7.1.1, ${scheme}): once the client's close frame is answered the server closes TCP as soon as its close frame is written — its close event comes while the client still holds its side open, and the client reads a clean end${secure ? " (close_notify, then FIN)" : " (FIN, not a reset)"}`, async () => {
+    const certs = secure ? await getTestCerts() : undefined;
+    // A close timeout far beyond the wait below: only closing at once can pass.
+    const harness = await startServer({
+      closeTimeoutMs: 60_000,
+      ...(certs &&
+        { serverCert: { certPath: certs.serverCertPath, keyPath: certs.serverKeyPath } }),
+    });
+    const conn = certs === undefined
+      ? await Deno.connect({ hostname: "127.0.0.1", port: harness.port })
+      : await Deno.connectTls({
+        hostname: "127.0.0.1",
+        port: harness.port,
+        caCerts: [certs.caPem],
+      });
+    try {
+      await writeAll(conn, new TextEncoder().encode(upgradeRequest(harness.port)));
+      await harness.connects.next("connect");
+      await writeAll(conn, clientFrame(0x8, new Uint8Array([0x0f, 0xa1, 0x68, 0x69]))); // 4001 "hi"
+      const closed = await harness.closes.next("close event before the client ends its side");
+      assert.deepEqual(closed.result, { code: 4001, reason: "hi" });
+      const { how, bytes } = await readUntilEnd(conn);
+      assert.equal(how, "end", "a clean end, not a reset or a truncated TLS stream");
+      const text = new TextDecoder("latin1").decode(bytes);
+      assert.match(text, /^HTTP\/1\.1 101 /);
+      const head = text.indexOf("\r\n\r\n") + 4;
+      assert.deepEqual(
+        [...bytes.subarray(head)],
+        [0x88, 0x02, 0x0f, 0xa1],
+        "the close frame echoing the client's code, and nothing after it",
+      );
+    } finally {
+      try {
+        conn.close();
+      } catch {
+        // Already closed.
+      }
+      await harness.stop();
+    }
+  });
+}
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  while (bytes.length > 0) bytes = bytes.subarray(await conn.write(bytes));
+}
+
 Deno.test("close (RFC 6455 7.1.1): after failing a connection (1002) the server ends TCP first, without waiting for the client's close frame", async () => {
   const harness = await startServer({}, false);
   const raw = await RawClient.connect(harness.port);

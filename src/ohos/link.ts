@@ -287,6 +287,8 @@ export class Link implements ConnectionHandlers, HeartbeatActions, Alarm {
       return;
     }
     if (action === "closeWrite") this.stream.closeWrite();
+    else if (action === "closeWhenWritten") this.stream.closeWhenWritten();
+    // Also the bound for the two above: a peer that never reads or never ends.
     if (this.#closeTimerSet) return;
     this.#closeTimerSet = true;
     sharedAlarmClock.set(this, this.#settings.closeTimeoutMs);

@@ -6,7 +6,13 @@
  *
  * RFC 6455 section 7.1.1: the server ends TCP first, so that TIME_WAIT
  * lands on it; the client waits for the server's end and only closes the
- * socket itself when that takes too long.
+ * socket itself when that takes too long. Once both close frames have
+ * crossed, the peer sends nothing more, so the server closes its socket as
+ * soon as its close frame is written (the FIN follows it) instead of
+ * half-closing and waiting for the peer's end. After a protocol failure the
+ * peer may still be sending: closing then would answer its bytes with a
+ * reset, which can destroy our close frame before the peer reads it, so the
+ * server half-closes and waits (bounded) for the peer's end.
  *
  * @module
  */
@@ -19,9 +25,11 @@ import type { Role } from "./connection.ts";
 /**
  * What to do with TCP after a step. `wait`: keep the socket and wait for
  * the peer, bounded by the close timeout. `closeWrite`: half-close (FIN),
- * then wait the same way for the peer's end. `close`: close the socket now.
+ * then wait the same way for the peer's end. `closeWhenWritten`: close the
+ * socket once what is queued is written (bounded the same way, for a peer
+ * that does not read). `close`: close the socket now.
  */
-export type TcpAction = "wait" | "closeWrite" | "close";
+export type TcpAction = "wait" | "closeWrite" | "closeWhenWritten" | "close";
 
 /** What an end of the stream means. */
 export interface StreamEnd {
@@ -38,7 +46,7 @@ export interface StreamEnd {
  * ```ts
  * import { CloseLifecycle } from "./close_lifecycle.ts";
  * const server = new CloseLifecycle("server");
- * server.peerClosed({ code: 1000, reason: "bye" }); // "closeWrite": the server ends TCP first
+ * server.peerClosed({ code: 1000, reason: "bye" }); // "closeWhenWritten": the server ends TCP first
  * server.ended(true).result; // { code: 1000, reason: "bye" }
  * ```
  */
@@ -76,20 +84,25 @@ export class CloseLifecycle {
 
   /**
    * The peer's close frame arrived and ours is out (the connection echoes it
-   * before reporting), so the close handshake is complete. The server ends
-   * TCP first; the client waits for it.
+   * before reporting), so the close handshake is complete and the peer will
+   * send nothing more. The server closes TCP once its close frame is
+   * written; the client waits for that.
    */
   peerClosed(info: CloseInfo): TcpAction {
     this.record(info.code, info.reason);
     this.#closeExpected = true;
-    return this.#afterHandshake();
+    return this.role === "server" ? "closeWhenWritten" : "wait";
   }
 
-  /** We failed the connection and our close frame with `error.closeCode` is out. */
+  /**
+   * We failed the connection and our close frame with `error.closeCode` is
+   * out. The peer may still be sending, so the server half-closes and waits
+   * for its end; the client waits for the server's.
+   */
   failed(error: ProtocolError): TcpAction {
     this.record(error.closeCode, error.message);
     this.#closeExpected = true;
-    return this.#afterHandshake();
+    return this.role === "server" ? "closeWrite" : "wait";
   }
 
   /** The link is given up on (peer not reading, no pong): 1006 with `reason`, close now. */
@@ -117,9 +130,5 @@ export class CloseLifecycle {
     const unexpected = error !== undefined && !this.#closeExpected;
     this.#closeExpected = true;
     return { result: this.#result ?? abnormalClose(atFrameBoundary), unexpected };
-  }
-
-  #afterHandshake(): TcpAction {
-    return this.role === "server" ? "closeWrite" : "wait";
   }
 }

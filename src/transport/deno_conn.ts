@@ -31,4 +31,6 @@ export interface DenoConn {
   closeWrite(): Promise<void>;
   /** Closes the socket. */
   close(): void;
+  /** Present on TLS connections only (`Deno.TlsConn`): tells a TLS stream from a TCP one. */
+  handshake?(): Promise<unknown>;
 }

@@ -82,6 +82,7 @@ export class DenoByteStream implements ByteStream {
   #delivering = false;
   #writeError: unknown = undefined;
   #closeWriteRequested = false;
+  #closeWhenWrittenRequested = false;
   #closed = false;
   #finished: Promise<void> = Promise.resolve();
   /** Wraps `conn`, a connected Deno socket; the stream takes ownership of it. */
@@ -221,7 +222,14 @@ export class DenoByteStream implements ByteStream {
       }
     }
     this.#writing = false;
-    if (this.#closeWriteRequested && this.#writeError === undefined) {
+    if (this.#closeWhenWrittenRequested) {
+      this.#closeWhenWrittenRequested = false;
+      // TLS: close_notify first, so that the peer sees an end and not a truncation.
+      if (this.#conn.handshake !== undefined && this.#writeError === undefined) {
+        await this.#conn.closeWrite().catch(() => {});
+      }
+      this.close();
+    } else if (this.#closeWriteRequested && this.#writeError === undefined) {
       this.#closeWriteRequested = false;
       await this.#conn.closeWrite().catch(() => {});
     }
@@ -230,6 +238,13 @@ export class DenoByteStream implements ByteStream {
   /** Sends FIN (or TLS close_notify) once queued writes are done. */
   closeWrite(): void {
     this.#closeWriteRequested = true;
+    if (!this.#writing) this.#flush();
+  }
+
+  /** Closes the socket once queued writes are done (TLS: after close_notify). */
+  closeWhenWritten(): void {
+    if (this.#closed) return;
+    this.#closeWhenWrittenRequested = true;
     if (!this.#writing) this.#flush();
   }
 

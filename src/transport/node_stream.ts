@@ -44,8 +44,8 @@ export interface NodeSocket {
   on(event: "error", listener: (error: Error) => void): unknown;
   /** Queues bytes; `callback` runs once they are flushed to the system, or with the failure. */
   write(data: Uint8Array, callback: (error?: Error | null) => void): boolean;
-  /** Sends FIN (TLS: close_notify, then FIN) after the queued writes. */
-  end(): unknown;
+  /** Sends FIN (TLS: close_notify, then FIN) after the queued writes; `callback` runs once it is out. */
+  end(callback?: () => void): unknown;
   /** Releases the socket at once. */
   destroy(): unknown;
   /** Lets `data` events flow (needed after an explicit `pause()`). */
@@ -62,6 +62,10 @@ export interface NodeSocket {
   readonly remotePort?: number;
   /** Negotiated TLS version (TLS sockets only). */
   getProtocol?(): string | null;
+  /** True on TLS sockets. */
+  readonly encrypted?: boolean;
+  /** Bytes accepted by `write` and not yet handed to the system. */
+  readonly writableLength?: number;
 }
 
 /** Up to this many bytes written in one turn are merged into one buffer. */
@@ -271,6 +275,22 @@ export class NodeByteStream implements ByteStream {
     this.#flushPending(); // the bytes written before must go out before the FIN
     this.#writeEnded = true;
     this.#socket.end();
+  }
+
+  /** Closes the socket once the queued writes are handed to the system (TLS: after close_notify). */
+  closeWhenWritten(): void {
+    if (this.#closedByUs) return;
+    this.#flushPending();
+    const close = () => this.close();
+    if (this.#socket.encrypted === true) {
+      if (this.#writeEnded) return void this.drained().then(close, close);
+      this.#writeEnded = true;
+      this.#socket.end(close);
+    } else if (this.#socket.writableLength === 0) {
+      close(); // the usual case: the last write went out at once
+    } else {
+      this.drained().then(close, close);
+    }
   }
 
   /** Closes both directions now; the reader gets its end. Safe to call twice. */

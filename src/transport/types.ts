@@ -44,6 +44,12 @@ export interface ByteStream {
   drained(): Promise<void>;
   /** Half-closes: tells the peer we will send nothing more (TCP FIN / TLS close_notify). */
   closeWrite(): void;
+  /**
+   * Closes the socket once everything queued so far is handed to the OS
+   * (the FIN follows those bytes; TLS sends close_notify first), without
+   * waiting for the peer's end. Pending reads end then.
+   */
+  closeWhenWritten(): void;
   /** Closes both directions at once; pending reads end. Safe to call twice. */
   close(): void;
   /** Resolves when the read side has finished and `reader.end` has been called; never rejects. */

@@ -4,8 +4,11 @@
 // slow-loris is cut at the deadline; frames pipelined behind the upgrade are processed; clients
 // that vanish are dropped by the heartbeat. Each checks a time bound with margins for a noisy
 // machine, and that a well-behaved client is served afterwards. Waits are on events, bounded.
+// Also: a client that keeps its side open after the close handshake still gets the server's
+// end at once, clean (FIN; over TLS close_notify first).
 import assert from "node:assert/strict";
 import net from "node:net";
+import tls from "node:tls";
 import { before, test } from "node:test";
 import WebSocket from "ws";
 import helpers from "./helpers.cjs";
@@ -334,3 +337,58 @@ test(
     }
   },
 );
+
+for (const secure of [false, true]) {
+  test(
+    `close (RFC 6455 7.1.1, ${
+      secure ? "wss" : "ws"
+    }): once the client's close frame is answered the server closes TCP as soon as its close frame is written — its close event comes while the client holds its side open, and the client sees a clean end${
+      secure ? " (close_notify)" : " (FIN, no reset)"
+    }`,
+    T,
+    async () => {
+      // A close timeout far beyond the waits below: only closing at once can pass.
+      const harness = await echoServer({
+        closeTimeoutMs: 60_000,
+        ...(secure ? tlsServerConfig() : {}),
+      });
+      const options = { port: harness.port, host: "127.0.0.1", allowHalfOpen: true };
+      const socket = secure
+        ? tls.connect({ ...options, ca: testCerts().ca.pem, servername: "localhost" })
+        : net.connect(options);
+      const chunks = [];
+      let failure;
+      socket.on("data", (chunk) => chunks.push(chunk));
+      socket.on("error", (error) => failure = error);
+      const ended = new Promise((resolve) => socket.once("end", resolve));
+      try {
+        await within(
+          3000,
+          "connect",
+          new Promise((resolve, reject) => {
+            socket.once(secure ? "secureConnect" : "connect", resolve);
+            socket.once("error", reject);
+          }),
+        );
+        socket.write(upgradeRequest(harness.port));
+        await receives({ socket, received: () => Buffer.concat(chunks) }, /\r\n\r\n/, "101");
+        socket.write(clientFrame(0x8, Buffer.from([0x0f, 0xa1]))); // 4001
+        await harness.closesReach(1, 3000);
+        assert.equal(harness.closes[0].result.code, 4001);
+        await within(3000, "the server's end", ended);
+        assert.equal(failure, undefined, "no reset, no TLS error");
+        const bytes = Buffer.concat(chunks);
+        const head = bytes.indexOf("\r\n\r\n") + 4;
+        assert.match(bytes.subarray(0, head).toString("latin1"), /^HTTP\/1\.1 101 /);
+        assert.deepEqual(
+          [...bytes.subarray(head)],
+          [0x88, 0x02, 0x0f, 0xa1],
+          "the close frame echoing the client's code, and nothing after it",
+        );
+      } finally {
+        socket.destroy();
+        await harness.server.stop();
+      }
+    },
+  );
+}
