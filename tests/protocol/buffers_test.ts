@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { BufferPool, encodeFrame, FrameSlab, ProtocolConnection } from "../../src/protocol/mod.ts";
 import { applyMask, copyMasked } from "../../src/protocol/mask.ts";
+import { KERNEL_CHUNK, maskKernel } from "../../src/protocol/mask_kernel.ts";
 import { concat, decodeWritten, frame } from "./helpers.ts";
 
 /** Where two byte sequences first differ ("none" when equal): a cheap failure message for big arrays. */
@@ -45,6 +46,73 @@ Deno.test("rule: copyMasked equals copy-then-mask for every alignment and tail l
         assert.deepStrictEqual(source, before, "the source is never modified");
       }
     }
+  }
+});
+
+/** RFC 6455 section 5.3, byte by byte: the reference the fast paths must equal. */
+function referenceMask(bytes: Uint8Array, key: Uint8Array, keyOffset: number): Uint8Array {
+  return bytes.map((b, i) => b ^ key[(keyOffset + i) & 3]);
+}
+
+Deno.test("rule (RFC 6455 5.3): the SIMD kernel is available on this runtime, and masks 16-byte blocks with the little-endian key word", () => {
+  const kernel = maskKernel();
+  assert.ok(kernel !== null, "Deno runs WebAssembly SIMD: long payloads take the fast path");
+  assert.equal(kernel.scratch.length, KERNEL_CHUNK);
+  kernel.scratch.fill(0xff, 0, 48);
+  kernel.xor(32, 0x04030201);
+  assert.deepEqual([...kernel.scratch.subarray(0, 6)], [0xfe, 0xfd, 0xfc, 0xfb, 0xfe, 0xfd]);
+  assert.equal(kernel.scratch[31], 0xfb);
+  assert.equal(kernel.scratch[32], 0xff, "bytes past `length` are untouched");
+});
+
+Deno.test("rule (RFC 6455 5.3): applyMask and copyMasked equal the byte-by-byte XOR for long runs too (kernel chunks, 16-byte tails, any key position and alignment)", () => {
+  let seed = 7;
+  const random = (n: number) => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed % n;
+  };
+  const lengths = [
+    1023,
+    1024,
+    1025,
+    1039,
+    KERNEL_CHUNK - 1,
+    KERNEL_CHUNK,
+    KERNEL_CHUNK + 17,
+    3 * KERNEL_CHUNK + 5,
+  ];
+  for (let round = 0; round < 40; round++) {
+    const length = round < lengths.length ? lengths[round] : 1024 + random(4 * KERNEL_CHUNK);
+    const key = new Uint8Array([random(256), random(256), random(256), random(256)]);
+    const lead = random(8);
+    const keyOffset = random(1000);
+    const backing = pattern(length + lead + 8, round);
+    const source = backing.subarray(lead, lead + length);
+    const expected = referenceMask(source, key, keyOffset);
+
+    const inPlace = backing.slice(); // a run inside a larger buffer: the bytes around stay
+    applyMask(inPlace, key, keyOffset, lead, lead + length);
+    assert.equal(
+      firstDifference(inPlace.subarray(lead, lead + length), expected),
+      "none",
+      `applyMask ${length}`,
+    );
+    assert.deepEqual(inPlace.subarray(0, lead), backing.subarray(0, lead));
+    assert.deepEqual(inPlace.subarray(lead + length), backing.subarray(lead + length));
+
+    const before = source.slice();
+    const targetOffset = random(8);
+    const target = new Uint8Array(length + 16);
+    copyMasked(source, target, targetOffset, key);
+    assert.equal(
+      firstDifference(
+        target.subarray(targetOffset, targetOffset + length),
+        referenceMask(source, key, 0),
+      ),
+      "none",
+      `copyMasked ${length}`,
+    );
+    assert.deepEqual(source, before, "the source is never modified");
   }
 });
 
