@@ -351,14 +351,14 @@ export class ProtocolConnection implements FrameSink {
   }
 
   /** @internal */
-  framePayload(data: Uint8Array): void {
+  framePayload(chunk: Uint8Array, start: number, end: number): void {
     const control = this.#control;
     if (control === null) {
-      this.#assembler!.payload(data);
+      this.#assembler!.payload(chunk, start, end);
       return;
     }
-    control.set(data, this.#controlFilled);
-    this.#controlFilled += data.length;
+    control.set(chunk.subarray(start, end), this.#controlFilled);
+    this.#controlFilled += end - start;
   }
 
   /** @internal */

@@ -23,8 +23,12 @@ export interface FrameSink {
    * (never set unless `allowedRsv` lets them through).
    */
   frameStart(opcode: number, fin: boolean, length: number, rsv: number): void;
-  /** Unmasked payload bytes, a view of the pushed chunk: copy what must outlive the call. */
-  framePayload(data: Uint8Array): void;
+  /**
+   * Unmasked payload bytes: `chunk[start, end)` of the pushed chunk (given
+   * as a range, not a view: a view per frame would be an allocation per
+   * message). Copy what must outlive the call.
+   */
+  framePayload(chunk: Uint8Array, start: number, end: number): void;
   /** The payload of the current frame is complete. */
   frameEnd(): void;
 }
@@ -67,7 +71,7 @@ function fail(message: string): never {
  * const parts: Uint8Array[] = [];
  * parser.push(new Uint8Array([0x81, 0x02, 0x68, 0x69]), {
  *   frameStart() {},
- *   framePayload(data) { parts.push(data); },
+ *   framePayload(chunk, start, end) { parts.push(chunk.slice(start, end)); },
  *   frameEnd() {},
  * });
  * ```
@@ -137,14 +141,14 @@ export class FrameParser {
         continue;
       }
       const take = Math.min(this.#remaining, end - pos);
-      const data = chunk.subarray(pos, pos + take);
+      const from = pos;
       pos += take;
       if (this.#masked) {
-        applyMask(data, this.#maskKey!, this.#maskOffset);
+        applyMask(chunk, this.#maskKey!, this.#maskOffset, from, pos);
         this.#maskOffset += take;
       }
       this.#remaining -= take;
-      sink.framePayload(data);
+      sink.framePayload(chunk, from, pos);
       if (this.#remaining === 0) this.#endFrame(sink);
     }
   }

@@ -72,9 +72,27 @@ export const GROWTH_FACTOR = 2;
  */
 export const READ_TARGET_MIN = 16 * 1024;
 
-function decodeText(bytes: Uint8Array): string {
+// Up to this many bytes a loop copies cheaper than a view and `set`.
+const LOOP_COPY = 32;
+
+/** `target[at…] = source[from, from + length)`, without a view for short runs. */
+function copyInto(
+  target: Uint8Array,
+  at: number,
+  source: Uint8Array,
+  from: number,
+  length: number,
+): void {
+  if (length <= LOOP_COPY) {
+    for (let i = 0; i < length; i++) target[at + i] = source[from + i];
+  } else {
+    target.set(source.subarray(from, from + length), at);
+  }
+}
+
+function decodeText(bytes: Uint8Array, start: number, end: number): string {
   try {
-    return decodeShortAscii(bytes) ?? decodeUtf8(bytes);
+    return decodeShortAscii(bytes, start, end) ?? decodeUtf8(bytes.subarray(start, end));
   } catch {
     throw new ProtocolError(CloseCode.InvalidPayload, "text message is not valid UTF-8");
   }
@@ -198,50 +216,53 @@ export class MessageAssembler {
   }
 
   /**
-   * Payload bytes of the current frame, unmasked. Copied unless they already
-   * sit where {@linkcode MessageAssembler.readTarget} offered; the caller may
-   * reuse `data` afterwards. Throws a 1007 {@linkcode ProtocolError} at the
-   * first byte that makes a text message invalid UTF-8.
+   * Payload bytes of the current frame, unmasked: `chunk[start, end)` (all
+   * of `chunk` by default). Copied unless they already sit where
+   * {@linkcode MessageAssembler.readTarget} offered; the caller may reuse
+   * `chunk` afterwards. Throws a 1007 {@linkcode ProtocolError} at the first
+   * byte that makes a text message invalid UTF-8.
    */
-  payload(data: Uint8Array): void {
+  payload(chunk: Uint8Array, start = 0, end: number = chunk.length): void {
+    if (
+      this.#opcode === Opcode.Text && this.#fin && this.#fragments === 1 && this.#size === 0 &&
+      end - start === this.#frameRemaining
+    ) {
+      // A whole single-frame text message in one piece: decode it in place (no view,
+      // no copy: the common small message costs no allocation but its string).
+      this.#wholeText = decodeText(chunk, start, end);
+      this.#frameRemaining = 0;
+      return;
+    }
     if (this.#opcode === Opcode.Text) {
-      if (
-        this.#fin && this.#fragments === 1 && this.#size === 0 &&
-        data.length === this.#frameRemaining
-      ) {
-        // A whole single-frame text message in one piece: decode it in place.
-        this.#wholeText = decodeText(data);
-        this.#frameRemaining = 0;
-        return;
-      }
       const utf8 = this.#utf8 ??= new Utf8Validator();
-      if (!utf8.push(data)) {
+      if (!utf8.push(start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end))) {
         throw new ProtocolError(CloseCode.InvalidPayload, "text message is not valid UTF-8");
       }
     }
     let buffer = this.#buffer;
+    const length = end - start;
     if (
-      buffer !== null && data.buffer === buffer.buffer &&
-      data.byteOffset === buffer.byteOffset + this.#filled
+      buffer !== null && chunk.buffer === buffer.buffer &&
+      chunk.byteOffset + start === buffer.byteOffset + this.#filled
     ) {
       // Read through readTarget(): already in place.
-      this.#filled += data.length;
-      this.#size += data.length;
-      this.#frameRemaining -= data.length;
+      this.#filled += length;
+      this.#size += length;
+      this.#frameRemaining -= length;
       return;
     }
-    let rest = data;
-    // Bounded: each pass fills the buffer or takes all of `rest`, and a new one has room.
-    for (let pass = 0; pass < 64 && rest.length > 0; pass++) {
+    let from = start;
+    // Bounded: each pass fills the buffer or takes all that is left, and a new one has room.
+    for (let pass = 0; pass < 64 && from < end; pass++) {
       if (buffer === null || buffer.length === this.#filled) {
-        buffer = this.#grow(this.#size + rest.length);
+        buffer = this.#grow(this.#size + end - from);
       }
-      const take = Math.min(rest.length, buffer.length - this.#filled);
-      buffer.set(take === rest.length ? rest : rest.subarray(0, take), this.#filled);
+      const take = Math.min(end - from, buffer.length - this.#filled);
+      copyInto(buffer, this.#filled, chunk, from, take);
       this.#filled += take;
       this.#size += take;
       this.#frameRemaining -= take;
-      rest = rest.subarray(take);
+      from += take;
     }
   }
 

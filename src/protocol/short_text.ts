@@ -36,25 +36,30 @@ const SIXTEEN = new Uint8Array(16);
 const fromCharCode = String.fromCharCode;
 
 /**
- * The text of `bytes` when they are short and pure ASCII (always valid
- * UTF-8), else `undefined`. The string is flat (appending char by char
+ * The text of `bytes[start, end)` when it is short and pure ASCII (always
+ * valid UTF-8), else `undefined`. The string is flat (appending char by char
  * would build a rope that every later read of it, such as `isShortAscii` on
  * an echo, must flatten first).
  */
-export function decodeShortAscii(bytes: Uint8Array): string | undefined {
-  const length = bytes.length;
+export function decodeShortAscii(
+  bytes: Uint8Array,
+  start = 0,
+  end: number = bytes.length,
+): string | undefined {
+  const length = end - start;
   if (length > SHORT_TEXT) return undefined;
   if (length > 16) {
-    for (let i = 0; i < length; i++) {
+    for (let i = start; i < end; i++) {
       if (bytes[i] > 0x7f) return undefined;
     }
-    return lastDecoded = fromCharCode.apply(null, bytes as unknown as number[]);
+    const view = start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end);
+    return lastDecoded = fromCharCode.apply(null, view as unknown as number[]);
   }
   // Up to 16 bytes: one call with a fixed argument list is 2-3x cheaper than
   // `apply`, which first turns the array into an argument list.
   const b = SIXTEEN;
   for (let i = 0; i < length; i++) {
-    const byte = bytes[i];
+    const byte = bytes[start + i];
     if (byte > 0x7f) return undefined;
     b[i] = byte;
   }

@@ -300,3 +300,37 @@ Deno.test("rule: the message buffer is released when the peer's close frame inte
   assert.equal(rec.closes[0]?.code, 1000);
   assert.equal(rec.conn.messageBufferSize, 0, "dropped with the message");
 });
+
+Deno.test("rule: payload given as a range of a larger chunk assembles the same message as the range's own bytes (text whole or fragmented, binary)", () => {
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ minLength: 1, maxLength: 300 }),
+      fc.nat(20),
+      fc.nat(20),
+      fc.boolean(),
+      (body, before, after, text) => {
+        const payload = text
+          ? new TextEncoder().encode(String.fromCharCode(...body.map((b) => b & 0x7f)))
+          : body;
+        const chunk = new Uint8Array(before + payload.length + after).fill(0xff);
+        chunk.set(payload, before);
+        const assemble = (feed: (a: MessageAssembler) => void) => {
+          const assembler = new MessageAssembler({ maxMessageSize: 1 << 20, maxFragments: 100 });
+          assembler.frameStart(text ? 1 : 2, true, payload.length);
+          feed(assembler);
+          return assembler.frameEnd();
+        };
+        const fromRange = assemble((a) => a.payload(chunk, before, before + payload.length));
+        const fromOwn = assemble((a) => a.payload(payload.slice()));
+        assert.deepEqual(fromRange, fromOwn);
+        // In two pieces: the validator and the copy path see ranges too.
+        const half = before + (payload.length >> 1);
+        const split = assemble((a) => {
+          a.payload(chunk, before, half);
+          a.payload(chunk, half, before + payload.length);
+        });
+        assert.deepEqual(split, fromOwn);
+      },
+    ),
+  );
+});

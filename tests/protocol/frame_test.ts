@@ -171,7 +171,7 @@ Deno.test("rule: the parser reports header, payload and end for each frame", () 
   const events: string[] = [];
   const sink: FrameSink = {
     frameStart: (opcode, fin, length) => events.push(`start ${opcode} ${length} ${fin}`),
-    framePayload: (d) => events.push(`data ${d.length}`),
+    framePayload: (_chunk, start, end) => events.push(`data ${end - start}`),
     frameEnd: () => events.push("end"),
   };
   parser.push(concat([frame({ opcode: 1, payload: "abc" }), frame({ opcode: 2 })]), sink);
@@ -223,4 +223,24 @@ Deno.test("rule: connections given one slab carve their small frames from its bl
   // Back to back: the second frame starts where the first ends (no bytes shared).
   assert.equal(written[1].byteOffset, written[0].byteOffset + written[0].length);
   assert.deepEqual([...written[2].subarray(2)], [...new TextEncoder().encode("three")]);
+});
+
+Deno.test("rule: payload reaches the sink as ranges of the pushed chunk itself (no view per frame), unmasked in place", () => {
+  const parser = new FrameParser({ expectMasked: true });
+  const key = [9, 8, 7, 6];
+  const chunk = concat([
+    frame({ opcode: 1, payload: "hello", mask: key }),
+    frame({ opcode: 2, payload: new Uint8Array([1, 2, 3]), mask: key }),
+  ]);
+  const seen: { same: boolean; bytes: number[] }[] = [];
+  parser.push(chunk, {
+    frameStart() {},
+    framePayload: (got, start, end) =>
+      seen.push({ same: got === chunk, bytes: [...got.subarray(start, end)] }),
+    frameEnd() {},
+  });
+  assert.deepEqual(seen, [
+    { same: true, bytes: [...new TextEncoder().encode("hello")] },
+    { same: true, bytes: [1, 2, 3] },
+  ]);
 });

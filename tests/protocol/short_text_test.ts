@@ -68,3 +68,21 @@ Deno.test("rule: the memo of the last decoded string changes no answer of isShor
     ),
   );
 });
+
+Deno.test("rule: decodeShortAscii of a range equals decoding that range's own bytes, for every length up to the limit", () => {
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ maxLength: SHORT_TEXT + 20 }),
+      fc.nat(),
+      fc.nat(),
+      (bytes, a, b) => {
+        const start = bytes.length === 0 ? 0 : a % bytes.length;
+        const end = start + (b % (bytes.length - start + 1));
+        assert.equal(
+          decodeShortAscii(bytes, start, end),
+          decodeShortAscii(bytes.slice(start, end)),
+        );
+      },
+    ),
+  );
+});
