@@ -70,6 +70,76 @@ Deno.test("WriteBatch: settle recycles every part once and settles the promise o
   await assert.rejects(rejected, /broken/);
 });
 
+Deno.test("WriteBatch.addRange: ranges that continue one another in one block become one part (one view), in order with add(); another block or a gap starts a new part", () => {
+  const block = new Uint8Array(64).map((_, i) => i);
+  const other = new Uint8Array(8).fill(200);
+  const own = new Uint8Array([9, 9]);
+  const batch = new WriteBatch();
+  batch.addRange(block, 0, 10);
+  batch.addRange(block, 10, 18);
+  batch.addRange(block, 18, 30); // three frames back to back: one part
+  batch.addRange(block, 31, 40); // a gap of one byte
+  batch.addRange(other, 0, 8); // another block
+  batch.add(own, undefined); // a whole buffer keeps its place after the ranges
+  batch.addRange(block, 40, 44);
+  assert.equal(batch.bytes, 30 + 9 + 8 + 2 + 4, "bytes counts the open run too");
+  batch.seal();
+  batch.seal(); // idempotent
+  const parts = batch.parts.map((
+    p,
+  ) => [p.buffer === block.buffer ? "block" : p === own ? "own" : "other", p.byteOffset, p.length]);
+  assert.deepEqual(parts, [
+    ["block", 0, 30],
+    ["block", 31, 9],
+    ["other", 0, 8],
+    ["own", 0, 2],
+    ["block", 40, 4],
+  ]);
+  assert.equal(batch.recycles.length, parts.length);
+  batch.clear();
+  batch.addRange(block, 44, 46);
+  batch.seal();
+  assert.deepEqual(
+    batch.parts.map((p) => [p.byteOffset, p.length]),
+    [[44, 2]],
+    "clear drops the open run",
+  );
+});
+
+Deno.test(
+  "DenoByteStream: ranges written while a read is delivered leave in order with whole buffers, and bufferedBytes counts them",
+  T,
+  async () => {
+    const server = collectingServer();
+    const stream = await connectDeno({ hostname: "127.0.0.1", port: server.port });
+    stream.startReading({ data: () => {}, end: () => {} });
+    try {
+      const block = new Uint8Array(200).map((_, i) => i);
+      stream.write(new Uint8Array([1]));
+      stream.writeRange(block, 0, 50);
+      stream.writeRange(block, 50, 120);
+      stream.write(new Uint8Array([250, 251]));
+      stream.writeRange(block, 120, 200);
+      assert.equal(stream.bufferedBytes, 1 + 200 + 2);
+      await stream.drained();
+      assert.equal(stream.bufferedBytes, 0);
+      stream.closeWrite();
+      const received = await server.received;
+      assert.deepEqual([...received], [
+        1,
+        ...block.subarray(0, 120),
+        250,
+        251,
+        ...block.subarray(120),
+      ]);
+    } finally {
+      stream.close();
+      await stream.finished;
+      server.close();
+    }
+  },
+);
+
 Deno.test(
   "DenoByteStream: writes queued together share one drained() promise, bufferedBytes counts them until written, bytes arrive in order, pooled parts are recycled",
   T,

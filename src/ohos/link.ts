@@ -26,7 +26,7 @@ import type { CloseResult } from "./close.ts";
 import { Heartbeat, type HeartbeatActions, type HeartbeatTiming } from "./heartbeat.ts";
 import { type Alarm, sharedAlarmClock } from "./alarms.ts";
 import { messageStepPool } from "./inbound.ts";
-import { framePool, frameSlab, writeFrame } from "./outbound.ts";
+import { framePool, frameSlab, writeFrame, writeFrameRange } from "./outbound.ts";
 
 /** Settings of a {@linkcode Link}. */
 export interface LinkSettings {
@@ -218,11 +218,21 @@ export class Link implements ConnectionHandlers, HeartbeatActions, Alarm {
   /** @internal A frame to send. */
   write(bytes: Uint8Array): void {
     if (this.#dropped) return;
-    if (!writeFrame(this.stream, bytes, this.#settings.maxBufferedBytes)) {
-      // Automatic frames (pongs, close) overflowed: the peer sends and never reads.
-      this.#dropped = true;
-      this.#drop({ kind: "not-reading", reason: this.#settings.notReadingReason(this.buffered) });
+    if (!writeFrame(this.stream, bytes, this.#settings.maxBufferedBytes)) this.#notReading();
+  }
+
+  /** @internal A small frame to send, as a range of a slab block. */
+  writeRange(block: Uint8Array, start: number, end: number): void {
+    if (this.#dropped) return;
+    if (!writeFrameRange(this.stream, block, start, end, this.#settings.maxBufferedBytes)) {
+      this.#notReading();
     }
+  }
+
+  /** Automatic frames (pongs, close) overflowed: the peer sends and never reads. */
+  #notReading(): void {
+    this.#dropped = true;
+    this.#drop({ kind: "not-reading", reason: this.#settings.notReadingReason(this.buffered) });
   }
 
   /** @internal A complete message. */

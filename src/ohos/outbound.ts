@@ -54,3 +54,19 @@ export function writeFrame(
   stream.write(frame, frame.length > MAX_SLAB_FRAME ? recycleFrame : undefined);
   return true;
 }
+
+/**
+ * {@linkcode writeFrame} for a small frame given as `block[start, end)` of a
+ * slab block (never recycled), under the same bound.
+ */
+export function writeFrameRange(
+  stream: ByteStream,
+  block: Uint8Array,
+  start: number,
+  end: number,
+  maxBufferedBytes: number,
+): boolean {
+  if (stream.bufferedBytes + end - start > maxBufferedBytes + CONTROL_HEADROOM) return false;
+  stream.writeRange(block, start, end);
+  return true;
+}

@@ -13,7 +13,15 @@ import type { CloseInfo } from "./close.ts";
 import type { BufferPool } from "./buffer_pool.ts";
 import { CloseCode, MAX_CLOSE_REASON_BYTES, Opcode } from "./constants.ts";
 import { describe, ProtocolError } from "./errors.ts";
-import { encodeFrame, FrameSlab, MaskKeySource, type RandomFill } from "./frame_encoder.ts";
+import {
+  encodeFrame,
+  FrameSlab,
+  headerLength,
+  MaskKeySource,
+  MAX_SLAB_FRAME,
+  type RandomFill,
+  writeFrameAt,
+} from "./frame_encoder.ts";
 import { FrameParser, type FrameSink } from "./frame_parser.ts";
 import { type MessageAllocator, MessageAssembler } from "./message_assembler.ts";
 import { DeflatePipeline, type DeflatePipelineOptions } from "./deflate_pipeline.ts";
@@ -26,6 +34,14 @@ export type Role = "client" | "server";
 export interface ConnectionHandlers {
   /** Bytes to send to the peer, in order. The callee owns the array. */
   write(bytes: Uint8Array): void;
+  /**
+   * Optional: a small frame to send, as `block[start, end)` of a slab block
+   * (see {@linkcode FrameSlab.reserve}), in order with `write`. The callee
+   * owns those bytes; without this method, frames come through `write` as
+   * views. Consecutive frames often lie back to back in one block, so a
+   * callee can send them as one range without a view per frame.
+   */
+  writeRange?(block: Uint8Array, start: number, end: number): void;
   /** A complete message: text as `string`, binary as `Uint8Array` (owned by the callee). */
   message(data: string | Uint8Array): void;
   /** A ping arrived (already answered with a pong). */
@@ -308,7 +324,16 @@ export class ProtocolConnection implements FrameSink {
       return true;
     }
     const key = this.#maskKeys === null ? null : this.#maskKeys.next();
-    this.#handlers.write(encodeFrame(opcode, payload, true, key, this.#slab));
+    const handlers = this.#handlers;
+    const size = headerLength(payload.length, key !== null) + payload.length;
+    if (size <= MAX_SLAB_FRAME && handlers.writeRange !== undefined) {
+      const slab = this.#slab;
+      const at = slab.reserve(size);
+      writeFrameAt(slab.block, at, opcode, payload, true, key);
+      handlers.writeRange(slab.block, at, at + size);
+      return true;
+    }
+    handlers.write(encodeFrame(opcode, payload, true, key, this.#slab));
     return true;
   }
 

@@ -66,14 +66,30 @@ export class FrameSlab {
     if (size > MAX_SLAB_FRAME) {
       return this.#pool === undefined ? new Uint8Array(size) : this.#pool.take(size);
     }
+    const at = this.reserve(size);
+    return this.#block.subarray(at, at + size);
+  }
+
+  /**
+   * Reserves `size` bytes (at most {@linkcode MAX_SLAB_FRAME}) of
+   * {@linkcode FrameSlab.block} that no other frame shares, and returns where
+   * they start: a frame as a range, without a view of its own. Read `block`
+   * after this call (it may be a new block).
+   */
+  reserve(size: number): number {
     if (this.#offset + size > this.#block.length) {
       // Start small (an idle connection keeps its last block) and grow with use.
       this.#block = new Uint8Array(Math.min(16 * 1024, Math.max(1024, this.#block.length * 2)));
       this.#offset = 0;
     }
-    const view = this.#block.subarray(this.#offset, this.#offset + size);
+    const at = this.#offset;
     this.#offset += size;
-    return view;
+    return at;
+  }
+
+  /** The block the last {@linkcode FrameSlab.reserve} took its bytes from. */
+  get block(): Uint8Array {
+    return this.#block;
   }
 }
 
@@ -109,54 +125,76 @@ export function encodeFrame(
   const size = head + length + lead;
   let frame = slab === undefined ? new Uint8Array(size) : slab.alloc(size);
   if (lead !== 0) frame = frame.subarray(lead);
-  frame[0] = (fin ? 0x80 : 0) | opcode;
+  writeFrameAt(frame, 0, opcode, payload, fin, maskKey);
+  return frame;
+}
+
+/**
+ * Writes one frame into `target` from `at` on: exactly
+ * `headerLength(payload.length, maskKey !== null) + payload.length` bytes,
+ * with the same rules as {@linkcode encodeFrame} (which uses it).
+ */
+export function writeFrameAt(
+  target: Uint8Array,
+  at: number,
+  opcode: number,
+  payload: Uint8Array | string,
+  fin: boolean,
+  maskKey: Uint8Array | null,
+): void {
+  const length = payload.length;
+  target[at] = (fin ? 0x80 : 0) | opcode;
   const maskBit = maskKey !== null ? 0x80 : 0;
   let offset: number;
   if (length < 126) {
-    frame[1] = maskBit | length;
-    offset = 2;
+    target[at + 1] = maskBit | length;
+    offset = at + 2;
   } else if (length < 65536) {
-    frame[1] = maskBit | 126;
-    frame[2] = length >> 8;
-    frame[3] = length & 0xff;
-    offset = 4;
+    target[at + 1] = maskBit | 126;
+    target[at + 2] = length >> 8;
+    target[at + 3] = length & 0xff;
+    offset = at + 4;
   } else {
-    frame[1] = maskBit | 127;
+    target[at + 1] = maskBit | 127;
     const high = Math.floor(length / 0x100000000);
-    frame[2] = high >>> 24;
-    frame[3] = (high >>> 16) & 0xff;
-    frame[4] = (high >>> 8) & 0xff;
-    frame[5] = high & 0xff;
-    frame[6] = length >>> 24;
-    frame[7] = (length >>> 16) & 0xff;
-    frame[8] = (length >>> 8) & 0xff;
-    frame[9] = length & 0xff;
-    offset = 10;
+    target[at + 2] = high >>> 24;
+    target[at + 3] = (high >>> 16) & 0xff;
+    target[at + 4] = (high >>> 8) & 0xff;
+    target[at + 5] = high & 0xff;
+    target[at + 6] = length >>> 24;
+    target[at + 7] = (length >>> 16) & 0xff;
+    target[at + 8] = (length >>> 8) & 0xff;
+    target[at + 9] = length & 0xff;
+    offset = at + 10;
   }
   if (typeof payload === "string") {
     if (maskKey === null) {
-      for (let i = 0; i < length; i++) frame[offset + i] = payload.charCodeAt(i);
-      return frame;
+      for (let i = 0; i < length; i++) target[offset + i] = payload.charCodeAt(i);
+      return;
     }
-    frame.set(maskKey, offset);
+    target.set(maskKey, offset);
     offset += 4;
-    for (let i = 0; i < length; i++) frame[offset + i] = payload.charCodeAt(i) ^ maskKey[i & 3];
-    return frame;
+    for (let i = 0; i < length; i++) target[offset + i] = payload.charCodeAt(i) ^ maskKey[i & 3];
+    return;
   }
   if (maskKey === null) {
-    frame.set(payload, offset);
-    return frame;
+    if (length < 64) {
+      // A loop copies a short payload cheaper than set(), which goes through the runtime.
+      for (let i = 0; i < length; i++) target[offset + i] = payload[i];
+    } else {
+      target.set(payload, offset);
+    }
+    return;
   }
-  frame[offset] = maskKey[0];
-  frame[offset + 1] = maskKey[1];
-  frame[offset + 2] = maskKey[2];
-  frame[offset + 3] = maskKey[3];
+  target[offset] = maskKey[0];
+  target[offset + 1] = maskKey[1];
+  target[offset + 2] = maskKey[2];
+  target[offset + 3] = maskKey[3];
   offset += 4;
   if (length < 64) {
     // Copy and mask in one pass: cheaper than set() + applyMask() for small frames.
-    for (let i = 0; i < length; i++) frame[offset + i] = payload[i] ^ maskKey[i & 3];
+    for (let i = 0; i < length; i++) target[offset + i] = payload[i] ^ maskKey[i & 3];
   } else {
-    copyMasked(payload, frame, offset, maskKey);
+    copyMasked(payload, target, offset, maskKey);
   }
-  return frame;
 }

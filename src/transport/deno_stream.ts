@@ -170,18 +170,29 @@ export class DenoByteStream implements ByteStream {
    * system call (small frames cost one `write` per batch, not per frame).
    */
   write(bytes: Uint8Array, recycle?: Recycle): void {
-    if (this.#closed) this.#writeError ??= new Error("the stream is closed");
-    if (this.#writeError !== undefined) {
+    const queued = this.#batchForWrite();
+    if (queued === null) {
       recycle?.(bytes);
       return;
     }
-    let queued = this.#queued;
-    if (queued === null) {
-      // From the shared free list: an idle stream holds no batch.
-      queued = this.#queued = takeBatch();
-    }
     queued.add(bytes, recycle);
     if (!this.#writing && !this.#delivering) this.#flush();
+  }
+
+  /** Queues `block[start, end)` like `write` (see {@linkcode ByteStream.writeRange}). */
+  writeRange(block: Uint8Array, start: number, end: number): void {
+    const queued = this.#batchForWrite();
+    if (queued === null) return;
+    queued.addRange(block, start, end);
+    if (!this.#writing && !this.#delivering) this.#flush();
+  }
+
+  /** The batch that takes the next write, or null when the stream can no longer write. */
+  #batchForWrite(): WriteBatch | null {
+    if (this.#closed) this.#writeError ??= new Error("the stream is closed");
+    if (this.#writeError !== undefined) return null;
+    // From the shared free list: an idle stream holds no batch.
+    return this.#queued ??= takeBatch();
   }
 
   /** Settles once everything queued so far is written, or cannot be. */
@@ -197,6 +208,7 @@ export class DenoByteStream implements ByteStream {
       const batch = this.#queued;
       this.#queued = null;
       this.#inFlight = batch;
+      batch.seal();
       const merged: Uint8Array[] = [];
       let failure: unknown;
       try {

@@ -196,11 +196,22 @@ export class NodeByteStream implements ByteStream {
    * Node's stream machinery runs once instead of per frame).
    */
   write(bytes: Uint8Array, recycle?: Recycle): void {
+    const pending = this.#batchForWrite();
+    if (pending === null) recycle?.(bytes);
+    else pending.add(bytes, recycle);
+  }
+
+  /** Queues `block[start, end)` like `write` (see {@linkcode ByteStream.writeRange}). */
+  writeRange(block: Uint8Array, start: number, end: number): void {
+    this.#batchForWrite()?.addRange(block, start, end);
+  }
+
+  /** The batch of this turn (scheduled to leave), or null when the stream can no longer write. */
+  #batchForWrite(): WriteBatch | null {
     if (this.#writeEnded || this.#closedByUs || this.#socket.destroyed) {
       // Node would also emit an 'error' for a write after end(); refuse it here instead.
       this.#writeError ??= new Error("the stream is closed for writing");
-      recycle?.(bytes);
-      return;
+      return null;
     }
     let pending = this.#pending;
     if (pending === null) {
@@ -208,7 +219,7 @@ export class NodeByteStream implements ByteStream {
       pending = this.#pending = takeBatch();
       if (!this.#delivering) NodeByteStream.#schedule(this);
     }
-    pending.add(bytes, recycle);
+    return pending;
   }
 
   /** Settles once everything queued so far is written, or cannot be. */
@@ -251,6 +262,7 @@ export class NodeByteStream implements ByteStream {
       batch.settle(error ?? undefined);
       giveBatch(batch);
     };
+    batch.seal();
     const parts = batch.parts;
     if (contiguousRun(parts, 0) === parts.length) {
       // Frames carved one after another from the same block: one view, no copy.

@@ -34,6 +34,12 @@ export interface ByteStream {
    * queued; {@linkcode ByteStream.drained} then rejects).
    */
   write(bytes: Uint8Array, recycle?: (bytes: Uint8Array) => void): void;
+  /**
+   * Queues `block[start, end)` as {@linkcode ByteStream.write} queues a view
+   * of it (never recycled), without the view: ranges that continue one
+   * another in the same block leave as one buffer.
+   */
+  writeRange(block: Uint8Array, start: number, end: number): void;
   /** Bytes queued with `write` and not yet handed to the OS. */
   readonly bufferedBytes: number;
   /**

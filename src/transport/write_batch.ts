@@ -32,20 +32,52 @@ export class Deferred {
  * stream can manage and settle together.
  */
 export class WriteBatch {
-  /** The buffers, in order. */
+  /** The buffers, in order: complete once {@linkcode WriteBatch.seal} has run. */
   readonly parts: Uint8Array[] = [];
   /** For each part, who gets it back once written (undefined: nobody). */
   readonly recycles: (Recycle | undefined)[] = [];
-  /** Sum of the parts' lengths. */
+  /** Sum of the parts' lengths, the open run included. */
   bytes = 0;
   /** The promise of this batch, once someone asked for it. */
   done: Deferred | null = null;
+  // The last ranges added, while they lie back to back in one block: they
+  // become one part (one view) when something else is added or at `seal`.
+  #runBlock: Uint8Array | null = null;
+  #runStart = 0;
+  #runEnd = 0;
 
   /** Appends one buffer. */
   add(bytes: Uint8Array, recycle: Recycle | undefined): void {
+    if (this.#runBlock !== null) this.seal();
     this.parts.push(bytes);
     this.recycles.push(recycle);
     this.bytes += bytes.length;
+  }
+
+  /**
+   * Appends `block[start, end)` (never recycled). A range that starts where
+   * the previous one ended, in the same block, extends it: frames carved one
+   * after another cost no view each.
+   */
+  addRange(block: Uint8Array, start: number, end: number): void {
+    this.bytes += end - start;
+    if (this.#runBlock === block && this.#runEnd === start) {
+      this.#runEnd = end;
+      return;
+    }
+    if (this.#runBlock !== null) this.seal();
+    this.#runBlock = block;
+    this.#runStart = start;
+    this.#runEnd = end;
+  }
+
+  /** Turns the open run of ranges into a part; call before reading `parts`. */
+  seal(): void {
+    const block = this.#runBlock;
+    if (block === null) return;
+    this.#runBlock = null;
+    this.parts.push(block.subarray(this.#runStart, this.#runEnd));
+    this.recycles.push(undefined);
   }
 
   /** The promise that settles with this batch (made on first use). */
@@ -55,6 +87,7 @@ export class WriteBatch {
 
   /** Empties the batch for reuse (its promise, if any, stays with whoever holds it). */
   clear(): void {
+    this.#runBlock = null;
     this.parts.length = 0;
     this.recycles.length = 0;
     this.bytes = 0;

@@ -73,6 +73,39 @@ test("the CommonJS build exposes the same transport", () => {
 
 describe("TCP", () => {
   test(
+    "writeRange: ranges of one block that continue one another leave with whole buffers, in the order written, counted by bufferedBytes",
+    T,
+    async () => {
+      let received;
+      const server = await startTcpServer((socket) => {
+        received = collect(socket);
+      });
+      try {
+        const stream = await connectNode({ hostname: "127.0.0.1", port: server.port });
+        stream.startReading(recordingReader());
+        const block = new Uint8Array(200).map((_, i) => i);
+        stream.write(new Uint8Array([1]));
+        stream.writeRange(block, 0, 50);
+        stream.writeRange(block, 50, 120);
+        stream.write(new Uint8Array([250, 251]));
+        stream.writeRange(block, 120, 200);
+        assert.equal(stream.bufferedBytes, 1 + 200 + 2);
+        await within(5000, "drained", stream.drained());
+        assert.equal(stream.bufferedBytes, 0);
+        stream.closeWrite();
+        assert.deepEqual(
+          [...(await received)],
+          [1, ...block.subarray(0, 120), 250, 251, ...block.subarray(120)],
+        );
+        stream.close();
+        await within(5000, "finished", stream.finished);
+      } finally {
+        await server.close();
+      }
+    },
+  );
+
+  test(
     "drained() promises resolve in order, bytes arrive in the order written, bufferedBytes counts what is unwritten; closeWrite sends FIN after them",
     T,
     async () => {

@@ -244,3 +244,42 @@ Deno.test("rule: payload reaches the sink as ranges of the pushed chunk itself (
     { same: true, bytes: [1, 2, 3] },
   ]);
 });
+
+Deno.test("rule: a handler with writeRange gets small frames as ranges of one slab block, back to back, with the bytes a write-only handler gets as views; large frames still come through write", () => {
+  const make = (withRanges: boolean) => {
+    const out: { kind: string; bytes: Uint8Array; block?: Uint8Array; start?: number }[] = [];
+    const conn = new ProtocolConnection(
+      { role: "server", maxMessageSize: 1 << 20, maxMessageFragments: 100, random: () => {} },
+      {
+        write: (bytes) => out.push({ kind: "write", bytes }),
+        ...(withRanges && {
+          writeRange: (block: Uint8Array, start: number, end: number) =>
+            out.push({ kind: "range", bytes: block.slice(start, end), block, start }),
+        }),
+        message: () => {},
+        peerClose: () => {},
+        fail: () => {},
+      },
+    );
+    conn.sendText("hello");
+    conn.sendBinary(new Uint8Array([1, 2, 3]));
+    conn.ping(new Uint8Array([7]));
+    conn.sendBinary(new Uint8Array(5000).fill(9));
+    return out;
+  };
+  const ranges = make(true);
+  const views = make(false);
+  assert.deepEqual(ranges.map((w) => w.kind), ["range", "range", "range", "write"]);
+  assert.deepEqual(views.map((w) => w.kind), ["write", "write", "write", "write"]);
+  assert.deepEqual(
+    ranges.map((w) => w.bytes),
+    views.map((w) => w.bytes),
+    "the same bytes either way",
+  );
+  assert.equal(ranges[1].block, ranges[0].block);
+  assert.equal(
+    ranges[1].start,
+    ranges[0].start! + ranges[0].bytes.length,
+    "back to back in the block",
+  );
+});
