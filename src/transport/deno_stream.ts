@@ -209,10 +209,13 @@ export class DenoByteStream implements ByteStream {
       this.#queued = null;
       this.#inFlight = batch;
       batch.seal();
-      const merged: Uint8Array[] = [];
+      // Usually one part (frames back to back are one range): nothing to coalesce.
+      let merged: Uint8Array[] | null = null;
+      const views = batch.parts.length === 1 ? batch.parts : coalesce(batch.parts, merged = []);
       let failure: unknown;
       try {
-        for (const bytes of coalesce(batch.parts, merged)) {
+        for (let i = 0; i < views.length; i++) {
+          const bytes = views[i];
           let offset = 0;
           while (offset < bytes.length) {
             offset += await this.#conn.write(offset === 0 ? bytes : bytes.subarray(offset));
@@ -222,7 +225,7 @@ export class DenoByteStream implements ByteStream {
         // A broken socket stays broken: fail this batch and everything after it.
         failure = this.#writeError = error;
       }
-      for (const buffer of merged) mergePool.give(buffer);
+      if (merged !== null) { for (const buffer of merged) mergePool.give(buffer); }
       this.#inFlight = null;
       batch.settle(failure);
       if (failure !== undefined) {
