@@ -64,8 +64,6 @@ export interface NodeSocket {
   getProtocol?(): string | null;
   /** True on TLS sockets. */
   readonly encrypted?: boolean;
-  /** Bytes accepted by `write` and not yet handed to the system. */
-  readonly writableLength?: number;
 }
 
 /** Up to this many bytes written in one turn are merged into one buffer. */
@@ -298,9 +296,10 @@ export class NodeByteStream implements ByteStream {
       if (this.#writeEnded) return void this.drained().then(close, close);
       this.#writeEnded = true;
       this.#socket.end(close);
-    } else if (this.#socket.writableLength === 0) {
-      close(); // the usual case: the last write went out at once
     } else {
+      // Even when the last write went out at once, its callback is still to come: destroying
+      // the socket before it makes Node build an ERR_STREAM_DESTROYED error (with its stack) for
+      // nothing, which costs more than waiting for the callback.
       this.drained().then(close, close);
     }
   }
