@@ -249,3 +249,65 @@ Deno.test("bound (Deno stream): the pending read of an idle connection holds 256
   // quarter of 2048, so it stays; 20 is under it: a quarter (512), then 256, and there it stays.
   assert.deepEqual(conn.offered, [256, 256, 512, 1024, 2048, 2048, 512, 256, 256]);
 });
+
+/** A DenoConn that records the order of reads, writes and closes; one read is answered, the next never. */
+class RecordingConn {
+  readonly remoteAddr = { transport: "tcp", hostname: "127.0.0.1", port: 1 };
+  readonly log: string[] = [];
+  #reads = 0;
+  #rejectPending: ((error: Error) => void) | null = null;
+  read(p: Uint8Array): Promise<number | null> {
+    this.log.push("read");
+    if (this.#reads++ === 0) {
+      p[0] = 1;
+      return Promise.resolve(1);
+    }
+    // Pending until the socket is closed, which rejects it as Deno does.
+    return new Promise((_, reject) => (this.#rejectPending = reject));
+  }
+  write(p: Uint8Array): Promise<number> {
+    this.log.push(`write ${p.length}`);
+    return Promise.resolve(p.length);
+  }
+  closeWrite(): Promise<void> {
+    this.log.push("closeWrite");
+    return Promise.resolve();
+  }
+  close(): void {
+    this.log.push("close");
+    this.#rejectPending?.(new Error("closed under a pending read"));
+  }
+}
+
+Deno.test("DenoByteStream.closeWhenWritten asked while a read is delivered: the queued bytes are written, then the socket closed, with no read left pending; the end is clean", async () => {
+  const conn = new RecordingConn();
+  const stream = new DenoByteStream(conn);
+  const ends: unknown[] = [];
+  stream.startReading({
+    data: () => {
+      // As the link does when the peer's close frame arrives: the answer, then close once written.
+      stream.write(new Uint8Array(4));
+      stream.closeWhenWritten();
+    },
+    end: (error) => void ends.push(error),
+  });
+  await stream.finished;
+  assert.deepEqual(conn.log, ["read", "write 4", "close"]);
+  assert.deepEqual(ends, [undefined]);
+});
+
+Deno.test("DenoByteStream.closeWhenWritten while a read is pending: the close ends the read, and that end is clean (not an error)", async () => {
+  const conn = new RecordingConn();
+  const stream = new DenoByteStream(conn);
+  const ends: unknown[] = [];
+  let delivered!: () => void;
+  const first = new Promise<void>((resolve) => (delivered = resolve));
+  stream.startReading({ data: () => delivered(), end: (error) => void ends.push(error) });
+  await first;
+  await Promise.resolve(); // the second read is now pending
+  stream.write(new Uint8Array(2));
+  stream.closeWhenWritten();
+  await stream.finished;
+  assert.deepEqual(conn.log, ["read", "read", "write 2", "close"]);
+  assert.deepEqual(ends, [undefined]);
+});

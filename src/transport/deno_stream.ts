@@ -83,6 +83,8 @@ export class DenoByteStream implements ByteStream {
   #writeError: unknown = undefined;
   #closeWriteRequested = false;
   #closeWhenWrittenRequested = false;
+  /** The last write loop started (settles when it has nothing left to write). */
+  #flushing: Promise<void> = WRITTEN;
   #closed = false;
   #finished: Promise<void> = Promise.resolve();
   /** Wraps `conn`, a connected Deno socket; the stream takes ownership of it. */
@@ -120,6 +122,11 @@ export class DenoByteStream implements ByteStream {
       // Asked once after each read, and used by the next one.
       let target = reader.readTarget?.();
       while (true) {
+        // Closing once the writes are out (the close handshake is complete): wait for that
+        // instead of leaving a read pending, which the close would reject with an error made
+        // (stack and all) for nothing.
+        if (this.#closeWhenWrittenRequested) await this.#flushing;
+        if (this.#closed) break;
         if (target !== undefined) {
           const n = await this.#conn.read(target);
           if (n === null) break;
@@ -160,7 +167,7 @@ export class DenoByteStream implements ByteStream {
       reader.data(chunk);
     } finally {
       this.#delivering = false;
-      if (this.#queued !== null && !this.#writing) this.#flush();
+      if (this.#queued !== null && !this.#writing) this.#flushing = this.#flush();
     }
   }
 
@@ -176,7 +183,7 @@ export class DenoByteStream implements ByteStream {
       return;
     }
     queued.add(bytes, recycle);
-    if (!this.#writing && !this.#delivering) this.#flush();
+    if (!this.#writing && !this.#delivering) this.#flushing = this.#flush();
   }
 
   /** Queues `block[start, end)` like `write` (see {@linkcode ByteStream.writeRange}). */
@@ -184,7 +191,7 @@ export class DenoByteStream implements ByteStream {
     const queued = this.#batchForWrite();
     if (queued === null) return;
     queued.addRange(block, start, end);
-    if (!this.#writing && !this.#delivering) this.#flush();
+    if (!this.#writing && !this.#delivering) this.#flushing = this.#flush();
   }
 
   /** The batch that takes the next write, or null when the stream can no longer write. */
@@ -253,14 +260,14 @@ export class DenoByteStream implements ByteStream {
   /** Sends FIN (or TLS close_notify) once queued writes are done. */
   closeWrite(): void {
     this.#closeWriteRequested = true;
-    if (!this.#writing) this.#flush();
+    if (!this.#writing) this.#flushing = this.#flush();
   }
 
   /** Closes the socket once queued writes are done (TLS: after close_notify). */
   closeWhenWritten(): void {
     if (this.#closed) return;
     this.#closeWhenWrittenRequested = true;
-    if (!this.#writing) this.#flush();
+    if (!this.#writing) this.#flushing = this.#flush();
   }
 
   /** Closes the socket; the read loop ends. */
