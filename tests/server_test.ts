@@ -37,6 +37,7 @@ import {
 import { WebSocketServerImpl } from "../src/server/websocket_server.ts";
 import type { ListenOptions, StreamListener } from "../src/transport/mod.ts";
 import { sha1 } from "../src/transport/mod.ts";
+import { concatBytes } from "../src/protocol/bytes.ts";
 
 /** Expects `promise` to reject with a BusinessError of `code`. */
 async function rejectsWith(promise: Promise<unknown>, code: number, label: string): Promise<void> {
@@ -372,22 +373,12 @@ async function readUntilEnd(conn: Deno.Conn): Promise<{ how: string; bytes: Uint
     try {
       n = await within(conn.read(chunk), "read until the server's end");
     } catch (error) {
-      return { how: (error as Error).name, bytes: concat(parts) };
+      return { how: (error as Error).name, bytes: concatBytes(parts) };
     }
-    if (n === null) return { how: "end", bytes: concat(parts) };
+    if (n === null) return { how: "end", bytes: concatBytes(parts) };
     parts.push(chunk.slice(0, n));
   }
   throw new Error("the server kept sending");
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
 
 for (const secure of [false, true]) {

@@ -107,7 +107,7 @@ Deno.test("WriteBatch.addRange: ranges that continue one another in one block be
 });
 
 Deno.test(
-  "DenoByteStream: ranges written while a read is delivered leave in order with whole buffers, and bufferedBytes counts them",
+  "DenoByteStream: ranges and whole buffers written together arrive in the order written, and bufferedBytes counts both",
   T,
   async () => {
     const server = collectingServer();
@@ -250,10 +250,17 @@ Deno.test("bound (Deno stream): the pending read of an idle connection holds 256
   assert.deepEqual(conn.offered, [256, 256, 512, 1024, 2048, 2048, 512, 256, 256]);
 });
 
-/** A DenoConn that records the order of reads, writes and closes; one read is answered, the next never. */
+/**
+ * A DenoConn that records the order of reads, writes and closes; one read is answered, the
+ * next never. With `tls` it has `handshake`, as a `Deno.TlsConn` has.
+ */
 class RecordingConn {
   readonly remoteAddr = { transport: "tcp", hostname: "127.0.0.1", port: 1 };
   readonly log: string[] = [];
+  handshake?: () => Promise<unknown>;
+  constructor(tls = false) {
+    if (tls) this.handshake = () => Promise.resolve({});
+  }
   #reads = 0;
   #rejectPending: ((error: Error) => void) | null = null;
   read(p: Uint8Array): Promise<number | null> {
@@ -279,22 +286,28 @@ class RecordingConn {
   }
 }
 
-Deno.test("DenoByteStream.closeWhenWritten asked while a read is delivered: the queued bytes are written, then the socket closed, with no read left pending; the end is clean", async () => {
-  const conn = new RecordingConn();
-  const stream = new DenoByteStream(conn);
-  const ends: unknown[] = [];
-  stream.startReading({
-    data: () => {
-      // As the link does when the peer's close frame arrives: the answer, then close once written.
-      stream.write(new Uint8Array(4));
-      stream.closeWhenWritten();
-    },
-    end: (error) => void ends.push(error),
+for (const tls of [false, true]) {
+  Deno.test(`DenoByteStream.closeWhenWritten asked while a read is delivered (${tls ? "TLS" : "TCP"}): the queued bytes are written${tls ? ", then close_notify (closeWrite)" : ""}, then the socket closed, with no read left pending; the end is clean`, async () => {
+    const conn = new RecordingConn(tls);
+    const stream = new DenoByteStream(conn);
+    const ends: unknown[] = [];
+    stream.startReading({
+      data: () => {
+        // As the link does when the peer's close frame arrives: the answer, then close once written.
+        stream.write(new Uint8Array(4));
+        stream.writeRange(new Uint8Array(10), 2, 8); // one batch with the write: one merged buffer
+        stream.closeWhenWritten();
+      },
+      end: (error) => void ends.push(error),
+    });
+    await stream.finished;
+    assert.deepEqual(
+      conn.log,
+      ["read", "write 10", ...(tls ? ["closeWrite"] : []), "close"],
+    );
+    assert.deepEqual(ends, [undefined]);
   });
-  await stream.finished;
-  assert.deepEqual(conn.log, ["read", "write 4", "close"]);
-  assert.deepEqual(ends, [undefined]);
-});
+}
 
 Deno.test("DenoByteStream.closeWhenWritten while a read is pending: the close ends the read, and that end is clean (not an error)", async () => {
   const conn = new RecordingConn();

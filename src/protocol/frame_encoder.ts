@@ -46,7 +46,7 @@ const NO_BLOCK = new Uint8Array(0);
 
 /**
  * Carves small frames out of shared blocks (1 KiB growing to 16 KiB), so a small message costs
- * a view, not a buffer of its own. Blocks are never reused: a frame stays
+ * a range of a block ({@linkcode FrameSlab.reserve}) or a view of one, not a buffer of its own. Blocks are never reused: a frame stays
  * valid for as long as anyone holds it, and a block is freed by the garbage
  * collector when its last frame is dropped. Large frames come from a
  * {@linkcode BufferPool} when one is given.

@@ -11,6 +11,7 @@ import { buildConnectRequest, PROXY_CLOSED_EARLY, TunnelAnswerReader } from "./p
 import type { ByteStream, ByteStreamReader, ConnectOptions } from "./types.ts";
 import {
   contiguousRun,
+  Deferred,
   giveBatch,
   joinedView,
   type Recycle,
@@ -83,8 +84,8 @@ export class DenoByteStream implements ByteStream {
   #writeError: unknown = undefined;
   #closeWriteRequested = false;
   #closeWhenWrittenRequested = false;
-  /** The last write loop started (settles when it has nothing left to write). */
-  #flushing: Promise<void> = WRITTEN;
+  /** Settles once the socket is closed; made only when a read must wait for that. */
+  #whenClosed: Deferred | null = null;
   #closed = false;
   #finished: Promise<void> = Promise.resolve();
   /** Wraps `conn`, a connected Deno socket; the stream takes ownership of it. */
@@ -103,7 +104,7 @@ export class DenoByteStream implements ByteStream {
     return this.#finished;
   }
 
-  /** Bytes queued with `write` and not yet written. */
+  /** Bytes queued with `write` or `writeRange` and not yet written. */
   get bufferedBytes(): number {
     return (this.#queued?.bytes ?? 0) + (this.#inFlight?.bytes ?? 0);
   }
@@ -125,7 +126,7 @@ export class DenoByteStream implements ByteStream {
         // Closing once the writes are out (the close handshake is complete): wait for that
         // instead of leaving a read pending, which the close would reject with an error made
         // (stack and all) for nothing.
-        if (this.#closeWhenWrittenRequested) await this.#flushing;
+        if (this.#closeWhenWrittenRequested) await (this.#whenClosed ??= new Deferred()).promise;
         if (this.#closed) break;
         if (target !== undefined) {
           const n = await this.#conn.read(target);
@@ -167,7 +168,7 @@ export class DenoByteStream implements ByteStream {
       reader.data(chunk);
     } finally {
       this.#delivering = false;
-      if (this.#queued !== null && !this.#writing) this.#flushing = this.#flush();
+      if (this.#queued !== null && !this.#writing) this.#flush();
     }
   }
 
@@ -183,7 +184,7 @@ export class DenoByteStream implements ByteStream {
       return;
     }
     queued.add(bytes, recycle);
-    if (!this.#writing && !this.#delivering) this.#flushing = this.#flush();
+    if (!this.#writing && !this.#delivering) this.#flush();
   }
 
   /** Queues `block[start, end)` like `write` (see {@linkcode ByteStream.writeRange}). */
@@ -191,7 +192,7 @@ export class DenoByteStream implements ByteStream {
     const queued = this.#batchForWrite();
     if (queued === null) return;
     queued.addRange(block, start, end);
-    if (!this.#writing && !this.#delivering) this.#flushing = this.#flush();
+    if (!this.#writing && !this.#delivering) this.#flush();
   }
 
   /** The batch that takes the next write, or null when the stream can no longer write. */
@@ -260,20 +261,21 @@ export class DenoByteStream implements ByteStream {
   /** Sends FIN (or TLS close_notify) once queued writes are done. */
   closeWrite(): void {
     this.#closeWriteRequested = true;
-    if (!this.#writing) this.#flushing = this.#flush();
+    if (!this.#writing) this.#flush();
   }
 
   /** Closes the socket once queued writes are done (TLS: after close_notify). */
   closeWhenWritten(): void {
     if (this.#closed) return;
     this.#closeWhenWrittenRequested = true;
-    if (!this.#writing) this.#flushing = this.#flush();
+    if (!this.#writing) this.#flush();
   }
 
   /** Closes the socket; the read loop ends. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#whenClosed?.resolve();
     try {
       this.#conn.close();
     } catch {

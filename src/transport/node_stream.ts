@@ -182,7 +182,7 @@ export class NodeByteStream implements ByteStream {
     }
   }
 
-  /** Bytes queued with `write` and not yet written. */
+  /** Bytes queued with `write` or `writeRange` and not yet written. */
   get bufferedBytes(): number {
     return (this.#pending?.bytes ?? 0) + this.#handedBytes;
   }
@@ -293,7 +293,7 @@ export class NodeByteStream implements ByteStream {
     this.#flushPending();
     const close = () => this.close();
     if (this.#socket.encrypted === true) {
-      if (this.#writeEnded) return void this.drained().then(close, close);
+      // close_notify first; `end` also takes the callback when the write side was ended before.
       this.#writeEnded = true;
       this.#socket.end(close);
     } else {

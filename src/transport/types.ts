@@ -40,7 +40,7 @@ export interface ByteStream {
    * another in the same block leave as one buffer.
    */
   writeRange(block: Uint8Array, start: number, end: number): void;
-  /** Bytes queued with `write` and not yet handed to the OS. */
+  /** Bytes queued with `write` or `writeRange` and not yet handed to the OS. */
   readonly bufferedBytes: number;
   /**
    * Resolves once everything queued so far has been handed to the OS;

@@ -1,7 +1,9 @@
 // The masking of the BUILT package on this runtime (Node or Bun): the WebAssembly SIMD kernel is
 // available (so long payloads take the fast path here too), and masking through it equals the
-// byte-by-byte XOR of RFC 6455 section 5.3 for long runs, at any key position.
+// byte-by-byte XOR of RFC 6455 section 5.3 for long runs, at any key position; and where
+// WebAssembly is missing (node --jitless) the word loop takes over, with the same results.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { pathToFileURL } from "node:url";
 import { test } from "node:test";
 import helpers from "./helpers.cjs";
@@ -41,3 +43,36 @@ test("rule (RFC 6455 5.3): applyMask and copyMasked equal the byte-by-byte XOR f
     );
   }
 });
+
+test(
+  "rule (RFC 6455 5.3): without WebAssembly (node --jitless) the kernel is absent and the word loop masks long runs exactly as the byte-by-byte XOR",
+  { timeout: 30_000, skip: "Bun" in globalThis ? "Bun has no --jitless" : false },
+  () => {
+    const maskUrl = pathToFileURL(builtModulePath("esm/src/protocol/mask.js")).href;
+    const kernelUrl = pathToFileURL(builtModulePath("esm/src/protocol/mask_kernel.js")).href;
+    const script = `
+      import { applyMask, copyMasked } from ${JSON.stringify(maskUrl)};
+      import { maskKernel } from ${JSON.stringify(kernelUrl)};
+      const key = new Uint8Array([0x12, 0x34, 0x56, 0x78]);
+      const results = { kernel: maskKernel() !== null, wasm: typeof WebAssembly, equal: true };
+      for (const [length, keyOffset, lead] of [[1024, 0, 0], [70001, 3, 1], [200003, 1, 5]]) {
+        const backing = new Uint8Array(length + lead + 4).map((_, i) => (i * 31 + length) & 0xff);
+        const source = backing.subarray(lead, lead + length);
+        const inPlace = backing.slice();
+        applyMask(inPlace, key, keyOffset, lead, lead + length);
+        const target = new Uint8Array(length + 3);
+        copyMasked(source, target, 3, key);
+        for (let i = 0; i < length; i++) {
+          if (inPlace[lead + i] !== (source[i] ^ key[(keyOffset + i) & 3])) results.equal = false;
+          if (target[3 + i] !== (source[i] ^ key[i & 3])) results.equal = false;
+        }
+      }
+      console.log(JSON.stringify(results));
+    `;
+    const out = execFileSync(process.execPath, ["--jitless", "--input-type=module", "-e", script], {
+      encoding: "utf8",
+      timeout: 25_000,
+    });
+    assert.deepEqual(JSON.parse(out.trim()), { kernel: false, wasm: "undefined", equal: true });
+  },
+);

@@ -73,7 +73,7 @@ test("the CommonJS build exposes the same transport", () => {
 
 describe("TCP", () => {
   test(
-    "writeRange: ranges of one block that continue one another leave with whole buffers, in the order written, counted by bufferedBytes",
+    "writeRange: ranges and whole buffers written together arrive in the order written, and bufferedBytes counts both",
     T,
     async () => {
       let received;
