@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { connectDeno } from "../src/transport/mod.ts";
 import { DenoByteStream } from "../src/transport/deno_stream.ts";
 import { contiguousRun, joinedView, WriteBatch } from "../src/transport/write_batch.ts";
-import { concatBytes, copyParts } from "../src/protocol/bytes.ts";
+import { concatBytes, copyBytes, copyParts } from "../src/protocol/bytes.ts";
 
 const T = { sanitizeOps: true, sanitizeResources: true };
 
@@ -323,4 +323,18 @@ Deno.test("DenoByteStream.closeWhenWritten while a read is pending: the close en
   await stream.finished;
   assert.deepEqual(conn.log, ["read", "read", "write 2", "close"]);
   assert.deepEqual(ends, [undefined]);
+});
+
+Deno.test("bytes: copyBytes copies source[from, from + length) to target[at…], short (loop) and long (set), the whole source by default", () => {
+  const source = new Uint8Array(100).map((_, i) => i + 1);
+  for (const [from, length] of [[0, 0], [3, 5], [10, 32], [10, 33], [0, 100]]) {
+    const target = new Uint8Array(110);
+    copyBytes(target, 7, source, from, length);
+    assert.deepEqual(target.subarray(7, 7 + length), source.subarray(from, from + length));
+    assert.ok(target.subarray(0, 7).every((b) => b === 0), "nothing before `at`");
+    assert.ok(target.subarray(7 + length).every((b) => b === 0), "nothing after the run");
+  }
+  const whole = new Uint8Array(100);
+  copyBytes(whole, 0, source);
+  assert.deepEqual(whole, source);
 });

@@ -1,9 +1,35 @@
 /**
- * Joining byte arrays, the one copy loop the transports (merged writes) and
- * the server (request bytes held while a gate decides) share.
+ * Copying and joining byte arrays: the copy loops the transports (merged
+ * writes), the server (request bytes held while a gate decides), the frame
+ * encoder and the message assembler share.
  *
  * @module
  */
+
+// Up to this many bytes a loop copies cheaper than a view and a call into the runtime (`set`).
+const SHORT_COPY = 32;
+
+/**
+ * `target[at…] = source[from, from + length)` (all of `source` by default):
+ * a loop for short runs, `set` for longer ones, with no view when the whole
+ * of `source` is copied.
+ */
+export function copyBytes(
+  target: Uint8Array,
+  at: number,
+  source: Uint8Array,
+  from = 0,
+  length: number = source.length - from,
+): void {
+  if (length <= SHORT_COPY) {
+    for (let i = 0; i < length; i++) target[at + i] = source[from + i];
+    return;
+  }
+  const part = from === 0 && length === source.length
+    ? source
+    : source.subarray(from, from + length);
+  target.set(part, at);
+}
 
 /** Copies `parts[from, to)` one after another into `target`, from its start. */
 export function copyParts(

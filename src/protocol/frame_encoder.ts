@@ -5,6 +5,7 @@
  */
 
 import type { BufferPool } from "./buffer_pool.ts";
+import { copyBytes } from "./bytes.ts";
 import { copyMasked } from "./mask.ts";
 
 /** Fills a buffer with cryptographically secure random bytes. */
@@ -178,12 +179,7 @@ export function writeFrameAt(
     return;
   }
   if (maskKey === null) {
-    if (length < 64) {
-      // A loop copies a short payload cheaper than set(), which goes through the runtime.
-      for (let i = 0; i < length; i++) target[offset + i] = payload[i];
-    } else {
-      target.set(payload, offset);
-    }
+    copyBytes(target, offset, payload);
     return;
   }
   target[offset] = maskKey[0];

@@ -85,11 +85,9 @@ function littleEndianKeyWord(key: Uint8Array, at: number): number {
 
 /** The key as a 32-bit word whose first byte in memory is `key[at & 3]`. */
 function keyWord(key: Uint8Array, at: number): number {
-  const b0 = key[at & 3], b1 = key[(at + 1) & 3];
-  const b2 = key[(at + 2) & 3], b3 = key[(at + 3) & 3];
-  return LITTLE_ENDIAN
-    ? (b0 | (b1 << 8) | (b2 << 16) | (b3 << 24))
-    : ((b0 << 24) | (b1 << 16) | (b2 << 8) | b3);
+  if (LITTLE_ENDIAN) return littleEndianKeyWord(key, at);
+  return (key[at & 3] << 24) | (key[(at + 1) & 3] << 16) | (key[(at + 2) & 3] << 8) |
+    key[(at + 3) & 3];
 }
 
 /**

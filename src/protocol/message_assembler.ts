@@ -23,6 +23,7 @@
  */
 
 import type { BufferPool } from "./buffer_pool.ts";
+import { copyBytes } from "./bytes.ts";
 import { CloseCode, Opcode } from "./constants.ts";
 import { ProtocolError } from "./errors.ts";
 import { decodeShortAscii } from "./short_text.ts";
@@ -71,24 +72,6 @@ export const GROWTH_FACTOR = 2;
  * than {@linkcode GROWTH_FACTOR} allows, to take its short tail at once.
  */
 export const READ_TARGET_MIN = 16 * 1024;
-
-// Up to this many bytes a loop copies cheaper than a view and `set`.
-const LOOP_COPY = 32;
-
-/** `target[at…] = source[from, from + length)`, without a view for short runs. */
-function copyInto(
-  target: Uint8Array,
-  at: number,
-  source: Uint8Array,
-  from: number,
-  length: number,
-): void {
-  if (length <= LOOP_COPY) {
-    for (let i = 0; i < length; i++) target[at + i] = source[from + i];
-  } else {
-    target.set(source.subarray(from, from + length), at);
-  }
-}
 
 function decodeText(bytes: Uint8Array, start: number, end: number): string {
   try {
@@ -258,7 +241,7 @@ export class MessageAssembler {
         buffer = this.#grow(this.#size + end - from);
       }
       const take = Math.min(end - from, buffer.length - this.#filled);
-      copyInto(buffer, this.#filled, chunk, from, take);
+      copyBytes(buffer, this.#filled, chunk, from, take);
       this.#filled += take;
       this.#size += take;
       this.#frameRemaining -= take;
