@@ -174,7 +174,6 @@ interface ServerSpec {
 }
 
 const ALL_WORKLOADS: WorkloadId[] = ["s1", "s1b", "s2", "s3", "s4", "s5"];
-const FLOOR_WORKLOADS: WorkloadId[] = ["s1", "s1b", "s2", "s3", "s5"];
 
 const ALL_SERVERS: ServerSpec[] = [
   {
@@ -224,14 +223,14 @@ const ALL_SERVERS: ServerSpec[] = [
     label: "raw TCP echo (Deno, floor)",
     cmd: [DENO, "run", "-A", `${BENCH}servers/tcp_echo.ts`],
     kind: "tcp",
-    workloads: FLOOR_WORKLOADS,
+    workloads: ALL_WORKLOADS,
   },
   {
     id: "tcp-node",
     label: "raw TCP echo (Node, floor)",
     cmd: ["node", `${BENCH}servers/tcp_echo_node.mjs`],
     kind: "tcp",
-    workloads: FLOOR_WORKLOADS,
+    workloads: ALL_WORKLOADS,
   },
 ];
 
@@ -1262,7 +1261,10 @@ function report(
       "with `listAllConnections()` and `send` to each, ws by iterating `wss.clients`, " +
       "Deno.serve by iterating a Set of its sockets, Bun.serve with `server.publish` to a " +
       "topic every client subscribed to. One broadcast at a time: the trigger for the next " +
-      "goes out once every client has read the last, so no server can merge two into one write.",
+      "goes out once every client has read the last, so no server can merge two into one write. " +
+      "The raw TCP floors skip the upgrade and write what they read, as it is, to every " +
+      "connection: one write per delivery (Deno: `conn.write`; Node: `socket.write`) and " +
+      "nothing else.",
     "- (s5): each cycle is a new TCP connection, the upgrade, one 16 B echo, a client close " +
       "frame, the server's close frame and its TCP end; the floors skip the upgrade and the " +
       "close frames.",
