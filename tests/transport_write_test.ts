@@ -7,6 +7,11 @@ import { concatBytes, copyBytes, copyParts } from "../src/protocol/bytes.ts";
 
 const T = { sanitizeOps: true, sanitizeResources: true };
 
+/** What a link makes of a stream's failure, for the promises of `written`. */
+const sendFailure = {
+  describeWriteFailure: (error: unknown) => new Error(`send failed: ${(error as Error).message}`),
+};
+
 /** A local TCP server that collects everything one client sends until it half-closes. */
 function collectingServer(): { port: number; received: Promise<Uint8Array>; close(): void } {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -45,9 +50,10 @@ Deno.test("contiguousRun: views back to back in one buffer form one run; a gap o
     block.subarray(31, 40), // a gap of one byte
     other.subarray(0, 8),
   ];
-  assert.deepEqual(contiguousRun(parts, 0), 3);
-  assert.deepEqual(contiguousRun(parts, 3), 1);
-  assert.deepEqual(contiguousRun(parts, 4), 1);
+  assert.deepEqual(contiguousRun(parts, 0, parts.length), 3);
+  assert.deepEqual(contiguousRun(parts, 3, parts.length), 1);
+  assert.deepEqual(contiguousRun(parts, 4, parts.length), 1);
+  assert.deepEqual(contiguousRun(parts, 0, 2), 2, "the run ends at `to`");
 });
 
 Deno.test("WriteBatch: settle recycles every part once and settles the promise only if asked for", async () => {
@@ -85,7 +91,7 @@ Deno.test("WriteBatch.addRange: ranges that continue one another in one block be
   assert.equal(batch.bytes, 30 + 9 + 8 + 2 + 4, "bytes counts the open run too");
   batch.seal();
   batch.seal(); // idempotent
-  const parts = batch.parts.map((
+  const parts = batch.parts.slice(0, batch.count).map((
     p,
   ) => [p.buffer === block.buffer ? "block" : p === own ? "own" : "other", p.byteOffset, p.length]);
   assert.deepEqual(parts, [
@@ -95,15 +101,52 @@ Deno.test("WriteBatch.addRange: ranges that continue one another in one block be
     ["own", 0, 2],
     ["block", 40, 4],
   ]);
-  assert.equal(batch.recycles.length, parts.length);
+  assert.equal(batch.count, parts.length);
   batch.clear();
   batch.addRange(block, 44, 46);
   batch.seal();
   assert.deepEqual(
-    batch.parts.map((p) => [p.byteOffset, p.length]),
+    batch.parts.slice(0, batch.count).map((p) => [p.byteOffset, p.length]),
     [[44, 2]],
     "clear drops the open run",
   );
+});
+
+Deno.test("WriteBatch.clear: the batch keeps its arrays for reuse but no buffer or recycler of the writes it held", () => {
+  const batch = new WriteBatch();
+  const recycle = () => {};
+  const parts = batch.parts;
+  for (let i = 0; i < 5; i++) batch.add(new Uint8Array(100), recycle);
+  batch.clear();
+  assert.equal(batch.count, 0);
+  assert.equal(batch.bytes, 0);
+  assert.strictEqual(batch.parts, parts, "the same array is reused");
+  assert.ok(
+    batch.parts.every((p) => p.length === 0) && batch.recycles.every((r) => r === undefined),
+    "every slot let go of its buffer and recycler",
+  );
+  batch.add(new Uint8Array(7), undefined);
+  assert.equal(batch.count, 1);
+  assert.equal(batch.parts[0].length, 7);
+});
+
+Deno.test("WriteBatch.written: one promise per batch, true once written, else rejected with what the describer makes of the failure", async () => {
+  const describer = sendFailure;
+  const batch = new WriteBatch();
+  batch.add(new Uint8Array(1), undefined);
+  const written = batch.written(describer);
+  assert.strictEqual(batch.written(describer), written, "the sends of one batch share it");
+  batch.settle();
+  assert.equal(await written, true);
+  const failing = new WriteBatch();
+  failing.add(new Uint8Array(1), undefined);
+  const rejected = failing.written(describer);
+  const drained = failing.promise();
+  failing.settle(new Error("broken pipe"));
+  await assert.rejects(rejected, /^Error: send failed: broken pipe$/);
+  await assert.rejects(drained, /^Error: broken pipe$/, "drained() keeps the stream's own error");
+  failing.clear();
+  assert.notStrictEqual(failing.written(describer), rejected, "a reused batch makes a new one");
 });
 
 Deno.test(
@@ -141,7 +184,7 @@ Deno.test(
 );
 
 Deno.test(
-  "DenoByteStream: writes queued together share one drained() promise, bufferedBytes counts them until written, bytes arrive in order, pooled parts are recycled",
+  "DenoByteStream: writes queued together share one drained() promise (and one written() promise), bufferedBytes counts them until written, bytes arrive in order, pooled parts are recycled",
   T,
   async () => {
     const server = collectingServer();
@@ -160,9 +203,13 @@ Deno.test(
       const second = stream.drained();
       assert.strictEqual(stream.drained(), second, "the queued writes share one promise");
       assert.notStrictEqual(first, second, "the batch in flight has a promise of its own");
+      const secondSent = stream.written(sendFailure);
+      assert.strictEqual(stream.written(sendFailure), secondSent, "so do the sends' promises");
       assert.deepEqual(stream.bufferedBytes, 300 + big.length);
       await second;
       await first;
+      assert.equal(await secondSent, true);
+      assert.equal(await stream.written(sendFailure), true, "nothing queued: true at once");
       assert.deepEqual(stream.bufferedBytes, 0);
       assert.deepEqual(recycled, [big], "the recycler gets its buffer back once written");
       stream.closeWrite();
@@ -179,7 +226,7 @@ Deno.test(
 );
 
 Deno.test(
-  "DenoByteStream: a write after close is dropped, handed back to its recycler, and drained() rejects",
+  "DenoByteStream: a write after close is dropped, handed back to its recycler, and drained() and written() reject (written() with the describer's error)",
   T,
   async () => {
     const server = collectingServer();
@@ -193,6 +240,7 @@ Deno.test(
     assert.strictEqual(back, bytes);
     assert.deepEqual(stream.bufferedBytes, 0, "nothing is queued");
     await assert.rejects(stream.drained(), /closed/);
+    await assert.rejects(stream.written(sendFailure), /^Error: send failed: the stream is closed$/);
     await server.received;
     server.close();
   },
@@ -337,4 +385,66 @@ Deno.test("bytes: copyBytes copies source[from, from + length) to target[at…],
   const whole = new Uint8Array(100);
   copyBytes(whole, 0, source);
   assert.deepEqual(whole, source);
+});
+
+/** A DenoConn whose writes take at most `chunk` bytes each, and fail from the `failAt`-th call on. */
+class ShortWritingConn {
+  readonly remoteAddr = { transport: "tcp", hostname: "127.0.0.1", port: 1 };
+  readonly received: number[] = [];
+  calls = 0;
+  constructor(readonly chunk: number, readonly failAt = Infinity) {}
+  read(): Promise<number | null> {
+    return new Promise(() => {}); // never answers; the test closes nothing it reads
+  }
+  write(p: Uint8Array): Promise<number> {
+    if (++this.calls >= this.failAt) return Promise.reject(new Error("broken pipe"));
+    const n = Math.min(p.length, this.chunk);
+    for (let i = 0; i < n; i++) this.received.push(p[i]);
+    return Promise.resolve(n);
+  }
+  closeWrite(): Promise<void> {
+    return Promise.resolve();
+  }
+  close(): void {}
+}
+
+Deno.test("DenoByteStream write loop: short writes continue with the rest, a batch over the merge limit leaves as several buffers, all in order", async () => {
+  const conn = new ShortWritingConn(100_000);
+  const stream = new DenoByteStream(conn);
+  const pattern = (length: number, seed: number) =>
+    new Uint8Array(length).map((_, i) => (i * 7 + seed) & 0xff);
+  const first = pattern(10, 1);
+  // Queued behind the first write: two buffers that together pass the 256 KiB merge limit.
+  const a = pattern(200_000, 2);
+  const b = pattern(150_000, 3);
+  stream.write(first);
+  stream.write(a);
+  stream.write(b);
+  const sent = stream.written(sendFailure);
+  await stream.drained();
+  assert.equal(await sent, true);
+  const expected = [...first, ...a, ...b];
+  assert.equal(conn.received.length, expected.length);
+  assert.ok(conn.received.every((byte, i) => byte === expected[i]), "bytes in the order written");
+  assert.ok(conn.calls >= 1 + 2 + 2, `short writes were continued (${conn.calls} calls)`);
+  assert.equal(stream.bufferedBytes, 0);
+});
+
+Deno.test("DenoByteStream write loop: a write that fails fails its batch and the one queued behind it, and every later write; drained() keeps the error, written() describes it", async () => {
+  const conn = new ShortWritingConn(4, 2);
+  const stream = new DenoByteStream(conn);
+  stream.write(new Uint8Array(10)); // the first call writes 4 bytes, the second fails
+  const inFlight = stream.drained();
+  const inFlightSent = stream.written(sendFailure);
+  stream.write(new Uint8Array(3));
+  const queued = stream.drained();
+  await assert.rejects(inFlight, /^Error: broken pipe$/);
+  await assert.rejects(inFlightSent, /^Error: send failed: broken pipe$/);
+  await assert.rejects(queued, /^Error: broken pipe$/);
+  const recycled: Uint8Array[] = [];
+  const late = new Uint8Array(1);
+  stream.write(late, (bytes) => recycled.push(bytes));
+  assert.deepEqual(recycled, [late], "a write after the failure is handed back at once");
+  await assert.rejects(stream.written(sendFailure), /^Error: send failed: broken pipe$/);
+  assert.equal(conn.calls, 2, "nothing was written after the failure");
 });

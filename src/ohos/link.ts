@@ -21,7 +21,7 @@ import {
   type TcpAction,
 } from "../protocol/mod.ts";
 import { allocateInternal, allocateMessage, randomFill } from "../transport/mod.ts";
-import type { ByteStream } from "../transport/types.ts";
+import type { ByteStream, WriteFailureDescriber } from "../transport/types.ts";
 import type { CloseResult } from "./close.ts";
 import { Heartbeat, type HeartbeatActions, type HeartbeatTiming } from "./heartbeat.ts";
 import { type Alarm, sharedAlarmClock } from "./alarms.ts";
@@ -69,8 +69,6 @@ export interface LinkEvents {
   closed(result: CloseResult): void;
 }
 
-const TRUE = () => true;
-
 // The connection options of every link made with one settings object (a server's run
 // shares them): a connection keeps its options, so each would otherwise hold a copy.
 const sharedOptions = new WeakMap<LinkSettings, ConnectionOptions>();
@@ -103,7 +101,7 @@ function connectionOptionsOf(settings: LinkSettings): ConnectionOptions {
  * of its heartbeat (methods, not closures), and `settings` may be shared by
  * every link of a server: an idle connection costs as few objects as can be.
  */
-export class Link implements ConnectionHandlers, HeartbeatActions, Alarm {
+export class Link implements ConnectionHandlers, HeartbeatActions, Alarm, WriteFailureDescriber {
   /** The stream the WebSocket runs over. */
   readonly stream: ByteStream;
   /** The protocol connection (send, close state, read target). */
@@ -117,10 +115,6 @@ export class Link implements ConnectionHandlers, HeartbeatActions, Alarm {
   #closeTimerSet = false;
   /** @internal Owned by the alarm clock. */
   alarmSlot: unknown = null;
-  // The stream's last `drained` promise and what `sent` made of it: the sends
-  // of one batch share them.
-  #drained: Promise<void> | null = null;
-  #sent: Promise<boolean> | null = null;
   // permessage-deflate: the compression `#compressedSent` waits for (see sent()).
   #compressing: Promise<void> | null = null;
   #compressedSent: Promise<boolean> | null = null;
@@ -173,15 +167,12 @@ export class Link implements ConnectionHandlers, HeartbeatActions, Alarm {
       }
       return this.#compressedSent!;
     }
-    const drained = this.stream.drained();
-    if (drained !== this.#drained) {
-      this.#drained = drained;
-      const failed = this.#settings.sendFailed;
-      this.#sent = drained.then(TRUE, (error) => {
-        throw failed(error, this.stream.remoteAddress);
-      });
-    }
-    return this.#sent!;
+    return this.stream.written(this);
+  }
+
+  /** Why a send failed, as the API reports it (the stream's {@linkcode WriteFailureDescriber}). */
+  describeWriteFailure(error: unknown): unknown {
+    return this.#settings.sendFailed(error, this.stream.remoteAddress);
   }
 
   /** Bytes the stream read. */

@@ -6,9 +6,14 @@
  */
 
 import { BufferPool } from "../protocol/buffer_pool.ts";
-import { copyParts } from "../protocol/bytes.ts";
+import { copyParts, viewOf } from "../protocol/bytes.ts";
 import { buildConnectRequest, PROXY_CLOSED_EARLY, TunnelAnswerReader } from "./proxy.ts";
-import type { ByteStream, ByteStreamReader, ConnectOptions } from "./types.ts";
+import type {
+  ByteStream,
+  ByteStreamReader,
+  ConnectOptions,
+  WriteFailureDescriber,
+} from "./types.ts";
 import {
   contiguousRun,
   Deferred,
@@ -18,6 +23,7 @@ import {
   takeBatch,
   type WriteBatch,
   WRITTEN,
+  WRITTEN_TRUE,
 } from "./write_batch.ts";
 
 // The read buffer starts small, as an idle connection holds it while its read
@@ -34,14 +40,14 @@ const COALESCE_LIMIT = 256 * 1024;
 const mergePool = new BufferPool({ minSize: 16 * 1024, maxBytes: 2 * 1024 * 1024 });
 
 /**
- * The buffers of one batch as few buffers to write: parts that sit back to
+ * The buffers of one batch (`parts[0, count)`) as few buffers to write: parts that sit back to
  * back in memory become one view, runs of other small parts are merged into
  * one buffer from {@linkcode mergePool} (listed in `merged`, to give back).
  */
-function coalesce(parts: readonly Uint8Array[], merged: Uint8Array[]): Uint8Array[] {
+function coalesce(parts: readonly Uint8Array[], count: number, merged: Uint8Array[]): Uint8Array[] {
   const views: Uint8Array[] = [];
-  for (let i = 0; i < parts.length;) {
-    const run = contiguousRun(parts, i);
+  for (let i = 0; i < count;) {
+    const run = contiguousRun(parts, i, count);
     views.push(joinedView(parts, i, run));
     i += run;
   }
@@ -82,6 +88,16 @@ export class DenoByteStream implements ByteStream {
    */
   #delivering = false;
   #writeError: unknown = undefined;
+  // The batch in flight as the buffers it is written as (`#views[0, #viewCount)`), which one is being written and how
+  // much of it is; `#merged` lists the merge buffers to give back once it is done.
+  #views: readonly Uint8Array[] | null = null;
+  #viewCount = 0;
+  #viewIndex = 0;
+  #viewOffset = 0;
+  #merged: Uint8Array[] | null = null;
+  // The write promises' callbacks, made at the first write.
+  #onWritten: ((n: number) => void) | null = null;
+  #onWriteFailed: ((error: unknown) => void) | null = null;
   #closeWriteRequested = false;
   #closeWhenWrittenRequested = false;
   /** Settles once the socket is closed; made only when a read must wait for that. */
@@ -131,13 +147,13 @@ export class DenoByteStream implements ByteStream {
         if (target !== undefined) {
           const n = await this.#conn.read(target);
           if (n === null) break;
-          this.#deliver(reader, target.subarray(0, n));
+          this.#deliver(reader, viewOf(target, 0, n));
           target = reader.readTarget?.();
           continue;
         }
         const n = await this.#conn.read(scratch);
         if (n === null) break;
-        this.#deliver(reader, scratch.subarray(0, n));
+        this.#deliver(reader, viewOf(scratch, 0, n));
         target = reader.readTarget?.();
         if (target !== undefined) {
           // The read ended inside a large payload that the next reads fill directly:
@@ -210,51 +226,117 @@ export class DenoByteStream implements ByteStream {
     return this.#inFlight?.promise() ?? WRITTEN;
   }
 
-  async #flush(): Promise<void> {
-    this.#writing = true;
-    while (this.#queued !== null && this.#writeError === undefined) {
-      const batch = this.#queued;
-      this.#queued = null;
-      this.#inFlight = batch;
-      batch.seal();
-      // Usually one part (frames back to back are one range): nothing to coalesce.
-      let merged: Uint8Array[] | null = null;
-      const views = batch.parts.length === 1 ? batch.parts : coalesce(batch.parts, merged = []);
-      let failure: unknown;
-      try {
-        for (let i = 0; i < views.length; i++) {
-          const bytes = views[i];
-          let offset = 0;
-          while (offset < bytes.length) {
-            offset += await this.#conn.write(offset === 0 ? bytes : bytes.subarray(offset));
-          }
-        }
-      } catch (error) {
-        // A broken socket stays broken: fail this batch and everything after it.
-        failure = this.#writeError = error;
-      }
-      if (merged !== null) { for (const buffer of merged) mergePool.give(buffer); }
-      this.#inFlight = null;
-      batch.settle(failure);
-      if (failure !== undefined) {
-        const rest = this.#queued as WriteBatch | null;
-        this.#queued = null;
-        rest?.settle(failure);
-      } else {
-        giveBatch(batch);
-      }
+  /** `true` once everything queued so far is written; see {@linkcode ByteStream.written}. */
+  written(describer: WriteFailureDescriber): Promise<boolean> {
+    if (this.#writeError !== undefined) {
+      return Promise.reject(describer.describeWriteFailure(this.#writeError));
     }
-    this.#writing = false;
+    const batch = this.#queued ?? this.#inFlight;
+    return batch === null ? WRITTEN_TRUE : batch.written(describer);
+  }
+
+  // The write loop runs on the write promises' callbacks, not in an async function: a call of
+  // one per batch, with its frame and the closures of each await, cost more than the write.
+
+  /** Starts writing what is queued (the caller checked that no write is in flight). */
+  #flush(): void {
+    this.#writing = true;
+    this.#nextBatch();
+  }
+
+  /** Writes the next queued batch, or ends the loop when none is left. */
+  #nextBatch(): void {
+    const batch = this.#queued;
+    if (batch === null || this.#writeError !== undefined) {
+      this.#writing = false;
+      this.#writesDone();
+      return;
+    }
+    this.#queued = null;
+    this.#inFlight = batch;
+    batch.seal();
+    // Usually one part (frames back to back are one range): nothing to coalesce.
+    if (batch.count === 1) {
+      this.#views = batch.parts;
+      this.#viewCount = 1;
+    } else {
+      this.#merged = [];
+      this.#views = coalesce(batch.parts, batch.count, this.#merged);
+      this.#viewCount = this.#views.length;
+    }
+    this.#viewIndex = 0;
+    this.#viewOffset = 0;
+    this.#writeView();
+  }
+
+  /** Writes what is left of the current view. */
+  #writeView(): void {
+    const bytes = this.#views![this.#viewIndex];
+    const offset = this.#viewOffset;
+    let writing: Promise<number>;
+    try {
+      writing = this.#conn.write(offset === 0 ? bytes : viewOf(bytes, offset, bytes.length));
+    } catch (error) {
+      this.#batchDone(error);
+      return;
+    }
+    writing.then(
+      this.#onWritten ??= (n) => this.#wrote(n),
+      this.#onWriteFailed ??= (error) => this.#batchDone(error),
+    );
+  }
+
+  #wrote(n: number): void {
+    const views = this.#views!;
+    this.#viewOffset += n;
+    if (this.#viewOffset < views[this.#viewIndex].length) {
+      this.#writeView();
+    } else if (this.#viewIndex + 1 < this.#viewCount) {
+      this.#viewIndex++;
+      this.#viewOffset = 0;
+      this.#writeView();
+    } else {
+      this.#batchDone(undefined);
+    }
+  }
+
+  /** The batch in flight is written, or failed with `failure`; the loop goes on. */
+  #batchDone(failure: unknown): void {
+    // A broken socket stays broken: fail this batch and everything after it.
+    if (failure !== undefined) this.#writeError = failure;
+    const merged = this.#merged;
+    if (merged !== null) {
+      this.#merged = null;
+      for (const buffer of merged) mergePool.give(buffer);
+    }
+    const batch = this.#inFlight!;
+    this.#inFlight = null;
+    this.#views = null;
+    batch.settle(failure);
+    if (failure !== undefined) {
+      const rest = this.#queued;
+      this.#queued = null;
+      rest?.settle(failure);
+    } else {
+      giveBatch(batch);
+    }
+    this.#nextBatch();
+  }
+
+  /** Every queued write is done: a FIN or a close asked for meanwhile goes now. */
+  #writesDone(): void {
     if (this.#closeWhenWrittenRequested) {
       this.#closeWhenWrittenRequested = false;
       // TLS: close_notify first, so that the peer sees an end and not a truncation.
       if (this.#conn.handshake !== undefined && this.#writeError === undefined) {
-        await this.#conn.closeWrite().catch(() => {});
+        const close = () => this.close();
+        this.#conn.closeWrite().then(close, close);
+      } else {
+        this.close();
       }
-      this.close();
     } else if (this.#closeWriteRequested && this.#writeError === undefined) {
       this.#closeWriteRequested = false;
-      await this.#conn.closeWrite().catch(() => {});
+      this.#conn.closeWrite().catch(() => {});
     }
   }
 

@@ -16,7 +16,13 @@ import type * as NodeTls from "node:tls";
 import { buildConnectRequest, PROXY_CLOSED_EARLY, TunnelAnswerReader } from "./proxy.ts";
 import { copyParts } from "../protocol/bytes.ts";
 import { isOlderTlsVersion, type TlsVersion } from "./tls_version.ts";
-import type { ByteStream, ByteStreamReader, ConnectOptions, TlsConnectOptions } from "./types.ts";
+import type {
+  ByteStream,
+  ByteStreamReader,
+  ConnectOptions,
+  TlsConnectOptions,
+  WriteFailureDescriber,
+} from "./types.ts";
 import {
   contiguousRun,
   giveBatch,
@@ -25,6 +31,7 @@ import {
   takeBatch,
   type WriteBatch,
   WRITTEN,
+  WRITTEN_TRUE,
 } from "./write_batch.ts";
 
 // Write callbacks run in order, so the last part's callback settles the whole batch.
@@ -85,8 +92,15 @@ export class NodeByteStream implements ByteStream {
    * just read) leave together as soon as it returns.
    */
   #delivering = false;
-  /** The last batch handed to the socket whose write has not completed. */
+  /**
+   * The batches handed to the socket whose write has not completed, oldest
+   * first (linked through `next`): Node calls write callbacks in order, so
+   * one callback per stream serves them all instead of a closure per batch.
+   */
+  #firstHanded: WriteBatch | null = null;
   #lastHanded: WriteBatch | null = null;
+  // Made at the first write: the callback of every batch's write.
+  #afterWrite: ((error?: Error | null) => void) | null = null;
   /** Bytes handed to the socket and not yet written. */
   #handedBytes = 0;
   #writeError: unknown = undefined;
@@ -227,6 +241,15 @@ export class NodeByteStream implements ByteStream {
     return this.#writeError === undefined ? WRITTEN : Promise.reject(this.#writeError);
   }
 
+  /** `true` once everything queued so far is written; see {@linkcode ByteStream.written}. */
+  written(describer: WriteFailureDescriber): Promise<boolean> {
+    const batch = this.#pending ?? this.#lastHanded;
+    if (batch !== null) return batch.written(describer);
+    return this.#writeError === undefined
+      ? WRITTEN_TRUE
+      : Promise.reject(describer.describeWriteFailure(this.#writeError));
+  }
+
   // Streams with writes pending in this turn; one microtask hands them all over.
   static #due: NodeByteStream[] = [];
 
@@ -252,31 +275,39 @@ export class NodeByteStream implements ByteStream {
       return;
     }
     this.#handedBytes += batch.bytes;
+    if (this.#lastHanded === null) this.#firstHanded = batch;
+    else this.#lastHanded.next = batch;
     this.#lastHanded = batch;
-    const done = (error?: Error | null) => {
-      this.#handedBytes -= batch.bytes;
-      if (this.#lastHanded === batch) this.#lastHanded = null;
-      if (error) this.#writeError ??= error;
-      batch.settle(error ?? undefined);
-      giveBatch(batch);
-    };
+    const done = this.#afterWrite ??= (error) => this.#handedWritten(error);
     batch.seal();
-    const parts = batch.parts;
-    if (contiguousRun(parts, 0) === parts.length) {
+    const { parts, count } = batch;
+    if (contiguousRun(parts, 0, count) === count) {
       // Frames carved one after another from the same block: one view, no copy.
-      this.#socket.write(joinedView(parts, 0, parts.length), done);
+      this.#socket.write(joinedView(parts, 0, count), done);
     } else if (batch.bytes <= MERGE_LIMIT) {
       const merged = new Uint8Array(batch.bytes);
-      copyParts(parts, merged);
+      copyParts(parts, merged, 0, count);
       this.#socket.write(merged, done);
     } else {
       // Large buffers are not copied; corked, they still leave in one writev.
       this.#socket.cork();
-      const last = parts.length - 1;
+      const last = count - 1;
       for (let i = 0; i < last; i++) this.#socket.write(parts[i], ignore);
       this.#socket.write(parts[last], done);
       this.#socket.uncork();
     }
+  }
+
+  /** The socket wrote (or failed to write) the oldest batch handed to it. */
+  #handedWritten(error?: Error | null): void {
+    const batch = this.#firstHanded!;
+    this.#firstHanded = batch.next;
+    batch.next = null;
+    if (this.#firstHanded === null) this.#lastHanded = null;
+    this.#handedBytes -= batch.bytes;
+    if (error) this.#writeError ??= error;
+    batch.settle(error ?? undefined);
+    giveBatch(batch);
   }
 
   /** Sends FIN (TLS: close_notify) once queued writes are flushed. */

@@ -23,6 +23,15 @@ export interface ByteStreamReader {
   end(error?: unknown): void;
 }
 
+/**
+ * Says what a failed write means to whoever asked for
+ * {@linkcode ByteStream.written} (a WebSocket link: "send failed").
+ */
+export interface WriteFailureDescriber {
+  /** The rejection reason for `error`, the stream's failure. */
+  describeWriteFailure(error: unknown): unknown;
+}
+
 /** An open, bidirectional byte stream (TCP or TLS). */
 export interface ByteStream {
   /** Starts delivering received bytes to `reader`; call once. */
@@ -48,6 +57,13 @@ export interface ByteStream {
    * together share one promise, so asking after each of them costs no more.
    */
   drained(): Promise<void>;
+  /**
+   * The promise a `send` returns: like {@linkcode ByteStream.drained}, but
+   * fulfilled with `true`, and rejected with what `describer` makes of the
+   * stream's failure. One promise per batch of writes, with none between it
+   * and the write (a `drained().then(...)` would add one per batch).
+   */
+  written(describer: WriteFailureDescriber): Promise<boolean>;
   /** Half-closes: tells the peer we will send nothing more (TCP FIN / TLS close_notify). */
   closeWrite(): void;
   /**

@@ -6,40 +6,69 @@
  * @module
  */
 
+import { viewOf } from "../protocol/bytes.ts";
+import type { WriteFailureDescriber } from "./types.ts";
+
 /** Gets a written (or dropped) buffer back; see {@linkcode ByteStream.write}. */
 export type Recycle = (bytes: Uint8Array) => void;
 
+// The settle functions of the promise being made: `new Promise(captureSettlers)` leaves them
+// here, and the maker takes them at once (no closure per promise).
+let capturedResolve: ((value: unknown) => void) | null = null;
+let capturedReject: ((error: unknown) => void) | null = null;
+function captureSettlers<T>(resolve: (value: T) => void, reject: (error: unknown) => void): void {
+  capturedResolve = resolve as (value: unknown) => void;
+  capturedReject = reject;
+}
+
 /** A promise with its settle functions. */
-export class Deferred {
+export class Deferred<T = void> {
   /** Settles with the batch. */
-  readonly promise: Promise<void>;
+  readonly promise: Promise<T>;
   /** Fulfils {@linkcode Deferred.promise}. */
-  resolve!: () => void;
+  readonly resolve: (value: T) => void;
   /** Rejects {@linkcode Deferred.promise}. */
-  reject!: (error: unknown) => void;
+  readonly reject: (error: unknown) => void;
 
   /** A pending promise. */
   constructor() {
-    this.promise = new Promise<void>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
+    this.promise = new Promise<T>(captureSettlers);
+    this.resolve = capturedResolve!;
+    this.reject = capturedReject!;
+    capturedResolve = capturedReject = null;
   }
 }
+
+// Where a cleared batch's slots point, so that it keeps no buffer alive while it waits for reuse.
+const NO_BYTES = new Uint8Array(0);
 
 /**
  * Buffers written together: they leave in as few system calls as the
  * stream can manage and settle together.
  */
 export class WriteBatch {
-  /** The buffers, in order: complete once {@linkcode WriteBatch.seal} has run. */
+  /**
+   * The buffers, in order, in `parts[0, count)`: complete once
+   * {@linkcode WriteBatch.seal} has run. The arrays keep their size when
+   * the batch is cleared (emptying an array frees its storage, and a batch
+   * is reused for every write), so read `count`, not their `length`.
+   */
   readonly parts: Uint8Array[] = [];
   /** For each part, who gets it back once written (undefined: nobody). */
   readonly recycles: (Recycle | undefined)[] = [];
+  /** How many of `parts` (and `recycles`) belong to the batch. */
+  count = 0;
   /** Sum of the parts' lengths, the open run included. */
   bytes = 0;
+  /** The batch handed to the same socket after this one (a stream's queue of writes in flight). */
+  next: WriteBatch | null = null;
   /** The promise of this batch, once someone asked for it. */
   done: Deferred | null = null;
+  // The promise of `written`, once someone asked for it, and how it settles.
+  #written: Promise<boolean> | null = null;
+  #resolveWritten: ((value: boolean) => void) | null = null;
+  #rejectWritten: ((error: unknown) => void) | null = null;
+  #describer: WriteFailureDescriber | null = null;
   // The last ranges added, while they lie back to back in one block: they
   // become one part (one view) when something else is added or at `seal`.
   #runBlock: Uint8Array | null = null;
@@ -49,9 +78,14 @@ export class WriteBatch {
   /** Appends one buffer. */
   add(bytes: Uint8Array, recycle: Recycle | undefined): void {
     if (this.#runBlock !== null) this.seal();
-    this.parts.push(bytes);
-    this.recycles.push(recycle);
+    this.#append(bytes, recycle);
     this.bytes += bytes.length;
+  }
+
+  #append(bytes: Uint8Array, recycle: Recycle | undefined): void {
+    const at = this.count++;
+    this.parts[at] = bytes;
+    this.recycles[at] = recycle;
   }
 
   /**
@@ -76,8 +110,7 @@ export class WriteBatch {
     const block = this.#runBlock;
     if (block === null) return;
     this.#runBlock = null;
-    this.parts.push(block.subarray(this.#runStart, this.#runEnd));
-    this.recycles.push(undefined);
+    this.#append(viewOf(block, this.#runStart, this.#runEnd), undefined);
   }
 
   /** The promise that settles with this batch (made on first use). */
@@ -85,29 +118,57 @@ export class WriteBatch {
     return (this.done ??= new Deferred()).promise;
   }
 
-  /** Empties the batch for reuse (its promise, if any, stays with whoever holds it). */
+  /**
+   * The promise a `send` returns for this batch: `true` once it is written,
+   * else rejected with what `describer` makes of the failure. Made on first
+   * use and shared by every send of the batch (a stream has one describer).
+   */
+  written(describer: WriteFailureDescriber): Promise<boolean> {
+    if (this.#written === null) {
+      this.#written = new Promise<boolean>(captureSettlers);
+      this.#resolveWritten = capturedResolve;
+      this.#rejectWritten = capturedReject;
+      capturedResolve = capturedReject = null;
+      this.#describer = describer;
+    }
+    return this.#written;
+  }
+
+  /** Empties the batch for reuse (its promises, if any, stay with whoever holds them). */
   clear(): void {
     this.#runBlock = null;
-    this.parts.length = 0;
-    this.recycles.length = 0;
+    for (let i = 0; i < this.count; i++) {
+      this.parts[i] = NO_BYTES;
+      this.recycles[i] = undefined;
+    }
+    this.count = 0;
     this.bytes = 0;
+    this.next = null;
     this.done = null;
+    this.#written = this.#resolveWritten = this.#rejectWritten = null;
+    this.#describer = null;
   }
 
   /** The parts are written (or dropped, with `error`): recycle them and settle. */
   settle(error?: unknown): void {
     const recycles = this.recycles;
-    for (let i = 0; i < recycles.length; i++) recycles[i]?.(this.parts[i]);
+    for (let i = 0; i < this.count; i++) recycles[i]?.(this.parts[i]);
     const done = this.done;
-    if (done === null) return;
-    if (error === undefined) done.resolve();
-    else done.reject(error);
+    if (done !== null) {
+      if (error === undefined) done.resolve();
+      else done.reject(error);
+    }
+    if (this.#written !== null) {
+      if (error === undefined) this.#resolveWritten!(true);
+      else this.#rejectWritten!(this.#describer!.describeWriteFailure(error));
+    }
   }
 }
 
-// Emptied batches, shared by every stream: an idle stream holds none of its own.
+// Emptied batches, shared by every stream: an idle stream holds none of its own. Enough are
+// kept for a broadcast to a thousand connections, each with a batch in flight, to reuse them.
 const freeBatches: WriteBatch[] = [];
-const MAX_FREE_BATCHES = 256;
+const MAX_FREE_BATCHES = 2048;
 
 /** An empty batch, reused when one is free. */
 export function takeBatch(): WriteBatch {
@@ -127,18 +188,21 @@ export function giveBatch(batch: WriteBatch): void {
 /** The promise of a batch with nothing left to write. */
 export const WRITTEN: Promise<void> = Promise.resolve();
 
+/** {@linkcode WriteBatch.written} of a batch with nothing left to write. */
+export const WRITTEN_TRUE: Promise<boolean> = Promise.resolve(true);
+
 /**
  * Where runs of small buffers that sit back to back in memory (frames carved
  * one after another from the same block) can be written as one view, with no
- * copy. Returns the length of the run of `parts` starting at `from` that is
- * contiguous, at least 1.
+ * copy. Returns the length of the run of `parts[from, to)` starting at `from`
+ * that is contiguous, at least 1.
  */
-export function contiguousRun(parts: readonly Uint8Array[], from: number): number {
+export function contiguousRun(parts: readonly Uint8Array[], from: number, to: number): number {
   const first = parts[from];
   const buffer = first.buffer;
   let end = first.byteOffset + first.length;
   let i = from + 1;
-  for (; i < parts.length; i++) {
+  for (; i < to; i++) {
     const part = parts[i];
     if (part.buffer !== buffer || part.byteOffset !== end) break;
     end += part.length;
