@@ -155,6 +155,71 @@ describe("TCP", () => {
   );
 
   test(
+    "batches handed to the socket before any is written settle in order, each once (one write callback per stream serves them all); written() resolves true, or rejects with the describer's error",
+    T,
+    async () => {
+      let serverSocket;
+      let accepted;
+      const connected = new Promise((resolve) => (accepted = resolve));
+      const server = await startTcpServer((socket) => {
+        socket.pause(); // not read at first, so that the batches stay in flight
+        serverSocket = socket;
+        accepted();
+      });
+      const sendFailure = {
+        describeWriteFailure: (error) => new Error(`send failed: ${error.message}`),
+      };
+      try {
+        const stream = await connectNode({ hostname: "127.0.0.1", port: server.port });
+        stream.startReading(recordingReader());
+        await within(5000, "accepted", connected);
+        // Beyond what the socket buffers take (a few MiB): the batches stay in flight.
+        const size = 16 * 1024 * 1024;
+        const outcomes = [];
+        const drained = [];
+        const written = [];
+        for (let i = 0; i < 3; i++) {
+          stream.write(new Uint8Array(size).fill(i + 1));
+          drained.push(
+            stream.drained().then(() => outcomes.push(i), (error) => outcomes.push(error)),
+          );
+          written.push(stream.written(sendFailure).then((value) => value, (error) => error));
+          // Its own turn: each write is handed to the socket as a batch of its own.
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        assert.equal(stream.bufferedBytes, 3 * size, "three batches in flight, all counted");
+        serverSocket.resume();
+        await within(5000, "first batch", drained[0]);
+        assert.deepEqual(outcomes, [0], "the first batch settles first, alone");
+        assert.equal(await written[0], true);
+        assert.ok(stream.bufferedBytes <= 2 * size, "its bytes are no longer counted");
+        serverSocket.pause();
+        stream.close();
+        await within(5000, "the rest", Promise.all(drained));
+        // Node reports a write already handed to the system as done even when the socket is
+        // destroyed under it, and fails those it still buffered: done ones first, failed after.
+        assert.equal(outcomes.length, 3);
+        const failedFrom = outcomes.findIndex((outcome) => outcome instanceof Error);
+        const doneCount = failedFrom === -1 ? 3 : failedFrom;
+        assert.deepEqual(outcomes.slice(0, doneCount), [0, 1, 2].slice(0, doneCount), "in order");
+        assert.ok(outcomes.slice(doneCount).every((outcome) => outcome instanceof Error));
+        for (let i = 1; i < 3; i++) {
+          const outcome = await written[i];
+          if (i >= doneCount) assert.match(String(outcome), /^Error: send failed: /);
+          else assert.equal(outcome, true, `batch ${i} was written: true`);
+        }
+        // A write after the close fails at once; its send promise carries the describer's error.
+        stream.write(new Uint8Array(1));
+        await assert.rejects(stream.written(sendFailure), /^Error: send failed: /);
+        assert.equal(stream.bufferedBytes, 0);
+        await within(5000, "finished", stream.finished);
+      } finally {
+        await server.close();
+      }
+    },
+  );
+
+  test(
     "after closeWrite the read side stays open until the peer ends; end(undefined) is reported once",
     T,
     async () => {
