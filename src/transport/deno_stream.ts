@@ -88,16 +88,9 @@ export class DenoByteStream implements ByteStream {
    */
   #delivering = false;
   #writeError: unknown = undefined;
-  // The batch in flight as the buffers it is written as (`#views[0, #viewCount)`), which one is being written and how
-  // much of it is; `#merged` lists the merge buffers to give back once it is done.
-  #views: readonly Uint8Array[] | null = null;
-  #viewCount = 0;
-  #viewIndex = 0;
-  #viewOffset = 0;
-  #merged: Uint8Array[] | null = null;
-  // The write promises' callbacks, made at the first write.
-  #onWritten: ((n: number) => void) | null = null;
-  #onWriteFailed: ((error: unknown) => void) | null = null;
+  // The write promises' callback (fulfilled and rejected), made at the first write. Where the
+  // loop is in the batch in flight is kept in the batch, not here: an idle stream holds nothing.
+  #onWriteSettled: ((result: unknown) => void) | null = null;
   #closeWriteRequested = false;
   #closeWhenWrittenRequested = false;
   /** Settles once the socket is closed; made only when a read must wait for that. */
@@ -257,22 +250,22 @@ export class DenoByteStream implements ByteStream {
     batch.seal();
     // Usually one part (frames back to back are one range): nothing to coalesce.
     if (batch.count === 1) {
-      this.#views = batch.parts;
-      this.#viewCount = 1;
+      batch.views = batch.parts;
+      batch.viewCount = 1;
     } else {
-      this.#merged = [];
-      this.#views = coalesce(batch.parts, batch.count, this.#merged);
-      this.#viewCount = this.#views.length;
+      batch.merged = [];
+      batch.views = coalesce(batch.parts, batch.count, batch.merged);
+      batch.viewCount = batch.views.length;
     }
-    this.#viewIndex = 0;
-    this.#viewOffset = 0;
-    this.#writeView();
+    batch.viewIndex = 0;
+    batch.viewOffset = 0;
+    this.#writeView(batch);
   }
 
-  /** Writes what is left of the current view. */
-  #writeView(): void {
-    const bytes = this.#views![this.#viewIndex];
-    const offset = this.#viewOffset;
+  /** Writes what is left of the batch's current view. */
+  #writeView(batch: WriteBatch): void {
+    const bytes = batch.views![batch.viewIndex];
+    const offset = batch.viewOffset;
     let writing: Promise<number>;
     try {
       writing = this.#conn.write(offset === 0 ? bytes : viewOf(bytes, offset, bytes.length));
@@ -280,21 +273,23 @@ export class DenoByteStream implements ByteStream {
       this.#batchDone(error);
       return;
     }
-    writing.then(
-      this.#onWritten ??= (n) => this.#wrote(n),
-      this.#onWriteFailed ??= (error) => this.#batchDone(error),
-    );
+    // One callback for both outcomes: a write fulfils with a count, and fails with an error.
+    const settled = this.#onWriteSettled ??= (result) => {
+      if (typeof result === "number") this.#wrote(result);
+      else this.#batchDone(result ?? new Error("the write failed"));
+    };
+    writing.then(settled, settled);
   }
 
   #wrote(n: number): void {
-    const views = this.#views!;
-    this.#viewOffset += n;
-    if (this.#viewOffset < views[this.#viewIndex].length) {
-      this.#writeView();
-    } else if (this.#viewIndex + 1 < this.#viewCount) {
-      this.#viewIndex++;
-      this.#viewOffset = 0;
-      this.#writeView();
+    const batch = this.#inFlight!;
+    batch.viewOffset += n;
+    if (batch.viewOffset < batch.views![batch.viewIndex].length) {
+      this.#writeView(batch);
+    } else if (batch.viewIndex + 1 < batch.viewCount) {
+      batch.viewIndex++;
+      batch.viewOffset = 0;
+      this.#writeView(batch);
     } else {
       this.#batchDone(undefined);
     }
@@ -304,14 +299,13 @@ export class DenoByteStream implements ByteStream {
   #batchDone(failure: unknown): void {
     // A broken socket stays broken: fail this batch and everything after it.
     if (failure !== undefined) this.#writeError = failure;
-    const merged = this.#merged;
-    if (merged !== null) {
-      this.#merged = null;
-      for (const buffer of merged) mergePool.give(buffer);
-    }
     const batch = this.#inFlight!;
     this.#inFlight = null;
-    this.#views = null;
+    const merged = batch.merged;
+    if (merged !== null) {
+      batch.merged = null;
+      for (const buffer of merged) mergePool.give(buffer);
+    }
     batch.settle(failure);
     if (failure !== undefined) {
       const rest = this.#queued;

@@ -53,15 +53,29 @@ export class WriteBatch {
    * the batch is cleared (emptying an array frees its storage, and a batch
    * is reused for every write), so read `count`, not their `length`.
    */
-  readonly parts: Uint8Array[] = [];
+  // One slot each to start with: most batches hold one part (frames carved back to back are
+  // one range), and a pooled batch should cost little while it waits.
+  readonly parts: Uint8Array[] = [NO_BYTES];
   /** For each part, who gets it back once written (undefined: nobody). */
-  readonly recycles: (Recycle | undefined)[] = [];
+  readonly recycles: (Recycle | undefined)[] = [undefined];
   /** How many of `parts` (and `recycles`) belong to the batch. */
   count = 0;
   /** Sum of the parts' lengths, the open run included. */
   bytes = 0;
   /** The batch handed to the same socket after this one (a stream's queue of writes in flight). */
   next: WriteBatch | null = null;
+  // Where a write loop that writes the batch buffer by buffer (the Deno stream's) stands: kept
+  // in the batch rather than in the stream, so that an idle stream holds none of it.
+  /** The buffers the batch is written as (its parts, or their coalesced form). */
+  views: readonly Uint8Array[] | null = null;
+  /** How many of `views` there are. */
+  viewCount = 0;
+  /** The view being written. */
+  viewIndex = 0;
+  /** How much of it is written. */
+  viewOffset = 0;
+  /** Merge buffers made for `views`, to give back once written. */
+  merged: Uint8Array[] | null = null;
   /** The promise of this batch, once someone asked for it. */
   done: Deferred | null = null;
   // The promise of `written`, once someone asked for it, and how it settles.
@@ -144,6 +158,8 @@ export class WriteBatch {
     this.count = 0;
     this.bytes = 0;
     this.next = null;
+    this.views = this.merged = null;
+    this.viewCount = this.viewIndex = this.viewOffset = 0;
     this.done = null;
     this.#written = this.#resolveWritten = this.#rejectWritten = null;
     this.#describer = null;
@@ -166,9 +182,10 @@ export class WriteBatch {
 }
 
 // Emptied batches, shared by every stream: an idle stream holds none of its own. Enough are
-// kept for a broadcast to a thousand connections, each with a batch in flight, to reuse them.
+// kept for a broadcast to a thousand connections, each with a batch in flight, to reuse them
+// (a pooled batch with its one-slot arrays is about 200 bytes).
 const freeBatches: WriteBatch[] = [];
-const MAX_FREE_BATCHES = 2048;
+const MAX_FREE_BATCHES = 1024;
 
 /** An empty batch, reused when one is free. */
 export function takeBatch(): WriteBatch {
