@@ -2,7 +2,12 @@
 import assert from "node:assert/strict";
 import { connectDeno } from "../src/transport/mod.ts";
 import { DenoByteStream } from "../src/transport/deno_stream.ts";
-import { contiguousRun, joinedView, WriteBatch } from "../src/transport/write_batch.ts";
+import {
+  contiguousRun,
+  joinedView,
+  MAX_KEPT_SLOTS,
+  WriteBatch,
+} from "../src/transport/write_batch.ts";
 import { concatBytes, copyBytes, copyParts } from "../src/protocol/bytes.ts";
 
 const T = { sanitizeOps: true, sanitizeResources: true };
@@ -128,6 +133,23 @@ Deno.test("WriteBatch.clear: the batch keeps its arrays for reuse but no buffer 
   batch.add(new Uint8Array(7), undefined);
   assert.equal(batch.count, 1);
   assert.equal(batch.parts[0].length, 7);
+  // What a write loop left in it goes too.
+  batch.views = [new Uint8Array(3)];
+  batch.viewCount = 1;
+  batch.viewIndex = 1;
+  batch.viewOffset = 2;
+  batch.merged = [new Uint8Array(3)];
+  batch.next = new WriteBatch();
+  batch.clear();
+  assert.deepEqual(
+    [batch.views, batch.merged, batch.next, batch.viewCount, batch.viewIndex, batch.viewOffset],
+    [null, null, null, 0, 0, 0],
+  );
+  // After a burst of many parts a pooled batch keeps no storage for all of them.
+  for (let i = 0; i < 10_000; i++) batch.add(new Uint8Array(1), undefined);
+  batch.clear();
+  assert.ok(batch.parts.length <= MAX_KEPT_SLOTS && batch.recycles.length <= MAX_KEPT_SLOTS);
+  assert.ok(batch.parts.every((p) => p.length === 0));
 });
 
 Deno.test("WriteBatch.written: one promise per batch, true once written, else rejected with what the describer makes of the failure", async () => {
@@ -324,14 +346,36 @@ class RecordingConn {
     this.log.push(`write ${p.length}`);
     return Promise.resolve(p.length);
   }
+  /** How closeWrite settles: at once by default; a test may hold it. */
+  closeWriteResult: Promise<void> = Promise.resolve();
   closeWrite(): Promise<void> {
     this.log.push("closeWrite");
-    return Promise.resolve();
+    return this.closeWriteResult;
   }
   close(): void {
     this.log.push("close");
     this.#rejectPending?.(new Error("closed under a pending read"));
   }
+}
+
+for (const outcome of ["fulfils", "rejects"] as const) {
+  Deno.test(`DenoByteStream.closeWhenWritten over TLS: the socket is closed only once close_notify (closeWrite) has settled, also when it ${outcome === "fulfils" ? "succeeds" : "fails"}`, async () => {
+    const conn = new RecordingConn(true);
+    let settle!: () => void;
+    conn.closeWriteResult = new Promise<void>((resolve, reject) => {
+      settle = outcome === "fulfils" ? resolve : () => reject(new Error("no close_notify"));
+    });
+    const stream = new DenoByteStream(conn);
+    stream.write(new Uint8Array(3));
+    stream.closeWhenWritten();
+    for (let i = 0; i < 20 && !conn.log.includes("closeWrite"); i++) await Promise.resolve();
+    assert.deepEqual(conn.log, ["write 3", "closeWrite"], "close_notify asked for, not closed yet");
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+    assert.ok(!conn.log.includes("close"), "still waiting for close_notify");
+    settle();
+    for (let i = 0; i < 20 && !conn.log.includes("close"); i++) await Promise.resolve();
+    assert.deepEqual(conn.log, ["write 3", "closeWrite", "close"]);
+  });
 }
 
 for (const tls of [false, true]) {
@@ -391,12 +435,15 @@ Deno.test("bytes: copyBytes copies source[from, from + length) to target[at…],
 class ShortWritingConn {
   readonly remoteAddr = { transport: "tcp", hostname: "127.0.0.1", port: 1 };
   readonly received: number[] = [];
+  /** The length of the buffer each write was asked to write. */
+  readonly asked: number[] = [];
   calls = 0;
   constructor(readonly chunk: number, readonly failAt = Infinity) {}
   read(): Promise<number | null> {
     return new Promise(() => {}); // never answers; the test closes nothing it reads
   }
   write(p: Uint8Array): Promise<number> {
+    this.asked.push(p.length);
     if (++this.calls >= this.failAt) return Promise.reject(new Error("broken pipe"));
     const n = Math.min(p.length, this.chunk);
     for (let i = 0; i < n; i++) this.received.push(p[i]);
@@ -426,7 +473,9 @@ Deno.test("DenoByteStream write loop: short writes continue with the rest, a bat
   const expected = [...first, ...a, ...b];
   assert.equal(conn.received.length, expected.length);
   assert.ok(conn.received.every((byte, i) => byte === expected[i]), "bytes in the order written");
-  assert.ok(conn.calls >= 1 + 2 + 2, `short writes were continued (${conn.calls} calls)`);
+  // Two buffers, not one merged one (that would be asked 350,000 then 250,000 ...), each
+  // continued where its short write stopped.
+  assert.deepEqual(conn.asked, [10, 200_000, 100_000, 150_000, 50_000]);
   assert.equal(stream.bufferedBytes, 0);
 });
 
@@ -447,4 +496,77 @@ Deno.test("DenoByteStream write loop: a write that fails fails its batch and the
   assert.deepEqual(recycled, [late], "a write after the failure is handed back at once");
   await assert.rejects(stream.written(sendFailure), /^Error: send failed: broken pipe$/);
   assert.equal(conn.calls, 2, "nothing was written after the failure");
+});
+
+/** A DenoConn whose writes settle when the test says (or throw at once, when told to). */
+class ManualConn {
+  readonly remoteAddr = { transport: "tcp", hostname: "127.0.0.1", port: 1 };
+  readonly writes: { length: number; resolve: (n: number) => void }[] = [];
+  throwOnWrite = false;
+  closed = false;
+  read(): Promise<number | null> {
+    return new Promise(() => {});
+  }
+  write(p: Uint8Array): Promise<number> {
+    if (this.throwOnWrite) throw new Error("bad resource");
+    return new Promise((resolve) => this.writes.push({ length: p.length, resolve }));
+  }
+  closeWrite(): Promise<void> {
+    return Promise.resolve();
+  }
+  close(): void {
+    this.closed = true;
+  }
+}
+
+/** Lets settled promises run their reactions (bounded). */
+async function settleMicrotasks(): Promise<void> {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+}
+
+Deno.test("DenoByteStream: a batch queued behind a write that completes after close() fails (it used to be left unsettled for ever)", async () => {
+  const conn = new ManualConn();
+  const stream = new DenoByteStream(conn);
+  stream.write(new Uint8Array(5)); // in flight
+  const inFlight = stream.drained();
+  stream.write(new Uint8Array(6)); // queued behind it
+  const queued = stream.drained();
+  const queuedSent = stream.written(sendFailure);
+  stream.close();
+  stream.write(new Uint8Array(1)); // refused: the stream is closed
+  conn.writes[0].resolve(5); // the write in flight completes all the same
+  await inFlight;
+  await assert.rejects(queued, /^Error: the stream is closed$/);
+  await assert.rejects(queuedSent, /^Error: send failed: the stream is closed$/);
+  assert.equal(conn.writes.length, 1, "the queued batch was never written");
+});
+
+Deno.test("DenoByteStream: a write that throws at once fails its batch and the ones queued after; closeWhenWritten still closes", async () => {
+  const conn = new ManualConn();
+  conn.throwOnWrite = true;
+  const stream = new DenoByteStream(conn);
+  const recycled: Uint8Array[] = [];
+  const bytes = new Uint8Array(4);
+  stream.write(bytes, (b) => recycled.push(b));
+  await assert.rejects(stream.drained(), /^Error: bad resource$/);
+  await assert.rejects(stream.written(sendFailure), /^Error: send failed: bad resource$/);
+  assert.deepEqual(recycled, [bytes], "the failed write's buffer went back to its recycler");
+  stream.closeWhenWritten();
+  await settleMicrotasks();
+  assert.ok(conn.closed, "closed although nothing could be written");
+});
+
+Deno.test("WriteBatch: a describer that throws makes the rejection; the batch still settles", async () => {
+  const batch = new WriteBatch();
+  batch.add(new Uint8Array(1), undefined);
+  const thrown = new Error("describer broke");
+  const written = batch.written({
+    describeWriteFailure: () => {
+      throw thrown;
+    },
+  });
+  const drained = batch.promise();
+  batch.settle(new Error("broken pipe"));
+  await assert.rejects(written, (error) => error === thrown);
+  await assert.rejects(drained, /broken pipe/);
 });

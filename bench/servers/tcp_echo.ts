@@ -20,8 +20,25 @@ setTimeout(() => listener.close(), lifetimeS * 1000);
 
 const open = new Set<Deno.TcpConn>();
 const ignore = () => {};
+// Without a handshake a connection the load generator has opened may not be accepted yet when
+// the first message arrives: hold messages until this many are open, then send them.
+const expected = Number(Deno.env.get("BENCH_BROADCAST_CONNECTIONS") ?? 0);
+const held: Uint8Array[] = [];
 
-/** Writes all of `bytes` (a short write continues with the rest); errors end nothing here. */
+/** Writes `bytes` to every open connection (held until the expected number is open). */
+function broadcastBytes(bytes: Uint8Array): void {
+  if (open.size < expected) {
+    held.push(bytes);
+    return;
+  }
+  for (const receiver of open) writeAll(receiver, bytes);
+}
+
+/**
+ * Writes all of `bytes` (a short write continues with the rest); errors end nothing here.
+ * There is no queue per connection: (s4) has one broadcast in flight at a time, so two of
+ * these never write to the same connection at once.
+ */
 function writeAll(conn: Deno.TcpConn, bytes: Uint8Array): void {
   conn.write(bytes).then((n) => {
     if (n < bytes.length) writeAll(conn, bytes.subarray(n));
@@ -32,14 +49,14 @@ async function serve(conn: Deno.TcpConn): Promise<void> {
   conn.setNoDelay(true);
   const buffer = new Uint8Array(broadcast ? 4096 : readBufferSize);
   open.add(conn);
+  if (open.size === expected) { for (const bytes of held.splice(0)) broadcastBytes(bytes); }
   try {
     while (true) {
       const n = await conn.read(buffer);
       if (n === null) break;
       if (broadcast) {
         // Every receiver gets the same bytes, copied once out of the read buffer.
-        const bytes = buffer.slice(0, n);
-        for (const receiver of open) writeAll(receiver, bytes);
+        broadcastBytes(buffer.slice(0, n));
         continue;
       }
       for (let offset = 0; offset < n;) {

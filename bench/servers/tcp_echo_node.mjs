@@ -9,6 +9,17 @@ import process from "node:process";
 const lifetimeS = Number(process.env.BENCH_SERVER_LIFETIME_S ?? "3600");
 const broadcast = process.env.BENCH_SERVER_MODE === "broadcast";
 const open = new Set();
+// Without a handshake a connection the load generator has opened may not be accepted yet when
+// the first message arrives: hold messages until this many are open, then send them.
+const expected = Number(process.env.BENCH_BROADCAST_CONNECTIONS ?? 0);
+const held = [];
+function broadcastChunk(chunk) {
+  if (open.size < expected) {
+    held.push(chunk);
+    return;
+  }
+  for (const receiver of open) receiver.write(chunk);
+}
 const server = net.createServer({ noDelay: true }, (socket) => {
   socket.on("error", () => {});
   if (!broadcast) {
@@ -16,10 +27,9 @@ const server = net.createServer({ noDelay: true }, (socket) => {
     return;
   }
   open.add(socket);
+  if (open.size === expected) { for (const chunk of held.splice(0)) broadcastChunk(chunk); }
   socket.on("close", () => open.delete(socket));
-  socket.on("data", (chunk) => {
-    for (const receiver of open) receiver.write(chunk);
-  });
+  socket.on("data", broadcastChunk);
 });
 server.listen(0, "127.0.0.1", () => console.log(`PORT ${server.address().port}`));
 setTimeout(() => process.exit(0), lifetimeS * 1000).unref();

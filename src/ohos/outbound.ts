@@ -50,7 +50,7 @@ export function writeFrame(
   maxBufferedBytes: number,
 ): boolean {
   if (stream.bufferedBytes + frame.length > maxBufferedBytes + CONTROL_HEADROOM) return false;
-  // Failures surface through send()'s promise (the stream's `drained`) or the read side ending.
+  // Failures surface through send()'s promise (the stream's `written`) or the read side ending.
   stream.write(frame, frame.length > MAX_SLAB_FRAME ? recycleFrame : undefined);
   return true;
 }

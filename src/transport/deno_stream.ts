@@ -241,6 +241,12 @@ export class DenoByteStream implements ByteStream {
   #nextBatch(): void {
     const batch = this.#queued;
     if (batch === null || this.#writeError !== undefined) {
+      // A batch queued before the stream broke or was closed fails with it (it would
+      // otherwise never settle: nothing else writes it).
+      if (batch !== null) {
+        this.#queued = null;
+        batch.settle(this.#writeError);
+      }
       this.#writing = false;
       this.#writesDone();
       return;
@@ -273,7 +279,8 @@ export class DenoByteStream implements ByteStream {
       this.#batchDone(error);
       return;
     }
-    // One callback for both outcomes: a write fulfils with a count, and fails with an error.
+    // One callback for both outcomes: a write fulfils with a count, and fails with an error
+    // (Deno.Conn never rejects with a number).
     const settled = this.#onWriteSettled ??= (result) => {
       if (typeof result === "number") this.#wrote(result);
       else this.#batchDone(result ?? new Error("the write failed"));

@@ -63,6 +63,11 @@ export interface NodeSocket {
   uncork(): void;
   /** True once the socket has been destroyed. */
   readonly destroyed: boolean;
+  /**
+   * True once the write side was ended (by us, by whoever held the socket
+   * before, or by Node itself after the peer's FIN without `allowHalfOpen`).
+   */
+  readonly writableEnded?: boolean;
   /** Peer address, when connected. */
   readonly remoteAddress?: string;
   /** Peer port, when connected. */
@@ -94,8 +99,10 @@ export class NodeByteStream implements ByteStream {
   #delivering = false;
   /**
    * The batches handed to the socket whose write has not completed, oldest
-   * first (linked through `next`): Node calls write callbacks in order, so
-   * one callback per stream serves them all instead of a closure per batch.
+   * first (linked through `next`): Node calls write callbacks once each and
+   * in order (only a write to an ended or destroyed socket is answered out of
+   * turn, and the stream never hands one over), so one callback per stream
+   * serves them all instead of a closure per batch.
    */
   #firstHanded: WriteBatch | null = null;
   #lastHanded: WriteBatch | null = null;
@@ -220,7 +227,7 @@ export class NodeByteStream implements ByteStream {
 
   /** The batch of this turn (scheduled to leave), or null when the stream can no longer write. */
   #batchForWrite(): WriteBatch | null {
-    if (this.#writeEnded || this.#closedByUs || this.#socket.destroyed) {
+    if (this.#writeEnded || this.#closedByUs || this.#socketShut()) {
       // Node would also emit an 'error' for a write after end(); refuse it here instead.
       this.#writeError ??= new Error("the stream is closed for writing");
       return null;
@@ -236,18 +243,19 @@ export class NodeByteStream implements ByteStream {
 
   /** Settles once everything queued so far is written, or cannot be. */
   drained(): Promise<void> {
+    // Once a write failed or was refused the stream writes nothing more: what was asked
+    // for since cannot be written, whatever is still in flight.
+    if (this.#writeError !== undefined) return Promise.reject(this.#writeError);
     if (this.#pending !== null) return this.#pending.promise();
-    if (this.#lastHanded !== null) return this.#lastHanded.promise();
-    return this.#writeError === undefined ? WRITTEN : Promise.reject(this.#writeError);
+    return this.#lastHanded?.promise() ?? WRITTEN;
   }
 
   /** `true` once everything queued so far is written; see {@linkcode ByteStream.written}. */
   written(describer: WriteFailureDescriber): Promise<boolean> {
-    const batch = this.#pending ?? this.#lastHanded;
-    if (batch !== null) return batch.written(describer);
-    return this.#writeError === undefined
-      ? WRITTEN_TRUE
-      : Promise.reject(describer.describeWriteFailure(this.#writeError));
+    if (this.#writeError !== undefined) {
+      return Promise.reject(describer.describeWriteFailure(this.#writeError));
+    }
+    return (this.#pending ?? this.#lastHanded)?.written(describer) ?? WRITTEN_TRUE;
   }
 
   // Streams with writes pending in this turn; one microtask hands them all over.
@@ -269,7 +277,7 @@ export class NodeByteStream implements ByteStream {
     const batch = this.#pending;
     if (batch === null) return;
     this.#pending = null;
-    if (this.#socket.destroyed) {
+    if (this.#socketShut()) {
       this.#writeError ??= new Error("the stream was closed before these bytes were written");
       batch.settle(this.#writeError);
       return;
@@ -298,9 +306,20 @@ export class NodeByteStream implements ByteStream {
     }
   }
 
+  /**
+   * True when the socket takes no more writes. Node answers a write to an ended or destroyed
+   * socket with an error on the next tick, ahead of the writes still in flight: such a write
+   * must never be handed over, or its callback would settle another batch.
+   */
+  #socketShut(): boolean {
+    return this.#socket.destroyed || this.#socket.writableEnded === true;
+  }
+
   /** The socket wrote (or failed to write) the oldest batch handed to it. */
   #handedWritten(error?: Error | null): void {
-    const batch = this.#firstHanded!;
+    const batch = this.#firstHanded;
+    // Every batch handed over is queued first; a callback with none queued is not ours.
+    if (batch === null) return;
     this.#firstHanded = batch.next;
     batch.next = null;
     if (this.#firstHanded === null) this.#lastHanded = null;

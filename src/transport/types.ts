@@ -28,7 +28,11 @@ export interface ByteStreamReader {
  * {@linkcode ByteStream.written} (a WebSocket link: "send failed").
  */
 export interface WriteFailureDescriber {
-  /** The rejection reason for `error`, the stream's failure. */
+  /**
+   * The rejection reason for `error`, the stream's failure. Called
+   * synchronously when a batch fails; should not throw (if it does, what it
+   * throws becomes the rejection).
+   */
   describeWriteFailure(error: unknown): unknown;
 }
 
@@ -61,7 +65,9 @@ export interface ByteStream {
    * The promise a `send` returns: like {@linkcode ByteStream.drained}, but
    * fulfilled with `true`, and rejected with what `describer` makes of the
    * stream's failure. One promise per batch of writes, with none between it
-   * and the write (a `drained().then(...)` would add one per batch).
+   * and the write (a `drained().then(...)` would add one per batch). Every
+   * call on one stream passes the same describer: the first one asked for a
+   * batch is the one used.
    */
   written(describer: WriteFailureDescriber): Promise<boolean>;
   /** Half-closes: tells the peer we will send nothing more (TCP FIN / TLS close_notify). */

@@ -41,6 +41,8 @@ export class Deferred<T = void> {
 
 // Where a cleared batch's slots point, so that it keeps no buffer alive while it waits for reuse.
 const NO_BYTES = new Uint8Array(0);
+/** A cleared batch keeps its arrays up to this many slots (more only after a burst). */
+export const MAX_KEPT_SLOTS = 32;
 
 /**
  * Buffers written together: they leave in as few system calls as the
@@ -135,7 +137,8 @@ export class WriteBatch {
   /**
    * The promise a `send` returns for this batch: `true` once it is written,
    * else rejected with what `describer` makes of the failure. Made on first
-   * use and shared by every send of the batch (a stream has one describer).
+   * use and shared by every send of the batch: the describer of that first
+   * call is the one used (a stream has one).
    */
   written(describer: WriteFailureDescriber): Promise<boolean> {
     if (this.#written === null) {
@@ -151,9 +154,16 @@ export class WriteBatch {
   /** Empties the batch for reuse (its promises, if any, stay with whoever holds them). */
   clear(): void {
     this.#runBlock = null;
-    for (let i = 0; i < this.count; i++) {
-      this.parts[i] = NO_BYTES;
-      this.recycles[i] = undefined;
+    if (this.parts.length > MAX_KEPT_SLOTS) {
+      // A burst that made many parts: a pooled batch does not keep storage for all of them.
+      this.parts.length = this.recycles.length = 1;
+      this.parts[0] = NO_BYTES;
+      this.recycles[0] = undefined;
+    } else {
+      for (let i = 0; i < this.count; i++) {
+        this.parts[i] = NO_BYTES;
+        this.recycles[i] = undefined;
+      }
     }
     this.count = 0;
     this.bytes = 0;
@@ -175,8 +185,19 @@ export class WriteBatch {
       else done.reject(error);
     }
     if (this.#written !== null) {
-      if (error === undefined) this.#resolveWritten!(true);
-      else this.#rejectWritten!(this.#describer!.describeWriteFailure(error));
+      if (error === undefined) {
+        this.#resolveWritten!(true);
+      } else {
+        // Runs inside the stream's write loop or a socket callback: a describer that throws
+        // must not stop either, so its error becomes the rejection instead.
+        let reason: unknown;
+        try {
+          reason = this.#describer!.describeWriteFailure(error);
+        } catch (thrown) {
+          reason = thrown;
+        }
+        this.#rejectWritten!(reason);
+      }
     }
   }
 }

@@ -12,7 +12,7 @@ import helpers from "./helpers.cjs";
 const { builtModulePath, startTcpServer, testCerts, within } = helpers;
 const T = { timeout: 15_000 };
 
-const { connectNode, nodeTlsOptions } = await import(
+const { connectNode, nodeTlsOptions, NodeByteStream } = await import(
   pathToFileURL(builtModulePath("esm/src/transport/node_stream.js")).href
 );
 const { defaultConnector } = await import(
@@ -212,6 +212,52 @@ describe("TCP", () => {
         stream.write(new Uint8Array(1));
         await assert.rejects(stream.written(sendFailure), /^Error: send failed: /);
         assert.equal(stream.bufferedBytes, 0);
+        await within(5000, "finished", stream.finished);
+      } finally {
+        await server.close();
+      }
+    },
+  );
+
+  test(
+    "a socket whose write side someone else ended (Node ends it after the peer's FIN without allowHalfOpen) takes no more writes: the write is refused at once, and the batch still in flight settles with its own outcome",
+    T,
+    async () => {
+      let serverSocket;
+      let accepted;
+      const connected = new Promise((resolve) => (accepted = resolve));
+      const server = await startTcpServer((socket) => {
+        socket.pause();
+        serverSocket = socket;
+        accepted();
+      });
+      const sendFailure = {
+        describeWriteFailure: (error) => new Error(`send failed: ${error.message}`),
+      };
+      try {
+        const socket = net.connect({ host: "127.0.0.1", port: server.port, allowHalfOpen: false });
+        await within(5000, "connect", new Promise((resolve) => socket.once("connect", resolve)));
+        const stream = new NodeByteStream(socket);
+        const reader = recordingReader();
+        stream.startReading(reader);
+        await within(5000, "accepted", connected);
+        stream.write(new Uint8Array(16 * 1024 * 1024).fill(1)); // stays in flight: not read yet
+        await new Promise((resolve) => setImmediate(resolve));
+        const first = stream.drained();
+        const firstSent = stream.written(sendFailure);
+        serverSocket.end(); // FIN: Node ends our write side (allowHalfOpen false)
+        await reader.ended();
+        for (let i = 0; i < 10 && !socket.writableEnded; i++) {
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        assert.equal(socket.writableEnded, true, "Node ended the write side");
+        stream.write(new Uint8Array(1));
+        await assert.rejects(within(5000, "refused", stream.drained()), /closed/);
+        await assert.rejects(stream.written(sendFailure), /^Error: send failed: /);
+        serverSocket.resume(); // the first batch can now be written
+        await within(5000, "first batch", first);
+        assert.equal(await firstSent, true, "the batch in flight kept its own outcome");
+        stream.close();
         await within(5000, "finished", stream.finished);
       } finally {
         await server.close();
