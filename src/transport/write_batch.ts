@@ -1,7 +1,8 @@
 /**
  * The bookkeeping both byte streams share for writes: buffers queued in one
- * batch, the bytes not yet written, and one promise per batch (made only
- * when someone asks for it), so that many small writes cost no promise each.
+ * batch, the bytes not yet written, and the batch's promises (`drained`'s and
+ * the send's, each made only when someone asks for it), so that many small
+ * writes cost no promise each.
  *
  * @module
  */
@@ -49,14 +50,14 @@ export const MAX_KEPT_SLOTS = 32;
  * stream can manage and settle together.
  */
 export class WriteBatch {
+  // One slot each to start with: most batches hold one part (frames carved back to back are
+  // one range), and a pooled batch should cost little while it waits.
   /**
    * The buffers, in order, in `parts[0, count)`: complete once
    * {@linkcode WriteBatch.seal} has run. The arrays keep their size when
    * the batch is cleared (emptying an array frees its storage, and a batch
    * is reused for every write), so read `count`, not their `length`.
    */
-  // One slot each to start with: most batches hold one part (frames carved back to back are
-  // one range), and a pooled batch should cost little while it waits.
   readonly parts: Uint8Array[] = [NO_BYTES];
   /** For each part, who gets it back once written (undefined: nobody). */
   readonly recycles: (Recycle | undefined)[] = [undefined];
