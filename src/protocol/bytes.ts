@@ -25,10 +25,10 @@ export function copyBytes(
     for (let i = 0; i < length; i++) target[at + i] = source[from + i];
     return;
   }
-  const part = from === 0 && length === source.length
-    ? source
-    : source.subarray(from, from + length);
-  target.set(part, at);
+  target.set(
+    from === 0 && length === source.length ? source : viewOf(source, from, from + length),
+    at,
+  );
 }
 
 /**

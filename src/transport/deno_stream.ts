@@ -304,7 +304,7 @@ export class DenoByteStream implements ByteStream {
 
   /** The batch in flight is written, or failed with `failure`; the loop goes on. */
   #batchDone(failure: unknown): void {
-    // A broken socket stays broken: fail this batch and everything after it.
+    // A broken socket stays broken: this batch and everything after it fail.
     if (failure !== undefined) this.#writeError = failure;
     const batch = this.#inFlight!;
     this.#inFlight = null;
@@ -314,13 +314,8 @@ export class DenoByteStream implements ByteStream {
       for (const buffer of merged) mergePool.give(buffer);
     }
     batch.settle(failure);
-    if (failure !== undefined) {
-      const rest = this.#queued;
-      this.#queued = null;
-      rest?.settle(failure);
-    } else {
-      giveBatch(batch);
-    }
+    // After a failure the batch is not reused, and #nextBatch fails what is queued behind it.
+    if (failure === undefined) giveBatch(batch);
     this.#nextBatch();
   }
 

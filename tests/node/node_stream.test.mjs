@@ -45,6 +45,25 @@ function recordingReader() {
   };
 }
 
+/** What a link makes of a stream's failure, for the promises of `written`. */
+const sendFailure = {
+  describeWriteFailure: (error) => new Error(`send failed: ${error.message}`),
+};
+
+/**
+ * A TCP server whose first accepted socket is paused (nothing is read until the test resumes
+ * it); `connected` resolves with that socket.
+ */
+async function startPausedServer() {
+  let accepted;
+  const connected = new Promise((resolve) => (accepted = resolve));
+  const server = await startTcpServer((socket) => {
+    socket.pause();
+    accepted(socket);
+  });
+  return { server, connected };
+}
+
 /** Resolves with everything a server-side socket received once the peer ended it. */
 function collect(socket) {
   return within(
@@ -158,21 +177,12 @@ describe("TCP", () => {
     "batches handed to the socket before any is written settle in order, each once (one write callback per stream serves them all); written() resolves true, or rejects with the describer's error",
     T,
     async () => {
-      let serverSocket;
-      let accepted;
-      const connected = new Promise((resolve) => (accepted = resolve));
-      const server = await startTcpServer((socket) => {
-        socket.pause(); // not read at first, so that the batches stay in flight
-        serverSocket = socket;
-        accepted();
-      });
-      const sendFailure = {
-        describeWriteFailure: (error) => new Error(`send failed: ${error.message}`),
-      };
+      // Not read at first, so that the batches stay in flight.
+      const { server, connected } = await startPausedServer();
       try {
         const stream = await connectNode({ hostname: "127.0.0.1", port: server.port });
         stream.startReading(recordingReader());
-        await within(5000, "accepted", connected);
+        const serverSocket = await within(5000, "accepted", connected);
         // Beyond what the socket buffers take (a few MiB): the batches stay in flight.
         const size = 16 * 1024 * 1024;
         const outcomes = [];
@@ -223,24 +233,14 @@ describe("TCP", () => {
     "a socket whose write side someone else ended (Node ends it after the peer's FIN without allowHalfOpen) takes no more writes: the write is refused at once, and the batch still in flight settles with its own outcome",
     T,
     async () => {
-      let serverSocket;
-      let accepted;
-      const connected = new Promise((resolve) => (accepted = resolve));
-      const server = await startTcpServer((socket) => {
-        socket.pause();
-        serverSocket = socket;
-        accepted();
-      });
-      const sendFailure = {
-        describeWriteFailure: (error) => new Error(`send failed: ${error.message}`),
-      };
+      const { server, connected } = await startPausedServer();
       try {
         const socket = net.connect({ host: "127.0.0.1", port: server.port, allowHalfOpen: false });
         await within(5000, "connect", new Promise((resolve) => socket.once("connect", resolve)));
         const stream = new NodeByteStream(socket);
         const reader = recordingReader();
         stream.startReading(reader);
-        await within(5000, "accepted", connected);
+        const serverSocket = await within(5000, "accepted", connected);
         stream.write(new Uint8Array(16 * 1024 * 1024).fill(1)); // stays in flight: not read yet
         await new Promise((resolve) => setImmediate(resolve));
         const first = stream.drained();
