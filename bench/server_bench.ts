@@ -548,6 +548,7 @@ function derive(workload: Workload, raw: Result): Result {
   const out: Result = {
     ...raw,
     serverCpuPct: (100 * cpuUs) / (seconds * 1e6),
+    serverUserPct: (100 * (raw.serverUserUs as number)) / cpuUs,
     loadgenCpuPct: (100 * (raw.loadgenCpuUs as number)) / (seconds * 1e6),
   };
   if (count === 0) out.error = "nothing came back during the timed window";
@@ -736,7 +737,9 @@ function summarize(workload: WorkloadId, r: Result): string {
   const flags = `${r.unexpectedCloses ? ` LOST ${r.unexpectedCloses} CONNECTIONS` : ""}${
     r.connectFailures ? ` ${r.connectFailures} CONNECT FAILURES (${r.firstConnectFailure})` : ""
   }${r.failures ? ` ${r.failures} FAILED CYCLES` : ""}`;
-  const cpu = `server ${n("serverCpuPct")} %, load generator ${n("loadgenCpuPct")} % of a core`;
+  const cpu = `server ${n("serverCpuPct")} % (${n("serverUserPct")} % of it user), load generator ${
+    n("loadgenCpuPct")
+  } % of a core`;
   switch (workload) {
     case "s1":
     case "s1b":

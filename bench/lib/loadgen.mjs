@@ -32,12 +32,14 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // -------------------------------------------------------------- the server process
 
-/** CPU time (user + system, all its threads) of the server process, in microseconds. */
+/** CPU time (all its threads) of the server process in microseconds: user and system. */
 function serverCpuUs() {
   const stat = readFileSync(`/proc/${config.serverPid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   // utime and stime: fields 14 and 15 of proc(5), counted after the command name.
-  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / TICKS_PER_SECOND;
+  const user = (Number(fields[11]) * 1e6) / TICKS_PER_SECOND;
+  const system = (Number(fields[12]) * 1e6) / TICKS_PER_SECOND;
+  return { user, system };
 }
 
 /** A `VmRSS`/`VmHWM`-style field of the server's /proc status, in KiB. */
@@ -332,7 +334,9 @@ async function window(count) {
   return {
     count: b.count - a.count,
     seconds: (b.t - a.t) / 1000,
-    serverCpuUs: b.server - a.server,
+    serverCpuUs: b.server.user + b.server.system - a.server.user - a.server.system,
+    // The split tells the runtime's and our JavaScript (user) from the system calls (system).
+    serverUserUs: b.server.user - a.server.user,
     loadgenCpuUs: b.own - a.own,
     lateMs: a.t - at,
   };
