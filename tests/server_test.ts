@@ -12,7 +12,7 @@ import webSocket, {
   type WebSocketMessage,
   type WebSocketServerConfig,
 } from "../mod.ts";
-import { Queue, within } from "./helpers/deno_server.ts";
+import { Queue, within, writeAll } from "./helpers/deno_server.ts";
 import { getTestCerts } from "./helpers/certs.ts";
 import {
   clientFrame,
@@ -423,10 +423,6 @@ for (const secure of [false, true]) {
       await harness.stop();
     }
   });
-}
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  while (bytes.length > 0) bytes = bytes.subarray(await conn.write(bytes));
 }
 
 Deno.test("close (RFC 6455 7.1.1): after failing a connection (1002) the server ends TCP first, without waiting for the client's close frame", async () => {

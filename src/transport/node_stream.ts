@@ -36,6 +36,17 @@ import {
 
 // Write callbacks run in order, so the last part's callback settles the whole batch.
 const ignore = () => {};
+// Written behind a write that the system took only in part: its callback marks the end.
+const NO_BYTES = new Uint8Array(0);
+
+/** What `#writeAtOnce` did with a batch's bytes. */
+type WriteOutcome = 0 | 1 | 2;
+/** Nothing written: hand the batch over with a callback. */
+const NOT_WRITTEN = 0;
+/** Written and settled: the system took all of it. */
+const SETTLED = 1;
+/** Written, and part of it is still queued in the socket. */
+const IN_FLIGHT = 2;
 
 /**
  * The part of a Node socket (`net.Socket` or `tls.TLSSocket`) that
@@ -49,8 +60,16 @@ export interface NodeSocket {
   on(event: "end" | "close", listener: () => void): unknown;
   /** Registers a listener for bytes, end of input, errors or the final close. */
   on(event: "error", listener: (error: Error) => void): unknown;
-  /** Queues bytes; `callback` runs once they are flushed to the system, or with the failure. */
-  write(data: Uint8Array, callback: (error?: Error | null) => void): boolean;
+  /**
+   * Queues bytes; `callback` runs once they are flushed to the system, or
+   * with the failure. Without one, a write the system takes at once
+   * completes inside the call (`writableLength` reads 0 after it).
+   */
+  write(data: Uint8Array, callback?: (error?: Error | null) => void): boolean;
+  /** Bytes queued in the socket and not yet handed to the system. */
+  readonly writableLength?: number;
+  /** The error a write failed with, once one did. */
+  readonly errored?: Error | null;
   /** Sends FIN (TLS: close_notify, then FIN) after the queued writes; `callback` runs once it is out. */
   end(callback?: () => void): unknown;
   /** Releases the socket at once. */
@@ -80,6 +99,12 @@ export interface NodeSocket {
 
 /** Up to this many bytes written in one turn are merged into one buffer. */
 const MERGE_LIMIT = 64 * 1024;
+/**
+ * Writes up to this size are made without a callback (see `#writeAtOnce`).
+ * One that the system takes only in part settles with the writes queued
+ * behind it, so larger ones, which seldom fit whole, keep their callback.
+ */
+const AT_ONCE_LIMIT = 16 * 1024;
 
 /** Wraps a connected Node socket (TCP or TLS) as a {@linkcode ByteStream}. */
 export class NodeByteStream implements ByteStream {
@@ -282,20 +307,32 @@ export class NodeByteStream implements ByteStream {
       batch.settle(this.#writeError);
       return;
     }
+    batch.seal();
+    const { parts, count } = batch;
+    let chunk: Uint8Array | null = null;
+    if (contiguousRun(parts, 0, count) === count) {
+      // Frames carved one after another from the same block: one view, no copy.
+      chunk = joinedView(parts, 0, count);
+    } else if (batch.bytes <= MERGE_LIMIT) {
+      chunk = new Uint8Array(batch.bytes);
+      copyParts(parts, chunk, 0, count);
+    }
+    // Only small writes go without a callback: a large one seldom fits the socket's buffer whole.
+    const outcome = chunk === null || chunk.length > AT_ONCE_LIMIT
+      ? NOT_WRITTEN
+      : this.#writeAtOnce(chunk, batch);
+    if (outcome === SETTLED) return;
     this.#handedBytes += batch.bytes;
     if (this.#lastHanded === null) this.#firstHanded = batch;
     else this.#lastHanded.next = batch;
     this.#lastHanded = batch;
     const done = this.#afterWrite ??= (error) => this.#handedWritten(error);
-    batch.seal();
-    const { parts, count } = batch;
-    if (contiguousRun(parts, 0, count) === count) {
-      // Frames carved one after another from the same block: one view, no copy.
-      this.#socket.write(joinedView(parts, 0, count), done);
-    } else if (batch.bytes <= MERGE_LIMIT) {
-      const merged = new Uint8Array(batch.bytes);
-      copyParts(parts, merged, 0, count);
-      this.#socket.write(merged, done);
+    if (outcome === IN_FLIGHT) {
+      // The system took only part of it: the rest is queued in the socket, and an empty write
+      // behind it calls back once it is out (callbacks come in order).
+      this.#socket.write(NO_BYTES, done);
+    } else if (chunk !== null) {
+      this.#socket.write(chunk, done);
     } else {
       // Large buffers are not copied; corked, they still leave in one writev.
       this.#socket.cork();
@@ -304,6 +341,34 @@ export class NodeByteStream implements ByteStream {
       this.#socket.write(parts[last], done);
       this.#socket.uncork();
     }
+  }
+
+  /**
+   * Writes `chunk` without a callback when nothing is in flight, and settles
+   * `batch` at once when the system took all of it. Node completes such a
+   * write inside `write` and, with no callback to call, schedules nothing
+   * (a callback costs a tick and its bookkeeping per write, which `ws`, for
+   * one, does not pay).
+   */
+  #writeAtOnce(chunk: Uint8Array, batch: WriteBatch): WriteOutcome {
+    const socket = this.#socket;
+    // TLS sockets complete every write later (after encryption): the callback is cheaper there.
+    // A socket without these fields (a test double) takes the callback path too.
+    if (this.#firstHanded !== null || socket.encrypted === true || socket.writableLength !== 0) {
+      return NOT_WRITTEN;
+    }
+    socket.write(chunk);
+    if (socket.writableLength !== 0) return IN_FLIGHT;
+    // Node reports a write that failed at once by `errored` now and by an 'error' event later.
+    const error = socket.errored;
+    if (error != null) {
+      this.#writeError ??= error;
+      batch.settle(error);
+    } else {
+      batch.settle();
+    }
+    giveBatch(batch);
+    return SETTLED;
   }
 
   /**

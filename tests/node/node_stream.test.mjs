@@ -230,6 +230,161 @@ describe("TCP", () => {
   );
 
   test(
+    "a small write the system takes whole is made without a write callback and settles in the flush (no tick, no callback bookkeeping per write)",
+    T,
+    async () => {
+      let received;
+      const server = await startTcpServer((socket) => {
+        received = collect(socket);
+      });
+      try {
+        const socket = net.connect({ host: "127.0.0.1", port: server.port, allowHalfOpen: true });
+        await within(5000, "connect", new Promise((resolve) => socket.once("connect", resolve)));
+        const withCallback = [];
+        const write = socket.write.bind(socket);
+        socket.write = (data, callback) => {
+          withCallback.push(callback !== undefined);
+          return write(data, callback);
+        };
+        const stream = new NodeByteStream(socket);
+        stream.startReading(recordingReader());
+        stream.write(new Uint8Array([1, 2, 3]));
+        const sent = stream.written(sendFailure);
+        assert.equal(stream.bufferedBytes, 3, "held until the turn ends");
+        await Promise.resolve(); // the flush's microtask runs first: it was queued by the write
+        assert.deepEqual(withCallback, [false], "one write, no callback");
+        assert.equal(stream.bufferedBytes, 0, "settled in the flush, before any tick");
+        assert.equal(await sent, true);
+        stream.closeWrite();
+        assert.deepEqual([...(await received)], [1, 2, 3]);
+        stream.close();
+        await within(5000, "finished", stream.finished);
+      } finally {
+        await server.close();
+      }
+    },
+  );
+
+  test(
+    "small writes under back-pressure: the one the system takes in part is followed by an empty write whose callback settles it; every batch settles once, in order, and every byte arrives in order",
+    T,
+    async () => {
+      const { server, connected } = await startPausedServer();
+      try {
+        const socket = net.connect({ host: "127.0.0.1", port: server.port, allowHalfOpen: true });
+        await within(5000, "connect", new Promise((resolve) => socket.once("connect", resolve)));
+        const writes = [];
+        const write = socket.write.bind(socket);
+        socket.write = (data, callback) => {
+          writes.push({ length: data.length, callback: callback !== undefined });
+          return write(data, callback);
+        };
+        const stream = new NodeByteStream(socket);
+        stream.startReading(recordingReader());
+        const serverSocket = await within(5000, "accepted", connected);
+        const received = [];
+        serverSocket.on("data", (chunk) => received.push(chunk));
+        const size = 8 * 1024;
+        const outcomes = [];
+        const sent = [];
+        // Until a batch stays in flight (the socket buffers take a few MiB): at most 64 MiB.
+        let batches = 0;
+        for (; batches < 8192 && stream.bufferedBytes === 0; batches++) {
+          stream.write(new Uint8Array(size).fill(batches & 0xff));
+          const index = batches;
+          stream.drained().then(() => outcomes.push(index), (error) => outcomes.push(error));
+          sent.push(stream.written(sendFailure));
+          await Promise.resolve();
+        }
+        assert.ok(stream.bufferedBytes > 0, "a batch stayed in flight");
+        assert.deepEqual(
+          writes.at(-1),
+          { length: 0, callback: true },
+          "the end of the batch in flight is marked by an empty write with a callback",
+        );
+        assert.ok(writes.slice(0, -1).every((w) => w.length === size && !w.callback));
+        // Three more, each in its own turn, behind the one in flight: handed over with callbacks.
+        for (let i = 0; i < 3; i++, batches++) {
+          stream.write(new Uint8Array(size).fill(batches & 0xff));
+          const index = batches;
+          stream.drained().then(() => outcomes.push(index), (error) => outcomes.push(error));
+          sent.push(stream.written(sendFailure));
+          await Promise.resolve();
+        }
+        assert.deepEqual(writes.slice(-3).map((w) => w.callback), [true, true, true]);
+        serverSocket.resume();
+        assert.deepEqual(await within(5000, "every send", Promise.all(sent)), sent.map(() => true));
+        await within(5000, "drained", stream.drained());
+        assert.deepEqual(outcomes, [...Array(batches).keys()], "each batch once, in order");
+        assert.equal(stream.bufferedBytes, 0);
+        stream.closeWrite();
+        await within(5000, "peer end", new Promise((resolve) => serverSocket.on("end", resolve)));
+        const bytes = Buffer.concat(received);
+        assert.equal(bytes.length, batches * size, "every byte arrived");
+        for (let i = 0; i < batches; i++) {
+          assert.equal(bytes[i * size], i & 0xff, `batch ${i} in its place`);
+          assert.equal(bytes[(i + 1) * size - 1], i & 0xff, `batch ${i} whole`);
+        }
+        stream.close();
+        await within(5000, "finished", stream.finished);
+      } finally {
+        await server.close();
+      }
+    },
+  );
+
+  test(
+    "a write without a callback that fails at once (Node sets errored in the call) settles its batch as failed: drained and written reject, later writes are refused",
+    T,
+    async () => {
+      // A stand-in that behaves as Node does when a write fails inside the call: the bytes
+      // are no longer counted (writableLength 0), `errored` holds the error, 'error' comes later.
+      const failure = new Error("EPIPE: broken pipe, write");
+      const listeners = {};
+      const socket = {
+        destroyed: false,
+        writableEnded: false,
+        writableLength: 0,
+        errored: null,
+        remoteAddress: "127.0.0.1",
+        remotePort: 9,
+        on(event, listener) {
+          (listeners[event] ??= []).push(listener);
+        },
+        write(_data, callback) {
+          assert.equal(callback, undefined, "made without a callback");
+          this.errored = failure;
+          setImmediate(() => {
+            this.destroyed = true;
+            for (const listener of listeners.error ?? []) listener(failure);
+            for (const listener of listeners.close ?? []) listener();
+          });
+          return false;
+        },
+        end() {},
+        destroy() {
+          this.destroyed = true;
+        },
+        resume() {},
+        cork() {},
+        uncork() {},
+      };
+      const stream = new NodeByteStream(socket);
+      const reader = recordingReader();
+      stream.startReading(reader);
+      stream.write(new Uint8Array([1, 2]));
+      const drained = stream.drained();
+      const sent = stream.written(sendFailure);
+      await assert.rejects(within(5000, "drained", drained), /EPIPE/);
+      await assert.rejects(sent, /^Error: send failed: EPIPE/);
+      assert.equal(stream.bufferedBytes, 0);
+      stream.write(new Uint8Array([3]));
+      await assert.rejects(stream.drained(), /EPIPE/, "the stream writes nothing more");
+      assert.equal(await reader.ended(), failure);
+    },
+  );
+
+  test(
     "a socket whose write side someone else ended (Node ends it after the peer's FIN without allowHalfOpen) takes no more writes: the write is refused at once, and the batch still in flight settles with its own outcome",
     T,
     async () => {
