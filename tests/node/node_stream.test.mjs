@@ -64,6 +64,19 @@ async function startPausedServer() {
   return { server, connected };
 }
 
+/** A connected socket whose writes are logged: each one's length and whether it had a callback. */
+async function connectLoggingWrites(port) {
+  const socket = net.connect({ host: "127.0.0.1", port, allowHalfOpen: true });
+  await within(5000, "connect", new Promise((resolve) => socket.once("connect", resolve)));
+  const writes = [];
+  const write = socket.write.bind(socket);
+  socket.write = (data, callback) => {
+    writes.push({ length: data.length, callback: callback !== undefined });
+    return write(data, callback);
+  };
+  return { socket, writes };
+}
+
 /** Resolves with everything a server-side socket received once the peer ended it. */
 function collect(socket) {
   return within(
@@ -238,21 +251,14 @@ describe("TCP", () => {
         received = collect(socket);
       });
       try {
-        const socket = net.connect({ host: "127.0.0.1", port: server.port, allowHalfOpen: true });
-        await within(5000, "connect", new Promise((resolve) => socket.once("connect", resolve)));
-        const withCallback = [];
-        const write = socket.write.bind(socket);
-        socket.write = (data, callback) => {
-          withCallback.push(callback !== undefined);
-          return write(data, callback);
-        };
+        const { socket, writes } = await connectLoggingWrites(server.port);
         const stream = new NodeByteStream(socket);
         stream.startReading(recordingReader());
         stream.write(new Uint8Array([1, 2, 3]));
         const sent = stream.written(sendFailure);
         assert.equal(stream.bufferedBytes, 3, "held until the turn ends");
         await Promise.resolve(); // the flush's microtask runs first: it was queued by the write
-        assert.deepEqual(withCallback, [false], "one write, no callback");
+        assert.deepEqual(writes, [{ length: 3, callback: false }], "one write, no callback");
         assert.equal(stream.bufferedBytes, 0, "settled in the flush, before any tick");
         assert.equal(await sent, true);
         stream.closeWrite();
@@ -271,14 +277,7 @@ describe("TCP", () => {
     async () => {
       const { server, connected } = await startPausedServer();
       try {
-        const socket = net.connect({ host: "127.0.0.1", port: server.port, allowHalfOpen: true });
-        await within(5000, "connect", new Promise((resolve) => socket.once("connect", resolve)));
-        const writes = [];
-        const write = socket.write.bind(socket);
-        socket.write = (data, callback) => {
-          writes.push({ length: data.length, callback: callback !== undefined });
-          return write(data, callback);
-        };
+        const { socket, writes } = await connectLoggingWrites(server.port);
         const stream = new NodeByteStream(socket);
         stream.startReading(recordingReader());
         const serverSocket = await within(5000, "accepted", connected);
