@@ -68,7 +68,12 @@ export interface NodeSocket {
   write(data: Uint8Array, callback?: (error?: Error | null) => void): boolean;
   /** Bytes queued in the socket and not yet handed to the system. */
   readonly writableLength?: number;
-  /** The error a write failed with, once one did. */
+  /**
+   * The error the socket failed with, once it did. On a `net.Socket` this
+   * is the readable side's, to which Node and Bun copy a write's error
+   * inside the failing call; the destroyed check before each write covers
+   * a socket destroyed without one.
+   */
   readonly errored?: Error | null;
   /** Sends FIN (TLS: close_notify, then FIN) after the queued writes; `callback` runs once it is out. */
   end(callback?: () => void): unknown;
@@ -252,9 +257,12 @@ export class NodeByteStream implements ByteStream {
 
   /** The batch of this turn (scheduled to leave), or null when the stream can no longer write. */
   #batchForWrite(): WriteBatch | null {
+    // After a failed write the stream writes nothing more, even while Node has yet to destroy
+    // the socket (it does so a tick after a write that failed inside the call).
+    if (this.#writeError !== undefined) return null;
     if (this.#writeEnded || this.#closedByUs || this.#socketShut()) {
       // Node would also emit an 'error' for a write after end(); refuse it here instead.
-      this.#writeError ??= new Error("the stream is closed for writing");
+      this.#writeError = new Error("the stream is closed for writing");
       return null;
     }
     let pending = this.#pending;
@@ -294,7 +302,15 @@ export class NodeByteStream implements ByteStream {
   static #flushDue(): void {
     const due = NodeByteStream.#due;
     NodeByteStream.#due = [];
-    for (let i = 0; i < due.length; i++) due[i].#flushPending();
+    for (let i = 0; i < due.length; i++) {
+      // A batch settled in the flush runs its recycle functions here: one that throws (a bug)
+      // must not keep the other streams of the turn from writing.
+      try {
+        due[i].#flushPending();
+      } catch (error) {
+        console.error("[ohos-websocket] flushing a stream's writes threw:", error);
+      }
+    }
   }
 
   /** Hands the buffers written in this turn to the socket. */
@@ -302,7 +318,7 @@ export class NodeByteStream implements ByteStream {
     const batch = this.#pending;
     if (batch === null) return;
     this.#pending = null;
-    if (this.#socketShut()) {
+    if (this.#writeError !== undefined || this.#socketShut()) {
       this.#writeError ??= new Error("the stream was closed before these bytes were written");
       batch.settle(this.#writeError);
       return;
@@ -412,9 +428,9 @@ export class NodeByteStream implements ByteStream {
       this.#writeEnded = true;
       this.#socket.end(close);
     } else {
-      // Even when the last write went out at once, its callback is still to come: destroying
-      // the socket before it makes Node build an ERR_STREAM_DESTROYED error (with its stack) for
-      // nothing, which costs more than waiting for the callback.
+      // Waits for the batch in flight, if any: destroying the socket before its callback makes
+      // Node build an ERR_STREAM_DESTROYED error (with its stack) for nothing, which costs more
+      // than waiting. A batch the system took whole has settled already.
       this.drained().then(close, close);
     }
   }

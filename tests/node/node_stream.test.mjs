@@ -284,12 +284,15 @@ describe("TCP", () => {
         const received = [];
         serverSocket.on("data", (chunk) => received.push(chunk));
         const size = 8 * 1024;
+        // Each batch's buffer comes back once: a batch settled twice would give it back twice.
+        const recycled = [];
+        const recycleOf = (index) => () => recycled.push(index);
         const outcomes = [];
         const sent = [];
         // Until a batch stays in flight (the socket buffers take a few MiB): at most 64 MiB.
         let batches = 0;
         for (; batches < 8192 && stream.bufferedBytes === 0; batches++) {
-          stream.write(new Uint8Array(size).fill(batches & 0xff));
+          stream.write(new Uint8Array(size).fill(batches & 0xff), recycleOf(batches));
           const index = batches;
           stream.drained().then(() => outcomes.push(index), (error) => outcomes.push(error));
           sent.push(stream.written(sendFailure));
@@ -304,7 +307,7 @@ describe("TCP", () => {
         assert.ok(writes.slice(0, -1).every((w) => w.length === size && !w.callback));
         // Three more, each in its own turn, behind the one in flight: handed over with callbacks.
         for (let i = 0; i < 3; i++, batches++) {
-          stream.write(new Uint8Array(size).fill(batches & 0xff));
+          stream.write(new Uint8Array(size).fill(batches & 0xff), recycleOf(batches));
           const index = batches;
           stream.drained().then(() => outcomes.push(index), (error) => outcomes.push(error));
           sent.push(stream.written(sendFailure));
@@ -315,6 +318,7 @@ describe("TCP", () => {
         assert.deepEqual(await within(5000, "every send", Promise.all(sent)), sent.map(() => true));
         await within(5000, "drained", stream.drained());
         assert.deepEqual(outcomes, [...Array(batches).keys()], "each batch once, in order");
+        assert.deepEqual(recycled, [...Array(batches).keys()], "each buffer back once, in order");
         assert.equal(stream.bufferedBytes, 0);
         stream.closeWrite();
         await within(5000, "peer end", new Promise((resolve) => serverSocket.on("end", resolve)));
@@ -326,6 +330,29 @@ describe("TCP", () => {
         }
         stream.close();
         await within(5000, "finished", stream.finished);
+      } finally {
+        await server.close();
+      }
+    },
+  );
+
+  test(
+    "a socket someone else destroyed takes no write: a small write is refused, never reported written (Node would answer it as if done: writableLength 0, errored null)",
+    T,
+    async () => {
+      const server = await startTcpServer((socket) => socket.resume());
+      try {
+        const { socket, writes } = await connectLoggingWrites(server.port);
+        const stream = new NodeByteStream(socket);
+        const reader = recordingReader();
+        stream.startReading(reader);
+        socket.destroy();
+        stream.write(new Uint8Array([1, 2, 3]));
+        const sent = stream.written(sendFailure);
+        await assert.rejects(within(5000, "refused", stream.drained()), /closed/);
+        await assert.rejects(sent, /^Error: send failed: /);
+        assert.deepEqual(writes, [], "nothing was handed to the socket");
+        assert.equal(await reader.ended(), undefined);
       } finally {
         await server.close();
       }
@@ -350,7 +377,9 @@ describe("TCP", () => {
         on(event, listener) {
           (listeners[event] ??= []).push(listener);
         },
+        writes: 0,
         write(_data, callback) {
+          this.writes++;
           assert.equal(callback, undefined, "made without a callback");
           this.errored = failure;
           setImmediate(() => {
@@ -378,6 +407,8 @@ describe("TCP", () => {
       await assert.rejects(sent, /^Error: send failed: EPIPE/);
       assert.equal(stream.bufferedBytes, 0);
       stream.write(new Uint8Array([3]));
+      await Promise.resolve(); // the turn's flush, were anything queued
+      assert.equal(socket.writes, 1, "refused at once: nothing more reaches the socket");
       await assert.rejects(stream.drained(), /EPIPE/, "the stream writes nothing more");
       assert.equal(await reader.ended(), failure);
     },
