@@ -141,6 +141,10 @@ export class NodeByteStream implements ByteStream {
   /** Bytes handed to the socket and not yet written. */
   #handedBytes = 0;
   #writeError: unknown = undefined;
+  /** The first handed batch that close() cut off, until its callback comes (then `#cutOff`). */
+  #unwrittenFrom: WriteBatch | null = null;
+  /** What the batches cut off by close() fail with (their callbacks report no error). */
+  #cutOff: Error | null = null;
   // Made when someone asks (most streams are never asked before their end).
   #finished: Promise<void> | null = null;
   #resolveFinished: (() => void) | null = null;
@@ -405,6 +409,12 @@ export class NodeByteStream implements ByteStream {
     batch.next = null;
     if (this.#firstHanded === null) this.#lastHanded = null;
     this.#handedBytes -= batch.bytes;
+    if (batch === this.#unwrittenFrom) {
+      // This batch and every one behind it were cut off by close() (see #markUnwritten).
+      this.#unwrittenFrom = null;
+      this.#cutOff = new Error("the stream was closed before these bytes were written");
+    }
+    if (!error && this.#cutOff !== null) error = this.#cutOff;
     if (error) this.#writeError ??= error;
     batch.settle(error ?? undefined);
     giveBatch(batch);
@@ -439,7 +449,28 @@ export class NodeByteStream implements ByteStream {
   close(): void {
     if (this.#closedByUs) return;
     this.#closedByUs = true;
+    this.#markUnwritten();
     this.#socket.destroy();
+  }
+
+  /**
+   * Before a destroy: finds the first handed batch whose bytes are not all
+   * out yet. Node answers a write that the destroy cancels as if it were done
+   * (its callback gets no error), so that batch and those behind it are failed
+   * by the stream instead of reported written.
+   */
+  #markUnwritten(): void {
+    const unwritten = this.#socket.writableLength;
+    if (this.#firstHanded === null || typeof unwritten !== "number" || unwritten <= 0) return;
+    // The handed batches are written in order: the first `out` of their bytes left.
+    let out = this.#handedBytes - unwritten;
+    for (let batch: WriteBatch | null = this.#firstHanded; batch !== null; batch = batch.next) {
+      out -= batch.bytes;
+      if (out < 0) {
+        this.#unwrittenFrom = batch;
+        return;
+      }
+    }
   }
 }
 

@@ -337,6 +337,39 @@ describe("TCP", () => {
   );
 
   test(
+    "close() with a batch still in the socket fails that batch (Node answers a write the destroy cancels as if done), while one already out stays written",
+    T,
+    async () => {
+      const { server, connected } = await startPausedServer();
+      try {
+        const stream = await connectNode({ hostname: "127.0.0.1", port: server.port });
+        stream.startReading(recordingReader());
+        await within(5000, "accepted", connected);
+        stream.write(new Uint8Array([1, 2, 3])); // small: out at once
+        const first = stream.written(sendFailure);
+        await new Promise((resolve) => setImmediate(resolve));
+        assert.equal(await first, true);
+        // Beyond what the socket buffers take (a few MiB) while the peer reads nothing.
+        stream.write(new Uint8Array(16 * 1024 * 1024).fill(7));
+        const cut = stream.written(sendFailure);
+        const cutDrained = stream.drained();
+        await new Promise((resolve) => setImmediate(resolve));
+        assert.ok(stream.bufferedBytes > 0, "still in the socket");
+        stream.close();
+        // Node 20 calls the cancelled write back without an error (the stream fails it: "closed
+        // before these bytes were written"); Node 22+ says ECANCELED and Bun "Socket is closed".
+        await Promise.all([
+          assert.rejects(within(5000, "cut off", cut), /^Error: send failed: /),
+          assert.rejects(cutDrained),
+        ]);
+        await within(5000, "finished", stream.finished);
+      } finally {
+        await server.close();
+      }
+    },
+  );
+
+  test(
     "a socket someone else destroyed takes no write: a small write is refused, never reported written (Node would answer it as if done: writableLength 0, errored null)",
     T,
     async () => {
