@@ -367,8 +367,8 @@ export class NodeByteStream implements ByteStream {
    * Writes `chunk` without a callback when nothing is in flight, and settles
    * `batch` at once when the system took all of it. Node completes such a
    * write inside `write` and, with no callback to call, schedules nothing
-   * (a callback costs a tick and its bookkeeping per write, which `ws`, for
-   * one, does not pay).
+   * (a callback costs a tick per stream and turn and its bookkeeping, which
+   * `ws`, for one, does not pay).
    */
   #writeAtOnce(chunk: Uint8Array, batch: WriteBatch): WriteOutcome {
     const socket = this.#socket;
