@@ -337,6 +337,46 @@ describe("TCP", () => {
   );
 
   test(
+    "closeWhenWritten with a small batch the system took only in part closes once every byte is out: the peer reads them all, then the end",
+    T,
+    async () => {
+      const { server, connected } = await startPausedServer();
+      try {
+        const { socket, writes } = await connectLoggingWrites(server.port);
+        const stream = new NodeByteStream(socket);
+        const reader = recordingReader();
+        stream.startReading(reader);
+        const serverSocket = await within(5000, "accepted", connected);
+        const received = [];
+        serverSocket.on("data", (chunk) => received.push(chunk));
+        const peerEnded = new Promise((resolve) => serverSocket.on("end", resolve));
+        const size = 8 * 1024;
+        let batches = 0;
+        // Until a batch stays in flight (the socket buffers take a few MiB): at most 64 MiB.
+        for (; batches < 8192 && stream.bufferedBytes === 0; batches++) {
+          stream.write(new Uint8Array(size).fill(batches & 0xff));
+          await Promise.resolve();
+        }
+        assert.ok(stream.bufferedBytes > 0, "a batch stayed in flight");
+        assert.deepEqual(writes.at(-1), { length: 0, callback: true }, "its end is marked");
+        const sent = stream.written(sendFailure);
+        stream.closeWhenWritten();
+        assert.equal(socket.destroyed, false, "not closed while bytes are in the socket");
+        serverSocket.resume();
+        assert.equal(await within(5000, "written", sent), true);
+        await within(5000, "peer end", peerEnded);
+        const bytes = Buffer.concat(received);
+        assert.equal(bytes.length, batches * size, "every byte arrived before the end");
+        assert.equal(bytes[bytes.length - 1], (batches - 1) & 0xff, "the last batch last");
+        assert.equal(await reader.ended(), undefined);
+        await within(5000, "finished", stream.finished);
+      } finally {
+        await server.close();
+      }
+    },
+  );
+
+  test(
     "close() with a batch still in the socket fails that batch (Node answers a write the destroy cancels as if done), while one already out stays written",
     T,
     async () => {
