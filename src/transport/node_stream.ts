@@ -36,6 +36,8 @@ import {
 
 // Write callbacks run in order, so the last part's callback settles the whole batch.
 const ignore = () => {};
+/** Why a batch fails that the stream (or close()) dropped before it was all written. */
+const CLOSED_BEFORE_WRITTEN = "the stream was closed before these bytes were written";
 // Written behind a write that the system took only in part: its callback marks the end.
 const NO_BYTES = new Uint8Array(0);
 
@@ -323,7 +325,7 @@ export class NodeByteStream implements ByteStream {
     if (batch === null) return;
     this.#pending = null;
     if (this.#writeError !== undefined || this.#socketShut()) {
-      this.#writeError ??= new Error("the stream was closed before these bytes were written");
+      this.#writeError ??= new Error(CLOSED_BEFORE_WRITTEN);
       batch.settle(this.#writeError);
       return;
     }
@@ -380,14 +382,7 @@ export class NodeByteStream implements ByteStream {
     socket.write(chunk);
     if (socket.writableLength !== 0) return IN_FLIGHT;
     // Node reports a write that failed at once by `errored` now and by an 'error' event later.
-    const error = socket.errored;
-    if (error != null) {
-      this.#writeError ??= error;
-      batch.settle(error);
-    } else {
-      batch.settle();
-    }
-    giveBatch(batch);
+    this.#settle(batch, socket.errored);
     return SETTLED;
   }
 
@@ -412,9 +407,13 @@ export class NodeByteStream implements ByteStream {
     if (batch === this.#unwrittenFrom) {
       // This batch and every one behind it were cut off by close() (see #markUnwritten).
       this.#unwrittenFrom = null;
-      this.#cutOff = new Error("the stream was closed before these bytes were written");
+      this.#cutOff = new Error(CLOSED_BEFORE_WRITTEN);
     }
-    if (!error && this.#cutOff !== null) error = this.#cutOff;
+    this.#settle(batch, !error && this.#cutOff !== null ? this.#cutOff : error);
+  }
+
+  /** A batch is written, or failed with `error` (then the stream writes nothing more). */
+  #settle(batch: WriteBatch, error: Error | null | undefined): void {
     if (error) this.#writeError ??= error;
     batch.settle(error ?? undefined);
     giveBatch(batch);

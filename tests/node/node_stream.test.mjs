@@ -77,6 +77,20 @@ async function connectLoggingWrites(port) {
   return { socket, writes };
 }
 
+/**
+ * Calls `writeOne(index)` for batch 0, 1, …, each in its own turn, until a batch stays in flight
+ * (the socket buffers take a few MiB while the peer reads nothing): at most 8192 batches. Returns
+ * how many were written.
+ */
+async function writeUntilInFlight(stream, writeOne) {
+  let batches = 0;
+  for (; batches < 8192 && stream.bufferedBytes === 0; batches++) {
+    writeOne(batches);
+    await Promise.resolve();
+  }
+  return batches;
+}
+
 /** Resolves with everything a server-side socket received once the peer ended it. */
 function collect(socket) {
   return within(
@@ -289,15 +303,12 @@ describe("TCP", () => {
         const recycleOf = (index) => () => recycled.push(index);
         const outcomes = [];
         const sent = [];
-        // Until a batch stays in flight (the socket buffers take a few MiB): at most 64 MiB.
-        let batches = 0;
-        for (; batches < 8192 && stream.bufferedBytes === 0; batches++) {
-          stream.write(new Uint8Array(size).fill(batches & 0xff), recycleOf(batches));
-          const index = batches;
+        const writeOne = (index) => {
+          stream.write(new Uint8Array(size).fill(index & 0xff), recycleOf(index));
           stream.drained().then(() => outcomes.push(index), (error) => outcomes.push(error));
           sent.push(stream.written(sendFailure));
-          await Promise.resolve();
-        }
+        };
+        let batches = await writeUntilInFlight(stream, writeOne);
         assert.ok(stream.bufferedBytes > 0, "a batch stayed in flight");
         assert.deepEqual(
           writes.at(-1),
@@ -307,10 +318,7 @@ describe("TCP", () => {
         assert.ok(writes.slice(0, -1).every((w) => w.length === size && !w.callback));
         // Three more, each in its own turn, behind the one in flight: handed over with callbacks.
         for (let i = 0; i < 3; i++, batches++) {
-          stream.write(new Uint8Array(size).fill(batches & 0xff), recycleOf(batches));
-          const index = batches;
-          stream.drained().then(() => outcomes.push(index), (error) => outcomes.push(error));
-          sent.push(stream.written(sendFailure));
+          writeOne(batches);
           await Promise.resolve();
         }
         assert.deepEqual(writes.slice(-3).map((w) => w.callback), [true, true, true]);
@@ -351,12 +359,10 @@ describe("TCP", () => {
         serverSocket.on("data", (chunk) => received.push(chunk));
         const peerEnded = new Promise((resolve) => serverSocket.on("end", resolve));
         const size = 8 * 1024;
-        let batches = 0;
-        // Until a batch stays in flight (the socket buffers take a few MiB): at most 64 MiB.
-        for (; batches < 8192 && stream.bufferedBytes === 0; batches++) {
-          stream.write(new Uint8Array(size).fill(batches & 0xff));
-          await Promise.resolve();
-        }
+        const batches = await writeUntilInFlight(
+          stream,
+          (index) => stream.write(new Uint8Array(size).fill(index & 0xff)),
+        );
         assert.ok(stream.bufferedBytes > 0, "a batch stayed in flight");
         assert.deepEqual(writes.at(-1), { length: 0, callback: true }, "its end is marked");
         const sent = stream.written(sendFailure);
