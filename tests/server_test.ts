@@ -611,6 +611,37 @@ Deno.test("maxConnectionsForOneClient: the (M+1)th connection from one IP is ref
   }
 });
 
+Deno.test("maxConnectionsForOneClient counts connections as they come and go: each time the one allowed connection from an IP has ended, the next is admitted, and sockets that hung up mid-handshake leave nothing counted", async () => {
+  const harness = await startServer({
+    maxConcurrentClientsNumber: 5,
+    maxConnectionsForOneClient: 1,
+  });
+  try {
+    // Five rounds: were the handshake count not to drop at each socket's end, the two per
+    // round would pass the handshake cap (2 × 1 + 4) in the fourth.
+    for (let round = 0; round < 5; round++) {
+      // Counted while in the handshake (the handshake cap), then gone without an upgrade.
+      const quitter = await RawClient.connect(harness.port);
+      await quitter.write(new TextEncoder().encode("GET / HTTP/1.1\r\n"));
+      quitter.close();
+      const peer = await connectWs(harness.url);
+      await peer.send(`round ${round}`);
+      assert.equal(await peer.next("echo"), `round ${round}`);
+      // While it is open, a second one from the same IP is still refused.
+      const second = await RawClient.connect(harness.port);
+      await second.write(upgradeRequest(harness.port));
+      assert.equal((await second.readAnswer()).status, 503, `round ${round}`);
+      second.close();
+      await peer.close();
+      await within(peer.closed, "client close");
+      // The server's close event comes once the connection has ended and left the counts.
+      await harness.closes.next(`server close event, round ${round}`);
+    }
+  } finally {
+    await harness.stop();
+  }
+});
+
 Deno.test("limits are capped at the platform's 10 (the 11th of 20 allowed clients gets 503) unless allowMoreThanPlatformLimit is set", async () => {
   for (const allow of [false, true]) {
     const harness = await startServer({

@@ -49,3 +49,15 @@ export function base64Decode(text: string): Uint8Array | undefined {
   }
   return out;
 }
+
+// 16 bytes take 22 Base64 digits and two padding characters.
+const SIXTEEN_BYTES = /^[A-Za-z0-9+/]{22}==$/;
+
+/**
+ * True when `text` is strict Base64 (as {@linkcode base64Decode} reads it)
+ * of exactly 16 bytes: the form RFC 6455 section 4.1 requires of
+ * `Sec-WebSocket-Key`. Checked without decoding.
+ */
+export function isBase64Of16Bytes(text: string): boolean {
+  return text.length === 24 && SIXTEEN_BYTES.test(text);
+}

@@ -9,7 +9,7 @@ import { HANDSHAKE_GUID } from "./constants.ts";
 import { HandshakeError } from "./errors.ts";
 import type { RandomFill } from "./frame_encoder.ts";
 import { hasHeaderBreak } from "./http_grammar.ts";
-import { headerTokens, headerValue, type HttpHead } from "./http_head.ts";
+import { headerHasToken, headerValue, type HttpHead } from "./http_head.ts";
 import { base64Encode } from "./base64.ts";
 import {
   acceptDeflateAnswer,
@@ -25,15 +25,18 @@ export function generateKey(fill: RandomFill): string {
 }
 
 /**
- * The SHA-1 digest (20 bytes) of `data`, from the runtime (`node:crypto`'s
- * `createHash` on Deno, Node and Bun). Injected, as the CSPRNG is, so the
+ * The SHA-1 digest (20 bytes) of `data`, from the runtime (`node:crypto`:
+ * `hash` on Node and Bun, `createHash` on Deno). Injected, as the CSPRNG is, so the
  * core stays synchronous and free of runtime APIs.
  */
 export type Sha1 = (data: Uint8Array) => Uint8Array;
 
+// One encoder for every handshake (an encoder holds no state between calls).
+const keyEncoder = new TextEncoder();
+
 /** `Sec-WebSocket-Accept` for `key`: Base64(SHA-1(key + GUID)). */
 export function acceptKey(key: string, sha1: Sha1): string {
-  return base64Encode(sha1(new TextEncoder().encode(key + HANDSHAKE_GUID)));
+  return base64Encode(sha1(keyEncoder.encode(key + HANDSHAKE_GUID)));
 }
 
 /** Headers a user may not set: they are the handshake itself. */
@@ -139,10 +142,10 @@ export function validateServerResponse(
     throw new HandshakeError(`server answered ${status} ${message} instead of 101`, status);
   }
   const headers = head.headers;
-  if (!headerTokens(headerValue(headers, "upgrade")).includes("websocket")) {
+  if (!headerHasToken(headerValue(headers, "upgrade"), "websocket")) {
     throw new HandshakeError("response lacks `Upgrade: websocket`", status);
   }
-  if (!headerTokens(headerValue(headers, "connection")).includes("upgrade")) {
+  if (!headerHasToken(headerValue(headers, "connection"), "upgrade")) {
     throw new HandshakeError("response lacks `Connection: upgrade`", status);
   }
   const accept = headerValue(headers, "sec-websocket-accept");

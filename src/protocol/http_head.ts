@@ -156,8 +156,27 @@ export function headerValue(headers: [string, string][], name: string): string |
   return joined;
 }
 
-/** Splits a comma-separated header list into trimmed, non-empty lower-case tokens. */
-export function headerTokens(value: string | undefined): string[] {
-  if (value === undefined) return [];
-  return value.split(",").map((t) => t.trim().toLowerCase()).filter((t) => t !== "");
+/**
+ * True when the comma-separated header list `value` holds `token` (given in
+ * lower case), compared without case and surrounding whitespace. Walks the
+ * list in place: every handshake asks this twice, and arrays of tokens would
+ * be garbage at once.
+ *
+ * @example
+ * ```ts
+ * import { headerHasToken } from "./http_head.ts";
+ * headerHasToken("keep-alive, Upgrade", "upgrade"); // true
+ * headerHasToken(undefined, "upgrade"); // false
+ * ```
+ */
+export function headerHasToken(value: string | undefined, token: string): boolean {
+  if (value === undefined) return false;
+  // Bounded: each pass moves `start` past a comma or to the end.
+  for (let start = 0; start <= value.length;) {
+    let end = value.indexOf(",", start);
+    if (end < 0) end = value.length;
+    if (value.slice(start, end).trim().toLowerCase() === token) return true;
+    start = end + 1;
+  }
+  return false;
 }

@@ -10,11 +10,18 @@
 import { utf8Length } from "./close.ts";
 import { acceptKey, type Sha1 } from "./handshake.ts";
 import { isToken, replaceHeaderBreaks } from "./http_grammar.ts";
-import { headerTokens, headerValue, type HttpHead } from "./http_head.ts";
-import { base64Decode } from "./base64.ts";
+import { headerHasToken, headerValue, type HttpHead } from "./http_head.ts";
+import { isBase64Of16Bytes } from "./base64.ts";
 
 /** The only protocol version this library speaks (RFC 6455). */
 export const WEBSOCKET_VERSION = "13";
+
+// Method, request target and version of an HTTP request line.
+const REQUEST_LINE = /^([A-Z]+) (\S+) HTTP\/(\d)\.(\d)$/;
+
+function refuse(status: RefusalStatus, reason: string): UpgradeCheck {
+  return { ok: false, status, reason };
+}
 
 /** What a valid upgrade request asked for. */
 export interface UpgradeRequest {
@@ -61,32 +68,28 @@ export type UpgradeCheck =
  * ```
  */
 export function checkUpgradeRequest(head: HttpHead): UpgradeCheck {
-  const refuse = (status: RefusalStatus, reason: string): UpgradeCheck => ({
-    ok: false,
-    status,
-    reason,
-  });
-  const match = /^([A-Z]+) (\S+) HTTP\/(\d)\.(\d)$/.exec(head.startLine);
+  const match = REQUEST_LINE.exec(head.startLine);
   if (match === null) {
     return refuse(400, `malformed request line ${JSON.stringify(head.startLine.slice(0, 80))}`);
   }
-  const [, method, path, major, minor] = match;
+  // Indexed, not destructured: this runs once per connection, and a pattern walks an iterator.
+  const method = match[1], path = match[2], major = match[3], minor = match[4];
   if (method !== "GET") return refuse(400, `a WebSocket handshake uses GET, not ${method}`);
   if (Number(major) < 1 || (Number(major) === 1 && Number(minor) < 1)) {
     return refuse(400, `a WebSocket handshake needs HTTP/1.1 or later, not ${major}.${minor}`);
   }
   const headers = head.headers;
   if (headerValue(headers, "host") === undefined) return refuse(400, "missing Host header");
-  if (!headerTokens(headerValue(headers, "upgrade")).includes("websocket")) {
+  if (!headerHasToken(headerValue(headers, "upgrade"), "websocket")) {
     return refuse(400, "missing `Upgrade: websocket` header");
   }
-  if (!headerTokens(headerValue(headers, "connection")).includes("upgrade")) {
+  if (!headerHasToken(headerValue(headers, "connection"), "upgrade")) {
     return refuse(400, "the Connection header does not hold `upgrade`");
   }
   // A repeated header is joined with ", " by headerValue, so it can't pass as one key.
   const key = headerValue(headers, "sec-websocket-key");
   if (key === undefined) return refuse(400, "missing Sec-WebSocket-Key header");
-  if (base64Decode(key)?.length !== 16) {
+  if (!isBase64Of16Bytes(key)) {
     return refuse(400, "Sec-WebSocket-Key is not the Base64 form of 16 bytes");
   }
   const version = headerValue(headers, "sec-websocket-version");
@@ -98,8 +101,10 @@ export function checkUpgradeRequest(head: HttpHead): UpgradeCheck {
         : `unsupported Sec-WebSocket-Version ${version}; this server speaks version 13`,
     );
   }
-  const protocols = (headerValue(headers, "sec-websocket-protocol") ?? "")
-    .split(",").map((p) => p.trim()).filter((p) => p !== "");
+  const offered = headerValue(headers, "sec-websocket-protocol");
+  const protocols = offered === undefined
+    ? []
+    : offered.split(",").map((p) => p.trim()).filter((p) => p !== "");
   const badProtocol = protocols.find((p) => !isToken(p));
   if (badProtocol !== undefined) {
     return refuse(400, `subprotocol ${JSON.stringify(badProtocol)} is not an HTTP token`);

@@ -59,6 +59,7 @@ import type {
 } from "./types.ts";
 import { type GateOutcome, UpgradeGate } from "./upgrade_gate.ts";
 import { AttachedListener, refuseUpgrade } from "./attach.ts";
+import { AddressCounts } from "./address_counts.ts";
 
 type ServerEvents = {
   connect: Callback<WebSocketConnection>;
@@ -178,6 +179,10 @@ interface Run {
   readonly gate: UpgradeGate | null;
   /** Bytes that gating clients sent behind their request, until the gate decides. */
   readonly held: Map<Client, Uint8Array[]>;
+  /** Clients not upgraded (in the handshake, gating or being refused) per address key. */
+  readonly notUpgradedFrom: AddressCounts;
+  /** Upgraded clients (open or closing) per address key. */
+  readonly upgradedFrom: AddressCounts;
 }
 
 /** Most bytes a client may send behind its request while the gate decides. */
@@ -296,6 +301,8 @@ export class WebSocketServerImpl implements WebSocketServer {
         ? null
         : new UpgradeGate(settings.allowedOrigins, settings.gate),
       held: new Map(),
+      notUpgradedFrom: new AddressCounts(),
+      upgradedFrom: new AddressCounts(),
     };
     this.#run = run;
     this.#state = "running";
@@ -362,6 +369,7 @@ export class WebSocketServerImpl implements WebSocketServer {
     }
     const client = new Client(run, stream, this.#owner);
     run.clients.add(client);
+    run.notUpgradedFrom.add(client.ipKey);
     // Slow-loris guard: the TLS handshake and the whole request must arrive in time.
     sharedAlarmClock.set(client, run.settings.handshakeTimeoutMs);
     stream.startReading(client);
@@ -376,11 +384,7 @@ export class WebSocketServerImpl implements WebSocketServer {
     const { maxClients, maxPerClient } = run.settings;
     // Every client that is not upgraded is in the handshake or being refused.
     if (run.clients.size - run.upgraded.size >= 2 * maxClients + 16) return true;
-    let fromSameIp = 0;
-    for (const other of run.clients) {
-      if (other.link === null && other.ipKey === ipKey) fromSameIp++;
-    }
-    return fromSameIp >= 2 * maxPerClient + 4;
+    return run.notUpgradedFrom.of(ipKey) >= 2 * maxPerClient + 4;
   }
 
   #onData(run: Run, client: Client, chunk: Uint8Array): void {
@@ -510,9 +514,7 @@ export class WebSocketServerImpl implements WebSocketServer {
       );
       return;
     }
-    let fromSameIp = 0;
-    for (const other of run.upgraded.values()) if (other.ipKey === client.ipKey) fromSameIp++;
-    if (fromSameIp >= maxPerClient) {
+    if (run.upgradedFrom.of(client.ipKey) >= maxPerClient) {
       this.#refuse(
         run,
         client,
@@ -553,6 +555,8 @@ export class WebSocketServerImpl implements WebSocketServer {
     client.link = link;
     client.phase = "open";
     run.upgraded.set(client.id, client);
+    run.notUpgradedFrom.remove(client.ipKey);
+    run.upgradedFrom.add(client.ipKey);
     run.byInfo.set(client.info, client);
     this.#events.emit("connect", client.info);
     // Frames the client sent right behind its request.
@@ -594,12 +598,14 @@ export class WebSocketServerImpl implements WebSocketServer {
     run.clients.delete(client);
     const link = client.link;
     if (link === null) {
+      run.notUpgradedFrom.remove(client.ipKey);
       // Before the upgrade nobody was told of this client, so its end is silent.
       if (run.gate !== null) run.held.delete(client);
       client.stream.close();
       return;
     }
     run.upgraded.delete(client.id);
+    run.upgradedFrom.remove(client.ipKey);
     link.ended(error);
   }
 

@@ -7,7 +7,7 @@
  */
 
 import { Buffer } from "node:buffer";
-import { createHash } from "node:crypto";
+import * as nodeCrypto from "node:crypto";
 
 interface NodeProcessLike {
   env: Record<string, string | undefined>;
@@ -47,10 +47,18 @@ export async function decryptPrivateKey(pem: string, passphrase: string): Promis
   return key.export({ type: "pkcs8", format: "pem" }).toString();
 }
 
+// `hash` (Node 20.12+, Bun) digests in one native call, about twice as fast as a Hash
+// object on Node and Bun; Deno's emulation of it is the slower of its two, and older
+// runtimes lack it.
+const oneShotHash = "Deno" in globalThis ? undefined : (nodeCrypto as {
+  hash?: (algorithm: string, data: Uint8Array, encoding: "buffer") => Uint8Array;
+})
+  .hash;
+
 /** SHA-1 of `data` from `node:crypto` (native on Deno, Node and Bun), for the handshake. */
-export function sha1(data: Uint8Array): Uint8Array {
-  return createHash("sha1").update(data).digest();
-}
+export const sha1: (data: Uint8Array) => Uint8Array = oneShotHash === undefined
+  ? (data) => nodeCrypto.createHash("sha1").update(data).digest()
+  : (data) => oneShotHash("sha1", data, "buffer");
 
 /**
  * Allocates the buffer a received binary message is handed out in (the

@@ -7,8 +7,10 @@ import {
   buildClientRequest,
   generateKey,
   HandshakeError,
+  headerHasToken,
   headerMap,
   HttpHeadReader,
+  isBase64Of16Bytes,
   validateServerResponse,
 } from "../../src/protocol/mod.ts";
 import { sha1 } from "../../src/transport/mod.ts";
@@ -57,6 +59,77 @@ Deno.test("rule: SHA-1 and Base64 match known vectors", () => {
     assert.deepEqual(base64Decode(b64), enc.encode(text));
   }
   assert.equal(base64Decode("not base64!"), undefined);
+});
+
+Deno.test("rule: a Sec-WebSocket-Key must be strict Base64 of exactly 16 bytes; isBase64Of16Bytes answers as decoding would, without decoding", () => {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=- \u00e9";
+  const random = new Uint32Array(64);
+  let checked = 0;
+  for (let i = 0; i < 4000; i++) {
+    crypto.getRandomValues(random);
+    const length = 20 + (random[0] % 9);
+    let text = "";
+    for (let j = 0; j < length; j++) text += alphabet[random[j + 1] % alphabet.length];
+    // Half of the samples are real 16-byte keys, some then damaged in one place.
+    if (i % 2 === 0) {
+      text = base64Encode(crypto.getRandomValues(new Uint8Array(16)));
+      if (i % 4 === 0) {
+        const at = random[40] % 24;
+        text = text.slice(0, at) + alphabet[random[41] % alphabet.length] + text.slice(at + 1);
+      }
+    }
+    assert.equal(isBase64Of16Bytes(text), base64Decode(text)?.length === 16, JSON.stringify(text));
+    checked++;
+  }
+  assert.equal(checked, 4000);
+  assert.equal(isBase64Of16Bytes(KEY), true);
+  for (
+    const bad of [
+      "",
+      "dGhlIHNhbXBsZSBub25jZQ=",
+      "dGhlIHNhbXBsZSBub25jZQ===",
+      "dGhlIHNhbXBsZSBub25jZ===",
+      "dGhlIHNhbXBsZSBub25jZ Q==",
+    ]
+  ) {
+    assert.equal(isBase64Of16Bytes(bad), false, JSON.stringify(bad));
+  }
+});
+
+Deno.test("rule: Upgrade and Connection are token lists (RFC 7230 section 7): headerHasToken finds a token in any place, any case, with spaces, and only whole tokens", () => {
+  // The reference: split on commas, trim, compare in lower case.
+  const reference = (value: string | undefined, token: string) =>
+    value !== undefined && value.split(",").some((part) => part.trim().toLowerCase() === token);
+  const values = [
+    undefined,
+    "",
+    ",",
+    "upgrade",
+    "Upgrade",
+    " UPGRADE ",
+    "keep-alive, Upgrade",
+    "keep-alive,upgrade,",
+    ",,upgrade",
+    "upgrades",
+    "up grade",
+    "keep-alive",
+    "\tupgrade\t, close",
+    "upgrade\u00a0",
+    "websocket",
+    "WebSocket, h2c",
+    "websocketx, x",
+  ];
+  for (const value of values) {
+    for (const token of ["upgrade", "websocket"]) {
+      assert.equal(
+        headerHasToken(value, token),
+        reference(value, token),
+        `${JSON.stringify(value)} ${token}`,
+      );
+    }
+  }
+  assert.equal(headerHasToken("keep-alive, Upgrade", "upgrade"), true);
+  assert.equal(headerHasToken("upgrades", "upgrade"), false);
 });
 
 Deno.test("rule: Sec-WebSocket-Accept is derived as in RFC 6455 section 1.3", () => {
