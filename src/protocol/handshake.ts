@@ -11,6 +11,7 @@ import type { RandomFill } from "./frame_encoder.ts";
 import { hasHeaderBreak } from "./http_grammar.ts";
 import { headerHasToken, headerValue, type HttpHead } from "./http_head.ts";
 import { base64Encode } from "./base64.ts";
+import { isShortAscii } from "./short_text.ts";
 import {
   acceptDeflateAnswer,
   type DeflateAgreement,
@@ -36,7 +37,15 @@ const keyEncoder = new TextEncoder();
 
 /** `Sec-WebSocket-Accept` for `key`: Base64(SHA-1(key + GUID)). */
 export function acceptKey(key: string, sha1: Sha1): string {
-  return base64Encode(sha1(keyEncoder.encode(key + HANDSHAKE_GUID)));
+  return base64Encode(sha1(keyBytes(key + HANDSHAKE_GUID)));
+}
+
+/** UTF-8 of `text`; a valid key makes it 60 ASCII characters, copied without an encoder call. */
+function keyBytes(text: string): Uint8Array {
+  if (!isShortAscii(text)) return keyEncoder.encode(text);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
 }
 
 /** Headers a user may not set: they are the handshake itself. */

@@ -144,8 +144,11 @@ class NodeStreamListener implements StreamListener {
     // when asked for, lets the kernel notice a vanished peer while nothing is sent.
     raw.setNoDelay(true);
     if (this.#keepAlive) raw.setKeepAlive(true, KEEPALIVE_IDLE_MS);
-    raw.on("error", () => {});
-    this.#sink.accept(new NodeByteStream(this.#wrap(raw)));
+    const socket = this.#wrap(raw);
+    // The stream listens for the errors of the socket it reads; a TCP socket under TLS
+    // needs a listener of its own (its failures reach the stream through the TLS socket).
+    if (socket !== raw) raw.on("error", () => {});
+    this.#sink.accept(new NodeByteStream(socket));
   }
 
   close(): void {

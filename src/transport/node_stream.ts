@@ -266,11 +266,13 @@ export class NodeByteStream implements ByteStream {
     // After a failed write the stream writes nothing more, even while Node has yet to destroy
     // the socket (it does so a tick after a write that failed inside the call).
     if (this.#writeError !== undefined) return null;
-    if (this.#writeEnded || this.#closedByUs || this.#socketShut()) {
+    if (this.#writeEnded || this.#closedByUs) {
       // Node would also emit an 'error' for a write after end(); refuse it here instead.
       this.#writeError = new Error("the stream is closed for writing");
       return null;
     }
+    // A socket shut by someone else (Node after a read error, say) is caught once per batch,
+    // in #flushPending, which fails the batch: asking the socket per write costs two getters.
     let pending = this.#pending;
     if (pending === null) {
       // From the shared free list: an idle stream holds no batch.
