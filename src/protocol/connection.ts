@@ -375,6 +375,21 @@ export class ProtocolConnection implements FrameSink {
     }
   }
 
+  /** @internal A whole final data frame in one chunk (see {@linkcode FrameSink.wholeFrame}). */
+  wholeFrame(opcode: number, rsv: number, chunk: Uint8Array, start: number, end: number): void {
+    if (this.#closeReceived) throw STOP_PARSING;
+    const assembler = this.#assembler ??= this.#newAssembler();
+    if (this.#deflate !== null || !assembler.idle) {
+      // Compressed, or inside a fragmented message (an error the assembler reports): the
+      // general path, which holds every rule for those.
+      this.frameStart(opcode, true, end - start, rsv);
+      this.framePayload(chunk, start, end);
+      this.frameEnd();
+      return;
+    }
+    this.#handlers.message(assembler.whole(opcode, chunk, start, end));
+  }
+
   /** @internal */
   framePayload(chunk: Uint8Array, start: number, end: number): void {
     const control = this.#control;

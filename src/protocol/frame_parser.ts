@@ -13,7 +13,8 @@ import { applyMask } from "./mask.ts";
 
 /**
  * Receives the parts of each frame in order: one `frameStart`, zero or more
- * `framePayload` calls with unmasked bytes, one `frameEnd`. A sink may throw
+ * `framePayload` calls with unmasked bytes, one `frameEnd` (or, for a whole
+ * final data frame in one chunk, one `wholeFrame` when the sink has it). A sink may throw
  * {@linkcode ProtocolError} to abort parsing.
  */
 export interface FrameSink {
@@ -31,6 +32,16 @@ export interface FrameSink {
   framePayload(chunk: Uint8Array, start: number, end: number): void;
   /** The payload of the current frame is complete. */
   frameEnd(): void;
+  /**
+   * Optional: a whole data frame that ends its message (FIN set, opcode text
+   * or binary) whose header passed the framing rules and whose unmasked
+   * payload is `chunk[start, end)`, reported in one call instead of
+   * `frameStart`, `framePayload` and `frameEnd`. The parser uses it when the
+   * header and all of the payload arrived in one chunk: the common small
+   * message, for which three calls and the state kept between them cost more
+   * than the message itself.
+   */
+  wholeFrame?(opcode: number, rsv: number, chunk: Uint8Array, start: number, end: number): void;
 }
 
 /** How strict the parser is about masking and reserved bits. */
@@ -90,6 +101,10 @@ export class FrameParser {
   #maskKey: Uint8Array | null = null;
   #masked = false;
   #maskOffset = 0;
+  // The header just read (kept in fields: a header costs no object).
+  #opcode = 0;
+  #fin = false;
+  #rsv = 0;
 
   /** Creates a parser; `options` sets the masking direction and allowed reserved bits. */
   constructor(options: FrameParserOptions) {
@@ -116,8 +131,22 @@ export class FrameParser {
           // The common case: the whole header is in this chunk; parse it where it is.
           const size = headerSize(chunk[pos + 1]);
           if (end - pos >= size) {
-            this.#startFrame(chunk, pos, sink);
+            const length = this.#readHeader(chunk, pos);
             pos += size;
+            const opcode = this.#opcode;
+            if (
+              this.#fin && length <= end - pos && sink.wholeFrame !== undefined &&
+              (opcode === Opcode.Text || opcode === Opcode.Binary)
+            ) {
+              const payloadEnd = pos + length;
+              if (this.#masked) applyMask(chunk, this.#maskKey!, 0, pos, payloadEnd);
+              sink.wholeFrame(opcode, this.#rsv, chunk, pos, payloadEnd);
+              pos = payloadEnd;
+              continue;
+            }
+            this.#remaining = length;
+            this.#inPayload = length !== 0;
+            sink.frameStart(opcode, this.#fin, length, this.#rsv);
             if (this.#inPayload) continue;
             sink.frameEnd();
             continue;
@@ -159,6 +188,18 @@ export class FrameParser {
    * caller reports `frameEnd` for an empty payload.
    */
   #startFrame(bytes: Uint8Array, at: number, sink: FrameSink): void {
+    const length = this.#readHeader(bytes, at);
+    this.#remaining = length;
+    this.#inPayload = length !== 0;
+    sink.frameStart(this.#opcode, this.#fin, length, this.#rsv);
+  }
+
+  /**
+   * Checks the header at `bytes[at…]` against the framing rules and keeps
+   * what the frame needs (opcode, FIN, RSV bits, masking key); returns its
+   * payload length.
+   */
+  #readHeader(bytes: Uint8Array, at: number): number {
     const b0 = bytes[at];
     const b1 = bytes[at + 1];
     const fin = (b0 & 0x80) !== 0;
@@ -202,9 +243,10 @@ export class FrameParser {
       key[3] = bytes[offset + 3];
     }
     this.#maskOffset = 0;
-    this.#remaining = length;
-    this.#inPayload = length !== 0;
-    sink.frameStart(opcode, fin, length, rsv);
+    this.#opcode = opcode;
+    this.#fin = fin;
+    this.#rsv = rsv;
+    return length;
   }
 
   #endFrame(sink: FrameSink): void {

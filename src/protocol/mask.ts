@@ -45,6 +45,17 @@ export function applyMask(
     const view = new Uint32Array(data.buffer, data.byteOffset + i, words);
     for (let w = 0; w < words; w++) view[w] ^= word;
     i += words * 4;
+  } else if (end - i >= 4) {
+    // Short runs (a small message): four bytes a step with the key bytes in locals, not
+    // two index computations and a key load per byte.
+    const k0 = key[(i + shift) & 3], k1 = key[(i + shift + 1) & 3];
+    const k2 = key[(i + shift + 2) & 3], k3 = key[(i + shift + 3) & 3];
+    for (; i + 4 <= end; i += 4) {
+      data[i] ^= k0;
+      data[i + 1] ^= k1;
+      data[i + 2] ^= k2;
+      data[i + 3] ^= k3;
+    }
   }
   for (; i < end; i++) data[i] ^= key[(i + shift) & 3];
 }

@@ -161,6 +161,41 @@ export class MessageAssembler {
     return this.#stepBytes + (this.#buffer === null ? 0 : this.#buffer.length);
   }
 
+  /** True when no message is in progress (the next data frame must start one). */
+  get idle(): boolean {
+    return this.#opcode === 0;
+  }
+
+  /**
+   * A whole message in one frame (opcode text or binary, FIN set) with no
+   * message in progress, its payload `chunk[start, end)`: the same checks and
+   * result as `frameStart`, `payload` and `frameEnd` in a row, without the
+   * state kept between them. Returns the text or a copy of the bytes.
+   */
+  whole(opcode: number, chunk: Uint8Array, start: number, end: number): string | Uint8Array {
+    const length = end - start;
+    if (this.#maxFragments < 1) this.#tooManyFragments();
+    if (length > this.#maxMessageSize) this.#tooBig();
+    if (opcode === Opcode.Text) return decodeText(chunk, start, end);
+    const message = this.#allocate(length);
+    copyBytes(message, 0, chunk, start, length);
+    return message;
+  }
+
+  #tooManyFragments(): never {
+    throw new ProtocolError(
+      CloseCode.MessageTooBig,
+      `message arrives in more than ${this.#maxFragments} fragments`,
+    );
+  }
+
+  #tooBig(): never {
+    throw new ProtocolError(
+      CloseCode.MessageTooBig,
+      `message exceeds the limit of ${this.#maxMessageSize} bytes`,
+    );
+  }
+
   /**
    * A data frame's header (opcode text, binary or continuation). Throws
    * {@linkcode ProtocolError}: 1002 for a continuation without a message or a
@@ -182,18 +217,8 @@ export class MessageAssembler {
       this.#opcode = opcode;
       this.#allocateOwn = internal ? this.#allocateInternal : this.#allocate;
     }
-    if (++this.#fragments > this.#maxFragments) {
-      throw new ProtocolError(
-        CloseCode.MessageTooBig,
-        `message arrives in more than ${this.#maxFragments} fragments`,
-      );
-    }
-    if (this.#size + length > this.#maxMessageSize) {
-      throw new ProtocolError(
-        CloseCode.MessageTooBig,
-        `message exceeds the limit of ${this.#maxMessageSize} bytes`,
-      );
-    }
+    if (++this.#fragments > this.#maxFragments) this.#tooManyFragments();
+    if (this.#size + length > this.#maxMessageSize) this.#tooBig();
     this.#fin = fin;
     this.#frameRemaining = length;
   }

@@ -586,7 +586,7 @@ export class WebSocketServerImpl implements WebSocketServer {
   // ---------------------------------------------------------------- traffic
 
   #emitMessage(client: Client, data: string | Uint8Array): void {
-    this.#events.emit("messageReceive", {
+    this.#events.emitOne("messageReceive", {
       clientConnection: client.info,
       data: messageValue(data),
     });

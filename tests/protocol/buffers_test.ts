@@ -355,3 +355,28 @@ Deno.test("rule: text read through readTarget() is still checked as it arrives (
   assert.deepStrictEqual(failures, [1007], "failed on that read, long before the frame ends");
   assert.ok(conn.readTarget() === undefined, "no target after the failure");
 });
+
+Deno.test("rule (RFC 6455 5.3): applyMask equals the byte-by-byte XOR for short runs (0-40 bytes) at every key position and start", () => {
+  const key = new Uint8Array([0x9a, 0x13, 0xe7, 0x42]);
+  let runs = 0;
+  for (let length = 0; length <= 40; length++) {
+    for (let keyOffset = 0; keyOffset < 4; keyOffset++) {
+      for (let lead = 0; lead < 5; lead++) {
+        const backing = pattern(length + lead + 3, length * 31 + lead);
+        const expected = referenceMask(backing.subarray(lead, lead + length), key, keyOffset);
+        const inPlace = backing.slice();
+        applyMask(inPlace, key, keyOffset, lead, lead + length);
+        assert.equal(
+          firstDifference(inPlace.subarray(lead, lead + length), expected),
+          "none",
+          `length ${length}, key offset ${keyOffset}, start ${lead}`,
+        );
+        // The bytes around the run are left alone.
+        assert.deepEqual(inPlace.subarray(0, lead), backing.subarray(0, lead));
+        assert.deepEqual(inPlace.subarray(lead + length), backing.subarray(lead + length));
+        runs++;
+      }
+    }
+  }
+  assert.equal(runs, 41 * 4 * 5);
+});

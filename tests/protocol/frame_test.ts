@@ -283,3 +283,72 @@ Deno.test("rule: a handler with writeRange gets small frames as ranges of one sl
     "back to back in the block",
   );
 });
+
+Deno.test("rule: a sink with wholeFrame gets each final text or binary frame that arrived whole in one call, unmasked; frames split across reads, fragments and control frames still come as frameStart, framePayload, frameEnd", () => {
+  const key = [0x11, 0x22, 0x33, 0x44];
+  const log: string[] = [];
+  const text = new TextDecoder();
+  const sink: FrameSink = {
+    frameStart: (opcode, fin, length) => log.push(`start ${opcode} ${fin} ${length}`),
+    framePayload: (chunk, start, end) =>
+      log.push(`payload ${text.decode(chunk.subarray(start, end))}`),
+    frameEnd: () => log.push("end"),
+    wholeFrame: (opcode, rsv, chunk, start, end) =>
+      log.push(`whole ${opcode} ${rsv} ${text.decode(chunk.subarray(start, end))}`),
+  };
+  const parser = new FrameParser({ expectMasked: true });
+  parser.push(
+    concat([
+      frame({ opcode: 1, payload: "hello", mask: key }),
+      frame({ opcode: 2, payload: "bin", mask: key }),
+      frame({ opcode: 1, payload: "", mask: key }),
+      frame({ opcode: 9, payload: "ping", mask: key }),
+      frame({ opcode: 1, fin: false, payload: "frag", mask: key }),
+      frame({ opcode: 0, payload: "ment", mask: key }),
+    ]),
+    sink,
+  );
+  assert.deepEqual(log, [
+    "whole 1 0 hello",
+    "whole 2 0 bin",
+    "whole 1 0 ",
+    "start 9 true 4",
+    "payload ping",
+    "end",
+    "start 1 false 4",
+    "payload frag",
+    "end",
+    "start 0 true 4",
+    "payload ment",
+    "end",
+  ]);
+  // The same frame split inside its payload: the parts as they come.
+  log.length = 0;
+  const split = frame({ opcode: 1, payload: "abcdef", mask: key });
+  parser.push(split.slice(0, 9), sink);
+  parser.push(split.slice(9), sink);
+  assert.deepEqual(log, ["start 1 true 6", "payload abc", "payload def", "end"]);
+  // The framing rules hold on the whole-frame path too.
+  assert.throws(
+    () => new FrameParser({ expectMasked: true }).push(frame({ opcode: 1, payload: "x" }), sink),
+    (error: unknown) => error instanceof ProtocolError && error.closeCode === 1002,
+  );
+});
+
+Deno.test("rule: whole frames in one read meet the same rules as split ones: invalid UTF-8 fails 1007, a message over the limit 1009, a new message inside a fragmented one 1002", () => {
+  const key = [5, 6, 7, 8];
+  const invalid = frame({ opcode: 1, payload: new Uint8Array([0x68, 0xc3, 0x28]), mask: key });
+  expectFailure(invalid, 1007, "server");
+  const rec = recorder("server", 4);
+  rec.conn.receive(frame({ opcode: 2, payload: new Uint8Array(5), mask: key }));
+  assert.equal(rec.failures[0]?.closeCode, 1009);
+  assert.equal(rec.messages.length, 0);
+  expectFailure(
+    concat([
+      frame({ opcode: 1, fin: false, payload: "a", mask: key }),
+      frame({ opcode: 1, payload: "b", mask: key }),
+    ]),
+    1002,
+    "server",
+  );
+});
