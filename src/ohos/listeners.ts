@@ -6,6 +6,9 @@
 
 import { parameterError } from "./errors.ts";
 
+// The listeners of an event nobody listens to (shared: never changed, only replaced).
+const NONE: ReadonlyArray<(...args: never[]) => void> = Object.freeze([]);
+
 /**
  * Listeners per event name. `off(type)` removes all of a type; adding the
  * same function twice keeps one registration (like `addEventListener`).
@@ -13,7 +16,12 @@ import { parameterError } from "./errors.ts";
  */
 export class ListenerRegistry<Events extends Record<string, (...args: never[]) => void>> {
   readonly #known: ReadonlySet<string>;
-  readonly #listeners = new Map<string, Array<(...args: never[]) => void>>();
+  /**
+   * The listeners of each known event, an own property per name from the start: every
+   * registry of a kind has the same shape, so the lookup per event is a property load
+   * (a Map's is a hash lookup). Arrays are replaced, never changed (see `on`).
+   */
+  readonly #listeners: Record<string, ReadonlyArray<(...args: never[]) => void>>;
   readonly #onListenerError: (type: string, error: unknown) => void;
 
   /**
@@ -24,6 +32,9 @@ export class ListenerRegistry<Events extends Record<string, (...args: never[]) =
   constructor(known: ReadonlySet<string>, onListenerError: (type: string, error: unknown) => void) {
     this.#known = known;
     this.#onListenerError = onListenerError;
+    const listeners: Record<string, ReadonlyArray<(...args: never[]) => void>> = {};
+    for (const name of known) listeners[name] = NONE;
+    this.#listeners = listeners;
   }
 
   /** Adds `listener` for `type`; throws a 401 `BusinessError` for bad arguments. */
@@ -31,10 +42,10 @@ export class ListenerRegistry<Events extends Record<string, (...args: never[]) =
     if (typeof type !== "string") throw parameterError("event type must be a string");
     if (typeof listener !== "function") throw parameterError("callback must be a function");
     if (!this.#known.has(type)) return;
-    const list = this.#listeners.get(type) ?? [];
+    const list = this.#listeners[type];
     if (list.includes(listener as (...args: never[]) => void)) return;
     // Copy on write: emit() iterates the array it started with, unchanged.
-    this.#listeners.set(type, [...list, listener as (...args: never[]) => void]);
+    this.#listeners[type] = [...list, listener as (...args: never[]) => void];
   }
 
   /** Removes `listener`, or every listener of `type` when none is given. */
@@ -43,19 +54,20 @@ export class ListenerRegistry<Events extends Record<string, (...args: never[]) =
     if (listener !== undefined && typeof listener !== "function") {
       throw parameterError("callback must be a function");
     }
+    // Only known names are properties (a name such as "toString" must not reach Object's).
+    if (!this.#known.has(type)) return;
     if (listener === undefined) {
-      this.#listeners.delete(type);
+      this.#listeners[type] = NONE;
       return;
     }
-    const list = this.#listeners.get(type);
-    if (list === undefined) return;
+    const list = this.#listeners[type];
     if (!list.includes(listener as (...args: never[]) => void)) return;
-    this.#listeners.set(type, list.filter((l) => l !== listener));
+    this.#listeners[type] = list.filter((l) => l !== listener);
   }
 
   /** True when at least one listener is registered for `type`. */
   has<K extends keyof Events & string>(type: K): boolean {
-    return (this.#listeners.get(type)?.length ?? 0) > 0;
+    return (this.#listeners[type]?.length ?? 0) > 0;
   }
 
   /**
@@ -64,7 +76,7 @@ export class ListenerRegistry<Events extends Record<string, (...args: never[]) =
    * spread call per event.
    */
   emitOne<K extends keyof Events & string>(type: K, arg: Parameters<Events[K]>[0]): void {
-    const list = this.#listeners.get(type);
+    const list = this.#listeners[type];
     if (list === undefined) return;
     for (let i = 0; i < list.length; i++) {
       try {
@@ -77,7 +89,7 @@ export class ListenerRegistry<Events extends Record<string, (...args: never[]) =
 
   /** Calls each listener of `type` with `args`, in registration order. */
   emit<K extends keyof Events & string>(type: K, ...args: Parameters<Events[K]>): void {
-    const list = this.#listeners.get(type);
+    const list = this.#listeners[type];
     if (list === undefined || list.length === 0) return;
     for (const listener of list) {
       try {

@@ -42,6 +42,16 @@ export interface OutgoingMessage {
 const result: OutgoingMessage = { text: true, payload: "", source: "", size: 0 };
 
 /**
+ * True when `data` is text that {@linkcode parseSendData} would pass on as
+ * it is (short ASCII within `maxSendSize`): its payload is the string, its
+ * size its length. Lets a caller skip the shared result object for the most
+ * common message.
+ */
+export function isPlainShortText(data: unknown, maxSendSize: number): data is string {
+  return typeof data === "string" && data.length <= maxSendSize && isShortAscii(data);
+}
+
+/**
  * Checks `send`'s data — a string, an `ArrayBuffer` or a view of one — and
  * its size against `maxSendSize`; every problem is a 401. The object returned
  * is the same on every call: read it before calling again.

@@ -57,16 +57,26 @@ export function decodeShortAscii(
   }
   // Up to 16 bytes: one call with a fixed argument list is 2-3x cheaper than
   // `apply`, which first turns the array into an argument list.
-  const b = SIXTEEN;
-  for (let i = 0; i < length; i++) {
-    const byte = bytes[start + i];
-    if (byte > 0x7f) return undefined;
-    b[i] = byte;
+  let any = 0;
+  for (let i = start; i < end; i++) any |= bytes[i];
+  if (any > 0x7f) return undefined;
+  let text: string;
+  if (start + 16 <= bytes.length) {
+    // The 16 bytes from `start` are all there (those past `end` are cut off below): no copy.
+    const b = bytes, s = start;
+    // deno-fmt-ignore
+    text = fromCharCode(
+      b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7],
+      b[s + 8], b[s + 9], b[s + 10], b[s + 11], b[s + 12], b[s + 13], b[s + 14], b[s + 15],
+    );
+  } else {
+    const b = SIXTEEN;
+    for (let i = 0; i < length; i++) b[i] = bytes[start + i];
+    // deno-fmt-ignore
+    text = fromCharCode(
+      b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+      b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15],
+    );
   }
-  // deno-fmt-ignore
-  const text = fromCharCode(
-    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
-    b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15],
-  );
   return lastDecoded = length === 16 ? text : text.slice(0, length);
 }

@@ -41,7 +41,7 @@ import {
 } from "./config.ts";
 import type { WebSocketCloseOptions } from "../ohos/close.ts";
 import { messageValue, parseCloseOptions } from "../ohos/close.ts";
-import { parseSendData } from "../ohos/send_data.ts";
+import { isPlainShortText, parseSendData } from "../ohos/send_data.ts";
 import { Link, type LinkEvents, type LinkProblem, type LinkSettings } from "../ohos/link.ts";
 import type { CloseResult } from "../ohos/close.ts";
 import { type Alarm, sharedAlarmClock } from "../ohos/alarms.ts";
@@ -653,10 +653,19 @@ export class WebSocketServerImpl implements WebSocketServer {
   }
 
   #send(data: unknown, connection: unknown): Promise<boolean> {
-    const message = parseSendData(data, this.#run?.settings.maxSendSize ?? Infinity);
-    const { payload, text, size, source } = message;
-    // The shared result keeps no reference to the caller's data.
-    message.payload = message.source = "";
+    let payload: Uint8Array | string, text: boolean, size: number, source: string;
+    const maxSendSize = this.#run?.settings.maxSendSize ?? Infinity;
+    if (isPlainShortText(data, maxSendSize)) {
+      // The common short text, written into the frame as it is.
+      payload = source = data;
+      text = true;
+      size = data.length;
+    } else {
+      const message = parseSendData(data, maxSendSize);
+      ({ payload, text, size, source } = message);
+      // The shared result keeps no reference to the caller's data.
+      message.payload = message.source = "";
+    }
     const client = this.#openClient(connection);
     const limit = this.#run!.settings.maxBufferedBytes;
     const link = client.link!;

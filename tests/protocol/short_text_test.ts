@@ -86,3 +86,22 @@ Deno.test("rule: decodeShortAscii of a range equals decoding that range's own by
     ),
   );
 });
+
+Deno.test("rule: a short ASCII range of a larger buffer decodes to exactly its own bytes (never those around it), wherever it lies", () => {
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ maxLength: 90 }),
+      fc.nat(),
+      fc.nat(SHORT_TEXT),
+      (bytes, at, wanted) => {
+        const start = bytes.length === 0 ? 0 : at % (bytes.length + 1);
+        const end = Math.min(bytes.length, start + wanted);
+        const range = bytes.subarray(start, end);
+        const text = decodeShortAscii(bytes, start, end);
+        if (range.every((b) => b < 0x80)) assert.equal(text, new TextDecoder().decode(range));
+        else assert.equal(text, undefined, "non-ASCII must go to the validating decoder");
+      },
+    ),
+    { numRuns: 2000 },
+  );
+});
