@@ -329,7 +329,7 @@ export class ProtocolConnection implements FrameSink {
     if (size <= MAX_SLAB_FRAME && handlers.writeRange !== undefined) {
       const slab = this.#slab;
       const at = slab.reserve(size);
-      writeFrameAt(slab.block, at, opcode, payload, true, key);
+      writeFrameAt(slab.block, at, opcode, payload, true, key, slab);
       handlers.writeRange(slab.block, at, at + size);
       return true;
     }

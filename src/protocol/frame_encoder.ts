@@ -56,6 +56,10 @@ export class FrameSlab {
   readonly #pool: BufferPool | undefined;
   #block = NO_BLOCK;
   #offset = 0;
+  // The last text noted (see copyText) and where its bytes are.
+  #text = "";
+  #textBlock: Uint8Array = NO_BLOCK;
+  #textAt = 0;
 
   /** `pool`, if given, serves the frames over 1 KiB. */
   constructor(pool?: BufferPool) {
@@ -92,7 +96,31 @@ export class FrameSlab {
   get block(): Uint8Array {
     return this.#block;
   }
+
+  /**
+   * Copies the bytes of `text` to `block[at…]` from where the last noted
+   * text lies, if it is the same text in the current block; false when not.
+   * A broadcast writes one string into the frame of every client: from
+   * {@linkcode COPY_TEXT_FROM} characters on, one move of the bytes written
+   * for the previous client beats encoding it again. Frames in a block are
+   * never written over (blocks are not reused), so those bytes stay the text's.
+   */
+  copyText(text: string, at: number): boolean {
+    if (text !== this.#text || this.#textBlock !== this.#block) return false;
+    this.#block.copyWithin(at, this.#textAt, this.#textAt + text.length);
+    return true;
+  }
+
+  /** Notes that `text` (ASCII) was just written to `block[at…]`. */
+  noteText(text: string, at: number): void {
+    this.#text = text;
+    this.#textBlock = this.#block;
+    this.#textAt = at;
+  }
 }
+
+/** Texts from this length on are copied from a slab's last one (see {@linkcode FrameSlab.copyText}). */
+export const COPY_TEXT_FROM = 32;
 
 /** Size of the header for a payload of `length` bytes. */
 export function headerLength(length: number, masked: boolean): number {
@@ -133,7 +161,9 @@ export function encodeFrame(
 /**
  * Writes one frame into `target` from `at` on: exactly
  * `headerLength(payload.length, maskKey !== null) + payload.length` bytes,
- * with the same rules as {@linkcode encodeFrame} (which uses it).
+ * with the same rules as {@linkcode encodeFrame} (which uses it). When
+ * `target` is the block of `slab` that the frame was reserved in, a text
+ * written there just before may be copied instead of encoded again.
  */
 export function writeFrameAt(
   target: Uint8Array,
@@ -142,6 +172,7 @@ export function writeFrameAt(
   payload: Uint8Array | string,
   fin: boolean,
   maskKey: Uint8Array | null,
+  slab?: FrameSlab,
 ): void {
   const length = payload.length;
   target[at] = (fin ? 0x80 : 0) | opcode;
@@ -170,7 +201,11 @@ export function writeFrameAt(
   }
   if (typeof payload === "string") {
     if (maskKey === null) {
-      for (let i = 0; i < length; i++) target[offset + i] = payload.charCodeAt(i);
+      const memo = slab !== undefined && length >= COPY_TEXT_FROM && target === slab.block;
+      if (!memo || !slab.copyText(payload, offset)) {
+        for (let i = 0; i < length; i++) target[offset + i] = payload.charCodeAt(i);
+        if (memo) slab.noteText(payload, offset);
+      }
       return;
     }
     target.set(maskKey, offset);

@@ -14,7 +14,7 @@
 import type * as NodeNet from "node:net";
 import type * as NodeTls from "node:tls";
 import { buildConnectRequest, PROXY_CLOSED_EARLY, TunnelAnswerReader } from "./proxy.ts";
-import { copyParts } from "../protocol/bytes.ts";
+import { copyParts, viewOf } from "../protocol/bytes.ts";
 import { isOlderTlsVersion, type TlsVersion } from "./tls_version.ts";
 import type {
   ByteStream,
@@ -129,6 +129,8 @@ export class NodeByteStream implements ByteStream {
    * just read) leave together as soon as it returns.
    */
   #delivering = false;
+  /** True from a write made at once (`#writeNow`) to the end of the turn. */
+  #wroteThisTurn = false;
   /**
    * The batches handed to the socket whose write has not completed, oldest
    * first (linked through `next`): Node calls write callbacks once each and
@@ -258,7 +260,46 @@ export class NodeByteStream implements ByteStream {
 
   /** Queues `block[start, end)` like `write` (see {@linkcode ByteStream.writeRange}). */
   writeRange(block: Uint8Array, start: number, end: number): void {
+    if (!this.#delivering && this.#pending === null && !this.#wroteThisTurn) {
+      if (this.#writeNow(block, start, end)) return;
+    }
     this.#batchForWrite()?.addRange(block, start, end);
+  }
+
+  /**
+   * The first small frame written to an idle stream outside a read (one
+   * client of a broadcast, a message sent from a timer) goes to the socket at
+   * once, as `ws` writes: no batch, no microtask, no promise of its own. What
+   * else is written in the same turn is batched behind it as usual, so a
+   * burst still leaves in one more system call, not one per frame. Returns
+   * false when the stream is not in the state for it (then the caller
+   * batches).
+   */
+  #writeNow(block: Uint8Array, start: number, end: number): boolean {
+    const socket = this.#socket;
+    if (
+      this.#firstHanded !== null || this.#writeError !== undefined || this.#writeEnded ||
+      this.#closedByUs || end - start > AT_ONCE_LIMIT || socket.encrypted === true ||
+      socket.writableLength !== 0 || this.#socketShut()
+    ) {
+      return false;
+    }
+    this.#wroteThisTurn = true;
+    // The flag ends with the turn: the turn's flush clears it.
+    NodeByteStream.#schedule(this);
+    socket.write(viewOf(block, start, end));
+    const error = socket.errored;
+    if (error) this.#writeError ??= error;
+    else if (socket.writableLength !== 0) {
+      // The system took only part of it: like a batch in flight, it is waited for (the
+      // empty write's callback comes once the rest is out), and what follows queues behind.
+      const batch = takeBatch();
+      batch.bytes = end - start;
+      this.#handedBytes += batch.bytes;
+      this.#firstHanded = this.#lastHanded = batch;
+      this.#socket.write(NO_BYTES, this.#afterWrite ??= (error) => this.#handedWritten(error));
+    }
+    return true;
   }
 
   /** The batch of this turn (scheduled to leave), or null when the stream can no longer write. */
@@ -314,6 +355,7 @@ export class NodeByteStream implements ByteStream {
       // A batch settled in the flush runs its recycle functions here: one that throws (a bug)
       // must not keep the other streams of the turn from writing.
       try {
+        due[i].#wroteThisTurn = false;
         due[i].#flushPending();
       } catch (error) {
         console.error("[ohos-websocket] flushing a stream's writes threw:", error);

@@ -345,6 +345,101 @@ describe("TCP", () => {
   );
 
   test(
+    "a small range written to an idle stream outside a read goes to the socket inside writeRange, with no callback and settled at once; the rest of that turn's ranges leave batched behind it in one write; the next turn starts afresh",
+    T,
+    async () => {
+      let received;
+      const server = await startTcpServer((socket) => {
+        received = collect(socket);
+      });
+      try {
+        const { socket, writes } = await connectLoggingWrites(server.port);
+        const stream = new NodeByteStream(socket);
+        stream.startReading(recordingReader());
+        const block = new Uint8Array(100).map((_, i) => i);
+        stream.writeRange(block, 0, 10);
+        assert.deepEqual(writes, [{ length: 10, callback: false }], "written inside the call");
+        assert.equal(stream.bufferedBytes, 0, "and nothing left to write");
+        const first = stream.written(sendFailure);
+        stream.writeRange(block, 10, 30);
+        stream.writeRange(block, 30, 50);
+        assert.equal(writes.length, 1, "the others wait for the end of the turn");
+        assert.equal(stream.bufferedBytes, 40);
+        const rest = stream.written(sendFailure);
+        await Promise.resolve();
+        assert.deepEqual(writes.at(-1), { length: 40, callback: false }, "one write for both");
+        assert.equal(await first, true);
+        assert.equal(await rest, true);
+        await new Promise((resolve) => setImmediate(resolve));
+        stream.writeRange(block, 50, 100);
+        assert.deepEqual(
+          writes.at(-1),
+          { length: 50, callback: false },
+          "a new turn writes at once",
+        );
+        stream.closeWrite();
+        assert.deepEqual([...(await received)], [...block]);
+        stream.close();
+        await within(5000, "finished", stream.finished);
+      } finally {
+        await server.close();
+      }
+    },
+  );
+
+  test(
+    "a range written at once that the system takes only in part is waited for: it counts in bufferedBytes, an empty write's callback settles it, and what is written next queues behind it; every byte arrives in order",
+    T,
+    async () => {
+      const { server, connected } = await startPausedServer();
+      try {
+        const { socket, writes } = await connectLoggingWrites(server.port);
+        const stream = new NodeByteStream(socket);
+        stream.startReading(recordingReader());
+        const serverSocket = await within(5000, "accepted", connected);
+        const received = [];
+        serverSocket.on("data", (chunk) => received.push(chunk));
+        const size = 16 * 1024;
+        const blocks = [];
+        const sent = [];
+        const writeOne = (index) => {
+          const block = new Uint8Array(size).fill(index & 0xff);
+          blocks.push(block);
+          stream.writeRange(block, 0, size);
+          sent.push(stream.written(sendFailure));
+        };
+        let ranges = await writeUntilInFlight(stream, writeOne);
+        assert.ok(stream.bufferedBytes > 0, "a range stayed in flight");
+        assert.deepEqual(writes.at(-1), { length: 0, callback: true }, "marked by an empty write");
+        assert.ok(
+          writes.slice(0, -1).every((w) => w.length === size && !w.callback),
+          "each range before it was written at once",
+        );
+        // Behind the one in flight: batched, in order, with callbacks.
+        for (let i = 0; i < 3; i++, ranges++) writeOne(ranges);
+        await Promise.resolve();
+        assert.deepEqual(writes.at(-1), { length: 3 * size, callback: true });
+        serverSocket.resume();
+        assert.deepEqual(await within(5000, "every send", Promise.all(sent)), sent.map(() => true));
+        await within(5000, "drained", stream.drained());
+        assert.equal(stream.bufferedBytes, 0);
+        stream.closeWrite();
+        await within(5000, "peer end", new Promise((resolve) => serverSocket.on("end", resolve)));
+        const bytes = Buffer.concat(received);
+        assert.equal(bytes.length, ranges * size, "every byte arrived");
+        for (let i = 0; i < ranges; i++) {
+          assert.equal(bytes[i * size], i & 0xff, `range ${i} in its place`);
+          assert.equal(bytes[(i + 1) * size - 1], i & 0xff, `range ${i} whole`);
+        }
+        stream.close();
+        await within(5000, "finished", stream.finished);
+      } finally {
+        await server.close();
+      }
+    },
+  );
+
+  test(
     "closeWhenWritten with a small batch the system took only in part closes once every byte is out: the peer reads them all, then the end",
     T,
     async () => {

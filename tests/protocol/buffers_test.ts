@@ -7,7 +7,13 @@
  */
 
 import assert from "node:assert/strict";
-import { BufferPool, encodeFrame, FrameSlab, ProtocolConnection } from "../../src/protocol/mod.ts";
+import {
+  BufferPool,
+  encodeFrame,
+  FrameSlab,
+  ProtocolConnection,
+  writeFrameAt,
+} from "../../src/protocol/mod.ts";
 import { applyMask, copyMasked } from "../../src/protocol/mask.ts";
 import { KERNEL_CHUNK, maskKernel } from "../../src/protocol/mask_kernel.ts";
 import { concat, decodeWritten, frame } from "./helpers.ts";
@@ -379,4 +385,39 @@ Deno.test("rule (RFC 6455 5.3): applyMask equals the byte-by-byte XOR for short 
     }
   }
   assert.equal(runs, 41 * 4 * 5);
+});
+
+Deno.test("rule: a text written again into the same slab block is copied from its last frame, byte for byte what encoding it gives; another text, a masked frame or another block is encoded afresh", () => {
+  const slab = new FrameSlab();
+  const texts = ["a".repeat(40), "b".repeat(40), "a".repeat(40), "c".repeat(31), "c".repeat(31)];
+  const frames: Uint8Array[] = [];
+  for (const text of [...texts, texts[0], texts[0]]) {
+    const size = 2 + text.length;
+    const at = slab.reserve(size);
+    writeFrameAt(slab.block, at, 1, text, true, null, slab);
+    frames.push(slab.block.slice(at, at + size));
+  }
+  const all = [...texts, texts[0], texts[0]];
+  frames.forEach((frame, i) => {
+    assert.deepEqual(
+      frame,
+      encodeFrame(1, new TextEncoder().encode(all[i]), true, null),
+      `frame ${i}`,
+    );
+  });
+  // Across a new block (the first is full): still the text's bytes.
+  for (let i = 0; i < 60; i++) {
+    const text = i % 3 === 0 ? "x".repeat(64) : "y".repeat(64);
+    const at = slab.reserve(66);
+    writeFrameAt(slab.block, at, 1, text, true, null, slab);
+    assert.equal(
+      new TextDecoder().decode(slab.block.subarray(at + 2, at + 66)),
+      text,
+      `round ${i}`,
+    );
+  }
+  // A target that is not the slab's block never copies from it.
+  const other = new Uint8Array(64);
+  writeFrameAt(other, 0, 1, "y".repeat(40), true, null, slab);
+  assert.equal(new TextDecoder().decode(other.subarray(2, 42)), "y".repeat(40));
 });
