@@ -12,6 +12,7 @@
 // Prints the median and the best of the trials in ns per unit.
 import { Duplex } from "node:stream";
 import process from "node:process";
+import { BENCH_LIMITS, serveBench } from "./servers/ours_server.mjs";
 
 const root = new URL("../npm/esm/src/", import.meta.url);
 const { WebSocketServerImpl } = await import(new URL("server/websocket_server.js", root).href);
@@ -71,21 +72,8 @@ function clientFrame(opcode, payload) {
 async function startServer(mode) {
   const { listener, listen } = standInListen();
   const server = new WebSocketServerImpl(listen);
-  if (mode === "broadcast") {
-    server.on("messageReceive", (m) => {
-      for (const connection of server.listAllConnections()) server.send(m.data, connection);
-    });
-  } else {
-    server.on("messageReceive", (m) => server.send(m.data, m.clientConnection));
-  }
-  server.on("error", () => {});
-  await server.start({
-    serverIP: "127.0.0.1",
-    serverPort: 1,
-    allowMoreThanPlatformLimit: true,
-    maxConcurrentClientsNumber: 20_000,
-    maxConnectionsForOneClient: 20_000,
-  });
+  serveBench(server, mode);
+  await server.start({ serverIP: "127.0.0.1", serverPort: 1, ...BENCH_LIMITS });
   return { server, listener };
 }
 

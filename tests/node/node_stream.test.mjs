@@ -78,6 +78,20 @@ async function connectLoggingWrites(port) {
 }
 
 /**
+ * A NodeByteStream over a logged socket (see connectLoggingWrites) to the paused server of
+ * startPausedServer, and the chunks that server receives once resumed.
+ */
+async function streamToPausedPeer(server, connected) {
+  const { socket, writes } = await connectLoggingWrites(server.port);
+  const stream = new NodeByteStream(socket);
+  stream.startReading(recordingReader());
+  const serverSocket = await within(5000, "accepted", connected);
+  const received = [];
+  serverSocket.on("data", (chunk) => received.push(chunk));
+  return { stream, writes, serverSocket, received };
+}
+
+/**
  * Calls `writeOne(index)` for batch 0, 1, …, each in its own turn, until a batch stays in flight
  * (the socket buffers take a few MiB while the peer reads nothing): at most 8192 batches. Returns
  * how many were written.
@@ -291,12 +305,10 @@ describe("TCP", () => {
     async () => {
       const { server, connected } = await startPausedServer();
       try {
-        const { socket, writes } = await connectLoggingWrites(server.port);
-        const stream = new NodeByteStream(socket);
-        stream.startReading(recordingReader());
-        const serverSocket = await within(5000, "accepted", connected);
-        const received = [];
-        serverSocket.on("data", (chunk) => received.push(chunk));
+        const { stream, writes, serverSocket, received } = await streamToPausedPeer(
+          server,
+          connected,
+        );
         const size = 8 * 1024;
         // Each batch's buffer comes back once: a batch settled twice would give it back twice.
         const recycled = [];
@@ -393,12 +405,10 @@ describe("TCP", () => {
     async () => {
       const { server, connected } = await startPausedServer();
       try {
-        const { socket, writes } = await connectLoggingWrites(server.port);
-        const stream = new NodeByteStream(socket);
-        stream.startReading(recordingReader());
-        const serverSocket = await within(5000, "accepted", connected);
-        const received = [];
-        serverSocket.on("data", (chunk) => received.push(chunk));
+        const { stream, writes, serverSocket, received } = await streamToPausedPeer(
+          server,
+          connected,
+        );
         const size = 16 * 1024;
         const blocks = [];
         const sent = [];
