@@ -144,9 +144,7 @@ export class FrameParser {
               pos = payloadEnd;
               continue;
             }
-            this.#remaining = length;
-            this.#inPayload = length !== 0;
-            sink.frameStart(opcode, this.#fin, length, this.#rsv);
+            this.#begin(length, sink);
             if (this.#inPayload) continue;
             sink.frameEnd();
             continue;
@@ -188,7 +186,11 @@ export class FrameParser {
    * caller reports `frameEnd` for an empty payload.
    */
   #startFrame(bytes: Uint8Array, at: number, sink: FrameSink): void {
-    const length = this.#readHeader(bytes, at);
+    this.#begin(this.#readHeader(bytes, at), sink);
+  }
+
+  /** The header just read starts a frame of `length` payload bytes: reports `frameStart`. */
+  #begin(length: number, sink: FrameSink): void {
     this.#remaining = length;
     this.#inPayload = length !== 0;
     sink.frameStart(this.#opcode, this.#fin, length, this.#rsv);

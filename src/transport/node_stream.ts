@@ -295,9 +295,7 @@ export class NodeByteStream implements ByteStream {
       // empty write's callback comes once the rest is out), and what follows queues behind.
       const batch = takeBatch();
       batch.bytes = end - start;
-      this.#handedBytes += batch.bytes;
-      this.#firstHanded = this.#lastHanded = batch;
-      this.#socket.write(NO_BYTES, this.#afterWrite ??= (error) => this.#handedWritten(error));
+      socket.write(NO_BYTES, this.#handOver(batch));
     }
     return true;
   }
@@ -388,11 +386,7 @@ export class NodeByteStream implements ByteStream {
       ? NOT_WRITTEN
       : this.#writeAtOnce(chunk, batch);
     if (outcome === SETTLED) return;
-    this.#handedBytes += batch.bytes;
-    if (this.#lastHanded === null) this.#firstHanded = batch;
-    else this.#lastHanded.next = batch;
-    this.#lastHanded = batch;
-    const done = this.#afterWrite ??= (error) => this.#handedWritten(error);
+    const done = this.#handOver(batch);
     if (outcome === IN_FLIGHT) {
       // The system took only part of it: the rest is queued in the socket, and an empty write
       // behind it calls back once it is out (callbacks come in order).
@@ -407,6 +401,18 @@ export class NodeByteStream implements ByteStream {
       this.#socket.write(parts[last], done);
       this.#socket.uncork();
     }
+  }
+
+  /**
+   * Queues `batch` as handed to the socket (counted until its write's
+   * callback) and returns the callback that write must carry.
+   */
+  #handOver(batch: WriteBatch): (error?: Error | null) => void {
+    this.#handedBytes += batch.bytes;
+    if (this.#lastHanded === null) this.#firstHanded = batch;
+    else this.#lastHanded.next = batch;
+    this.#lastHanded = batch;
+    return this.#afterWrite ??= (error) => this.#handedWritten(error);
   }
 
   /**

@@ -92,6 +92,20 @@ async function streamToPausedPeer(server, connected) {
 }
 
 /**
+ * Waits for the peer's end, then checks that `count` runs of `size` bytes arrived, run i filled
+ * with `i & 0xff`, each whole and in its place.
+ */
+async function assertRunsArrived(serverSocket, received, count, size, what) {
+  await within(5000, "peer end", new Promise((resolve) => serverSocket.on("end", resolve)));
+  const bytes = Buffer.concat(received);
+  assert.equal(bytes.length, count * size, "every byte arrived");
+  for (let i = 0; i < count; i++) {
+    assert.equal(bytes[i * size], i & 0xff, `${what} ${i} in its place`);
+    assert.equal(bytes[(i + 1) * size - 1], i & 0xff, `${what} ${i} whole`);
+  }
+}
+
+/**
  * Calls `writeOne(index)` for batch 0, 1, …, each in its own turn, until a batch stays in flight
  * (the socket buffers take a few MiB while the peer reads nothing): at most 8192 batches. Returns
  * how many were written.
@@ -341,13 +355,7 @@ describe("TCP", () => {
         assert.deepEqual(recycled, [...Array(batches).keys()], "each buffer back once, in order");
         assert.equal(stream.bufferedBytes, 0);
         stream.closeWrite();
-        await within(5000, "peer end", new Promise((resolve) => serverSocket.on("end", resolve)));
-        const bytes = Buffer.concat(received);
-        assert.equal(bytes.length, batches * size, "every byte arrived");
-        for (let i = 0; i < batches; i++) {
-          assert.equal(bytes[i * size], i & 0xff, `batch ${i} in its place`);
-          assert.equal(bytes[(i + 1) * size - 1], i & 0xff, `batch ${i} whole`);
-        }
+        await assertRunsArrived(serverSocket, received, batches, size, "batch");
         stream.close();
         await within(5000, "finished", stream.finished);
       } finally {
@@ -434,13 +442,7 @@ describe("TCP", () => {
         await within(5000, "drained", stream.drained());
         assert.equal(stream.bufferedBytes, 0);
         stream.closeWrite();
-        await within(5000, "peer end", new Promise((resolve) => serverSocket.on("end", resolve)));
-        const bytes = Buffer.concat(received);
-        assert.equal(bytes.length, ranges * size, "every byte arrived");
-        for (let i = 0; i < ranges; i++) {
-          assert.equal(bytes[i * size], i & 0xff, `range ${i} in its place`);
-          assert.equal(bytes[(i + 1) * size - 1], i & 0xff, `range ${i} whole`);
-        }
+        await assertRunsArrived(serverSocket, received, ranges, size, "range");
         stream.close();
         await within(5000, "finished", stream.finished);
       } finally {
