@@ -21,6 +21,9 @@
  * - `WORKLOADS=a,b` only these workloads (s1 s1b s2 s3 s4 s5)
  * - `LOADGENS=n`    load-generator processes for s1, s1b and s5 (default: 1
  *   for s1, 2 for s1b and s5; the others always use one)
+ * - `FLOOR_TRIPS=n` in (s5), the raw TCP floors echo n frames per connection,
+ *   one round trip each (default 1; 3 is what a WebSocket cycle makes: upgrade,
+ *   echo, close), so the floor can be matched to the cycle
  * - `SYSCALLS=1`    also count the server's system calls in each timed window
  *   (`perf stat` on the syscall tracepoints) and report them per unit of work
  * - `RESULTS_FILE=path`  where the markdown goes (default: the server part of
@@ -89,6 +92,7 @@ const IDLE_COUNT = QUICK ? 2000 : 8000;
 const LOADGENS = env("LOADGENS") === undefined
   ? undefined
   : Math.max(1, Math.min(4, Number(env("LOADGENS"))));
+const FLOOR_TRIPS = Math.max(1, Math.min(8, Number(env("FLOOR_TRIPS") ?? "1")));
 const SPLITTABLE: WorkloadId[] = ["s1", "s1b", "s5"];
 /** Count the server's system calls during each timed window (`perf stat`). */
 const SYSCALLS = env("SYSCALLS") === "1";
@@ -461,6 +465,7 @@ async function runLoad(
     port: server.port,
     serverPid: server.child.pid,
     tcp: server.spec.kind === "tcp",
+    floorTrips: FLOOR_TRIPS,
     warmupMs: WARMUP_MS,
     durationMs: WINDOW_MS,
     openParallel: 100,
@@ -1068,7 +1073,7 @@ function report(
   const label = (id: string) => ALL_SERVERS.find((s) => s.id === id)?.label ?? id;
   const ran = (id: string) => servers.some((s) => s.id === id);
   const metrics = METRICS.filter((m) => workloads.some((w) => w.id === m.workload));
-  const settings = ["QUICK", "RUNS", "SERVERS", "WORKLOADS", "LOADGENS", "SYSCALLS"]
+  const settings = ["QUICK", "RUNS", "SERVERS", "WORKLOADS", "LOADGENS", "SYSCALLS", "FLOOR_TRIPS"]
     .filter((name) => env(name) !== undefined)
     .map((name) => `${name}=${env(name)} `)
     .join("");

@@ -53,7 +53,7 @@ import {
 } from "./helpers/deno_server.ts";
 import { CLIENT_KEY_PASSWORD, getTestCerts, type TestCerts } from "./helpers/certs.ts";
 import { type ConnectProxy, startConnectProxy } from "./helpers/connect_proxy.ts";
-import { sha1 } from "../src/transport/mod.ts";
+import { sha1Base64 } from "../src/transport/mod.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -304,7 +304,7 @@ async function answerHandshake(
   const key = /^sec-websocket-key:\s*(\S+)\s*$/im.exec(head)?.[1];
   if (key === undefined) throw new Error("no sec-websocket-key in request");
   const response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n" +
-    `Connection: Upgrade\r\nSec-WebSocket-Accept: ${acceptKey(key, sha1)}\r\n` +
+    `Connection: Upgrade\r\nSec-WebSocket-Accept: ${acceptKey(key, sha1Base64)}\r\n` +
     extra.map((line) => `${line}\r\n`).join("") + "\r\n";
   const bytes = encoder.encode(response);
   const all = new Uint8Array(bytes.length + after.length);
@@ -434,7 +434,7 @@ async function startNodeWss(options: nodeTls.TlsOptions): Promise<NodeWssServer>
         const key = /^sec-websocket-key:\s*(\S+)\s*$/im.exec(text)?.[1] ?? "";
         socket.write(
           "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-            `Sec-WebSocket-Accept: ${acceptKey(key, sha1)}\r\n\r\n`,
+            `Sec-WebSocket-Accept: ${acceptKey(key, sha1Base64)}\r\n\r\n`,
         );
         upgraded = true;
         buffer = buffer.slice(end + 4);

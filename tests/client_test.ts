@@ -22,7 +22,7 @@ import {
   within,
   writeAll,
 } from "./helpers/deno_server.ts";
-import { sha1 } from "../src/transport/mod.ts";
+import { sha1Base64 } from "../src/transport/mod.ts";
 
 // ------------------------------------------------------------------ helpers
 
@@ -1170,7 +1170,7 @@ Deno.test("handshake: a response split byte by byte, with the first frame in the
     const key = /^sec-websocket-key:\s*(\S+)\s*$/im.exec(head)![1];
     const response = new TextEncoder().encode(
       "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-        `Sec-WebSocket-Accept: ${acceptKey(key, sha1)}\r\n\r\n`,
+        `Sec-WebSocket-Accept: ${acceptKey(key, sha1Base64)}\r\n\r\n`,
     );
     for (let i = 0; i < response.length - 1; i++) {
       await writeAll(conn, response.subarray(i, i + 1));
@@ -1201,7 +1201,7 @@ Deno.test("connect -1: a 101 answer with a wrong Sec-WebSocket-Accept fails the 
       conn,
       new TextEncoder().encode(
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-          `Sec-WebSocket-Accept: ${acceptKey("not the key", sha1)}\r\n\r\n`,
+          `Sec-WebSocket-Accept: ${acceptKey("not the key", sha1Base64)}\r\n\r\n`,
       ),
     );
     await drain(conn);

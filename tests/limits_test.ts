@@ -10,7 +10,7 @@ import webSocket, { type BusinessError } from "../mod.ts";
 import { acceptKey } from "../src/protocol/mod.ts";
 import { WebSocketServerImpl } from "../src/server/websocket_server.ts";
 import { within, writeAll } from "./helpers/deno_server.ts";
-import { sha1 } from "../src/transport/mod.ts";
+import { sha1Base64 } from "../src/transport/mod.ts";
 
 /** Completes the opening handshake by hand, then never reads again. */
 function startStalledServer(): { url: string; stop(): Promise<void> } {
@@ -29,7 +29,7 @@ function startStalledServer(): { url: string; stop(): Promise<void> } {
       const key = /sec-websocket-key: (.*)\r\n/i.exec(head)?.[1] ?? "";
       await conn.write(new TextEncoder().encode(
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-          `Sec-WebSocket-Accept: ${acceptKey(key, sha1)}\r\n\r\n`,
+          `Sec-WebSocket-Accept: ${acceptKey(key, sha1Base64)}\r\n\r\n`,
       ));
       // From here on the server reads nothing: the client's writes back up.
     }
@@ -151,7 +151,7 @@ Deno.test("limit: a peer that floods pings and never reads is dropped (1006, 'st
       /sec-websocket-key: (.*)\r\n/i.exec(new TextDecoder().decode(buffer.subarray(0, n!)))![1];
     await conn.write(new TextEncoder().encode(
       "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-        `Sec-WebSocket-Accept: ${acceptKey(key, sha1)}\r\n\r\n`,
+        `Sec-WebSocket-Accept: ${acceptKey(key, sha1Base64)}\r\n\r\n`,
     ));
     await within(connecting, "connect", 3000);
     // 125-byte pings in 1 MiB batches; at most 32 MiB, stopping once the client hangs up.

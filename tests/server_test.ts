@@ -36,7 +36,7 @@ import {
 } from "../src/protocol/mod.ts";
 import { WebSocketServerImpl } from "../src/server/websocket_server.ts";
 import type { ListenOptions, StreamListener } from "../src/transport/mod.ts";
-import { sha1 } from "../src/transport/mod.ts";
+import { sha1Base64 } from "../src/transport/mod.ts";
 import { concatBytes } from "../src/protocol/bytes.ts";
 
 /** Expects `promise` to reject with a BusinessError of `code`. */
@@ -171,7 +171,7 @@ Deno.test("server handshake (pure): a valid request is accepted with tokens matc
   assert.equal(selectSubprotocol(["chat.v2", "chat"], ["chat", "chat.v2"]), "chat.v2");
   assert.equal(selectSubprotocol(["a"], ["b"]), undefined);
   assert.equal(
-    buildAcceptResponse({ key: "dGhlIHNhbXBsZSBub25jZQ==", protocol: "chat" }, sha1),
+    buildAcceptResponse({ key: "dGhlIHNhbXBsZSBub25jZQ==", protocol: "chat" }, sha1Base64),
     "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
       "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: chat\r\n\r\n",
   );

@@ -23,6 +23,8 @@ import { readFileSync } from "node:fs";
 const config = JSON.parse(process.env.BENCH_CONFIG ?? "{}");
 const HOST = "127.0.0.1";
 const TCP = config.tcp === true;
+/** Round trips per (s5) cycle against a raw TCP floor (1: one echo, as by default). */
+const FLOOR_TRIPS = Math.max(1, Math.min(8, Number(config.floorTrips ?? 1)));
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 /** Linux reports /proc CPU times in USER_HZ ticks, 100 per second on every architecture. */
 const TICKS_PER_SECOND = 100;
@@ -406,8 +408,15 @@ function cycle(frame, timeoutMs) {
     let current;
     const timer = setTimeout(() => finish(false, current), timeoutMs);
     open(
-      (_count, conn) => {
+      (count, conn) => {
         if (conn.echoed) return;
+        // A raw TCP floor may be asked for the round trips a WebSocket cycle makes
+        // (`config.floorTrips`: upgrade, echo, close), one echoed frame each.
+        conn.trips = (conn.trips ?? 0) + count;
+        if (TCP && conn.trips < FLOOR_TRIPS) {
+          conn.socket.write(frame);
+          return;
+        }
         conn.echoed = true;
         conn.closing = true;
         // The server ends TCP after the close handshake; our side then ends too

@@ -29,7 +29,7 @@ import {
   proxyFromEnvironment,
   randomFill,
   readTextFile,
-  sha1,
+  sha1Base64,
   TLS_VERSIONS,
   type TlsConnectOptions,
 } from "../transport/mod.ts";
@@ -302,7 +302,7 @@ export class WebSocketClient implements WebSocket {
       accepted = validateServerResponse(
         result.head,
         handshake.key,
-        sha1,
+        sha1Base64,
         session.settings.protocols,
         session.settings.deflate,
       );

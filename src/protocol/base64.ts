@@ -1,7 +1,7 @@
 /**
  * Base64, just enough for the handshake's `Sec-WebSocket-Key` and
  * `Sec-WebSocket-Accept` (SHA-1 itself comes from the runtime, injected:
- * see {@linkcode Sha1} in `handshake.ts`).
+ * see {@linkcode Sha1Base64} in `handshake.ts`).
  *
  * @module
  */

@@ -26,25 +26,28 @@ export function generateKey(fill: RandomFill): string {
 }
 
 /**
- * The SHA-1 digest (20 bytes) of `data`, from the runtime (`node:crypto`:
- * `hash` on Node and Bun, `createHash` on Deno). Injected, as the CSPRNG is, so the
- * core stays synchronous and free of runtime APIs.
+ * The SHA-1 digest of `data` in Base64 (28 characters), from the runtime
+ * (`node:crypto`: `hash` on Node and Bun, `createHash` on Deno). Injected, as
+ * the CSPRNG is, so the core stays synchronous and free of runtime APIs. The
+ * handshake needs the digest only in this form.
  */
-export type Sha1 = (data: Uint8Array) => Uint8Array;
+export type Sha1Base64 = (data: Uint8Array) => string;
 
 // One encoder for every handshake (an encoder holds no state between calls).
 const keyEncoder = new TextEncoder();
+const GUID_BYTES = keyEncoder.encode(HANDSHAKE_GUID);
 
 /** `Sec-WebSocket-Accept` for `key`: Base64(SHA-1(key + GUID)). */
-export function acceptKey(key: string, sha1: Sha1): string {
-  return base64Encode(sha1(keyBytes(key + HANDSHAKE_GUID)));
+export function acceptKey(key: string, sha1Base64: Sha1Base64): string {
+  return sha1Base64(keyBytes(key));
 }
 
-/** UTF-8 of `text`; a valid key makes it 60 ASCII characters, copied without an encoder call. */
-function keyBytes(text: string): Uint8Array {
-  if (!isShortAscii(text)) return keyEncoder.encode(text);
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+/** UTF-8 of `key` + GUID; a valid key makes it 60 ASCII bytes, written without an encoder call. */
+function keyBytes(key: string): Uint8Array {
+  if (!isShortAscii(key)) return keyEncoder.encode(key + HANDSHAKE_GUID);
+  const bytes = new Uint8Array(key.length + GUID_BYTES.length);
+  for (let i = 0; i < key.length; i++) bytes[i] = key.charCodeAt(i);
+  bytes.set(GUID_BYTES, key.length);
   return bytes;
 }
 
@@ -136,7 +139,7 @@ export function parseStatusLine(line: string): { status: number; message: string
 export function validateServerResponse(
   head: HttpHead,
   key: string,
-  sha1: Sha1,
+  sha1Base64: Sha1Base64,
   offeredProtocols: readonly string[] = [],
   deflate?: DeflateConfig,
 ): HandshakeResult {
@@ -158,7 +161,7 @@ export function validateServerResponse(
     throw new HandshakeError("response lacks `Connection: upgrade`", status);
   }
   const accept = headerValue(headers, "sec-websocket-accept");
-  if (accept !== acceptKey(key, sha1)) {
+  if (accept !== acceptKey(key, sha1Base64)) {
     throw new HandshakeError("Sec-WebSocket-Accept does not match the key we sent", status);
   }
   const extensions = headerValue(headers, "sec-websocket-extensions");

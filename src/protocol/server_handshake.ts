@@ -8,7 +8,7 @@
  */
 
 import { utf8Length } from "./close.ts";
-import { acceptKey, type Sha1 } from "./handshake.ts";
+import { acceptKey, type Sha1Base64 } from "./handshake.ts";
 import { isToken, replaceHeaderBreaks } from "./http_grammar.ts";
 import { headerHasToken, headerValue, type HttpHead } from "./http_head.ts";
 import { isBase64Of16Bytes } from "./base64.ts";
@@ -137,6 +137,12 @@ export function selectSubprotocol(
   return offered.find((protocol) => supported.includes(protocol));
 }
 
+// Every 101 answer up to the accept key's value.
+const ACCEPT_HEAD = "HTTP/1.1 101 Switching Protocols\r\n" +
+  "Upgrade: websocket\r\n" +
+  "Connection: Upgrade\r\n" +
+  "Sec-WebSocket-Accept: ";
+
 /**
  * The `101 Switching Protocols` answer for a request that passed
  * {@linkcode checkUpgradeRequest}, with the chosen subprotocol if any.
@@ -146,24 +152,48 @@ export function selectSubprotocol(
  * ```ts
  * import { createHash } from "node:crypto";
  * import { buildAcceptResponse } from "./server_handshake.ts";
- * const sha1 = (data: Uint8Array) => createHash("sha1").update(data).digest();
- * const text = buildAcceptResponse({ key: "dGhlIHNhbXBsZSBub25jZQ==" }, sha1);
+ * const sha1Base64 = (data: Uint8Array) => createHash("sha1").update(data).digest("base64");
+ * const text = buildAcceptResponse({ key: "dGhlIHNhbXBsZSBub25jZQ==" }, sha1Base64);
  * // text contains "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
  * ```
  */
 export function buildAcceptResponse(
   params: { key: string; protocol?: string; extensions?: string },
-  sha1: Sha1,
+  sha1Base64: Sha1Base64,
 ): string {
-  let text = "HTTP/1.1 101 Switching Protocols\r\n" +
-    "Upgrade: websocket\r\n" +
-    "Connection: Upgrade\r\n" +
-    `Sec-WebSocket-Accept: ${acceptKey(params.key, sha1)}\r\n`;
+  let text = `${ACCEPT_HEAD}${acceptKey(params.key, sha1Base64)}\r\n`;
   if (params.protocol !== undefined) text += `Sec-WebSocket-Protocol: ${params.protocol}\r\n`;
   if (params.extensions !== undefined) {
     text += `Sec-WebSocket-Extensions: ${params.extensions}\r\n`;
   }
   return text + "\r\n";
+}
+
+const PLAIN_ACCEPT_HEAD = new TextEncoder().encode(ACCEPT_HEAD);
+// The accept key (Base64 of a 20-byte digest: 28 characters), then CRLF and the blank line.
+const PLAIN_ACCEPT_LENGTH = PLAIN_ACCEPT_HEAD.length + 28 + 4;
+
+/**
+ * The bytes of `buildAcceptResponse({ key }, sha1Base64)`: an answer with no
+ * subprotocol and no extension (most are), written straight into a buffer
+ * from `allocate` (default: a fresh `Uint8Array`) without building the text
+ * and encoding it.
+ */
+export function encodePlainAcceptResponse(
+  key: string,
+  sha1Base64: Sha1Base64,
+  allocate: (size: number) => Uint8Array = (size) => new Uint8Array(size),
+): Uint8Array {
+  const accept = acceptKey(key, sha1Base64);
+  const bytes = allocate(PLAIN_ACCEPT_LENGTH);
+  bytes.set(PLAIN_ACCEPT_HEAD);
+  let at = PLAIN_ACCEPT_HEAD.length;
+  for (let i = 0; i < 28; i++) bytes[at++] = accept.charCodeAt(i);
+  bytes[at] = 13;
+  bytes[at + 1] = 10;
+  bytes[at + 2] = 13;
+  bytes[at + 3] = 10;
+  return bytes;
 }
 
 const STATUS_TEXT: Record<RefusalStatus, string> = {

@@ -10,7 +10,7 @@
  */
 
 import { acceptKey } from "../../src/protocol/handshake.ts";
-import { sha1 } from "../../src/transport/mod.ts";
+import { sha1Base64 } from "../../src/transport/mod.ts";
 
 /** Default bound for any wait in the tests. */
 export const WAIT_MS = 3000;
@@ -201,7 +201,7 @@ export async function acceptHandshake(conn: Deno.Conn): Promise<string> {
   if (key === undefined) throw new Error("no sec-websocket-key in request");
   const response = "HTTP/1.1 101 Switching Protocols\r\n" +
     "Upgrade: websocket\r\nConnection: Upgrade\r\n" +
-    `Sec-WebSocket-Accept: ${acceptKey(key, sha1)}\r\n\r\n`;
+    `Sec-WebSocket-Accept: ${acceptKey(key, sha1Base64)}\r\n\r\n`;
   await writeAll(conn, new TextEncoder().encode(response));
   return head;
 }

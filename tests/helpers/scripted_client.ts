@@ -17,7 +17,7 @@ import { acceptKey } from "../../src/protocol/handshake.ts";
 import { concat } from "./bytes.ts";
 import { within } from "./deno_server.ts";
 import { type Bytes, bytes, delay, frame, type FrameOptions, Op } from "./scripted_server.ts";
-import { sha1 } from "../../src/transport/mod.ts";
+import { sha1Base64 } from "../../src/transport/mod.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -92,7 +92,7 @@ export class ScriptedClient {
       );
       if (!head.startsWith("HTTP/1.1 101 ")) throw new Error(`expected 101, got: ${head}`);
       const accept = /^sec-websocket-accept:\s*(\S+)\s*$/im.exec(head)?.[1];
-      if (accept !== acceptKey(key, sha1)) {
+      if (accept !== acceptKey(key, sha1Base64)) {
         throw new Error(`wrong Sec-WebSocket-Accept in: ${head}`);
       }
     } catch (error) {

@@ -16,7 +16,7 @@
 import { acceptKey } from "../../src/protocol/handshake.ts";
 import { concat } from "./bytes.ts";
 import { within } from "./deno_server.ts";
-import { sha1 } from "../../src/transport/mod.ts";
+import { sha1Base64 } from "../../src/transport/mod.ts";
 
 const encoder = new TextEncoder();
 
@@ -304,7 +304,7 @@ export class ScriptedPeer {
 
   /** Reads the request and writes the (valid by default) response. */
   async handshake(options: HandshakeOptions = {}): Promise<void> {
-    const accept = acceptKey(await this.key(), sha1);
+    const accept = acceptKey(await this.key(), sha1Base64);
     const head = encoder.encode((options.response ?? validResponse)(accept));
     const all = concat([head, options.trailing ?? new Uint8Array(0)]);
     if (options.splitBytes) {

@@ -4,7 +4,9 @@ import {
   acceptKey,
   base64Decode,
   base64Encode,
+  buildAcceptResponse,
   buildClientRequest,
+  encodePlainAcceptResponse,
   generateKey,
   HandshakeError,
   headerHasToken,
@@ -13,7 +15,7 @@ import {
   isBase64Of16Bytes,
   validateServerResponse,
 } from "../../src/protocol/mod.ts";
-import { sha1 } from "../../src/transport/mod.ts";
+import { sha1Base64 } from "../../src/transport/mod.ts";
 
 const enc = new TextEncoder();
 const KEY = "dGhlIHNhbXBsZSBub25jZQ==";
@@ -32,12 +34,12 @@ const GOOD = [
   "HTTP/1.1 101 Switching Protocols",
   "Upgrade: websocket",
   "Connection: Upgrade",
-  `Sec-WebSocket-Accept: ${acceptKey(KEY, sha1)}`,
+  `Sec-WebSocket-Accept: ${acceptKey(KEY, sha1Base64)}`,
 ];
 
 function refused(lines: string[], protocols: string[] = []): HandshakeError {
   try {
-    validateServerResponse(parse(head(lines)).head, KEY, sha1, protocols);
+    validateServerResponse(parse(head(lines)).head, KEY, sha1Base64, protocols);
   } catch (error) {
     assert.ok(error instanceof HandshakeError);
     return error;
@@ -46,19 +48,40 @@ function refused(lines: string[], protocols: string[] = []): HandshakeError {
 }
 
 Deno.test("rule: SHA-1 and Base64 match known vectors", () => {
-  const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-  assert.equal(hex(sha1(enc.encode("abc"))), "a9993e364706816aba3e25717850c26c9cd0d89d");
-  assert.equal(hex(sha1(new Uint8Array(0))), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
-  assert.equal(
-    hex(sha1(enc.encode("a".repeat(1000)))),
-    "291e9a6c66994949b57ba5e650361e98fc36b1ba",
-  );
+  // FIPS 180 / RFC 3174 digests (hex a9993e36…, da39a3ee…, 291e9a6c…) in Base64.
+  assert.equal(sha1Base64(enc.encode("abc")), "qZk+NkcGgWq6PiVxeFDCbJzQ2J0=");
+  assert.equal(sha1Base64(new Uint8Array(0)), "2jmj7l5rSw0yVb/vlWAYkK/YBwk=");
+  assert.equal(sha1Base64(enc.encode("a".repeat(1000))), "KR6abGaZSUm1e6XmUDYemPw2sbo=");
   for (const text of ["", "f", "fo", "foo", "foob", "fooba", "foobar"]) {
     const b64 = base64Encode(enc.encode(text));
     assert.equal(b64, btoa(text));
     assert.deepEqual(base64Decode(b64), enc.encode(text));
   }
   assert.equal(base64Decode("not base64!"), undefined);
+});
+
+Deno.test("rule: Base64 agrees with btoa for every length", () => {
+  const latin1 = (b: Uint8Array) => Array.from(b, (x) => String.fromCharCode(x)).join("");
+  for (const length of [...Array.from({ length: 70 }, (_, i) => i), 3072, 10_000]) {
+    const bytes = crypto.getRandomValues(new Uint8Array(length));
+    assert.equal(base64Encode(bytes), btoa(latin1(bytes)), `length ${length}`);
+  }
+});
+
+Deno.test("rule: the plain 101 answer written as bytes is exactly the encoded text of buildAcceptResponse", () => {
+  for (let i = 0; i < 200; i++) {
+    const key = i === 0 ? KEY : base64Encode(crypto.getRandomValues(new Uint8Array(16)));
+    assert.deepEqual(
+      encodePlainAcceptResponse(key, sha1Base64),
+      enc.encode(buildAcceptResponse({ key }, sha1Base64)),
+      key,
+    );
+  }
+  // RFC 6455 section 1.3's sample key and accept value.
+  assert.match(
+    new TextDecoder().decode(encodePlainAcceptResponse(KEY, sha1Base64)),
+    /\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK\+xOo=\r\n\r\n$/,
+  );
 });
 
 Deno.test("rule: a Sec-WebSocket-Key must be strict Base64 of exactly 16 bytes; isBase64Of16Bytes answers as decoding would, without decoding", () => {
@@ -133,7 +156,7 @@ Deno.test("rule: Upgrade and Connection are token lists (RFC 7230 section 7): he
 });
 
 Deno.test("rule: Sec-WebSocket-Accept is derived as in RFC 6455 section 1.3", () => {
-  assert.equal(acceptKey(KEY, sha1), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+  assert.equal(acceptKey(KEY, sha1Base64), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
 });
 
 Deno.test("rule: the key is 16 random bytes from the CSPRNG, Base64-encoded", () => {
@@ -178,7 +201,7 @@ Deno.test("rule: CR, LF or NUL in a header name or value is refused (no injectio
 });
 
 Deno.test("rule: a valid 101 response is accepted", () => {
-  const result = validateServerResponse(parse(head(GOOD)).head, KEY, sha1);
+  const result = validateServerResponse(parse(head(GOOD)).head, KEY, sha1Base64);
   assert.deepEqual(result, { status: 101, message: "Switching Protocols", protocol: "" });
 });
 
@@ -200,14 +223,14 @@ Deno.test("rule: Connection must contain the upgrade token, case-insensitively",
   const ok = validateServerResponse(
     parse(head([GOOD[0], "UPGRADE: WebSocket", "connection: keep-alive, UPGRADE", GOOD[3]])).head,
     KEY,
-    sha1,
+    sha1Base64,
   );
   assert.equal(ok.status, 101);
 });
 
 Deno.test("rule: Sec-WebSocket-Accept must match the key", () => {
   refused(GOOD.slice(0, 3));
-  refused([...GOOD.slice(0, 3), `Sec-WebSocket-Accept: ${acceptKey("other", sha1)}`]);
+  refused([...GOOD.slice(0, 3), `Sec-WebSocket-Accept: ${acceptKey("other", sha1Base64)}`]);
 });
 
 Deno.test("rule: a subprotocol that was not offered fails the handshake", () => {
@@ -217,7 +240,7 @@ Deno.test("rule: a subprotocol that was not offered fails the handshake", () => 
   const ok = validateServerResponse(
     parse(head([...GOOD, "Sec-WebSocket-Protocol: chat"])).head,
     KEY,
-    sha1,
+    sha1Base64,
     ["superchat", "chat"],
   );
   assert.equal(ok.protocol, "chat");
@@ -240,7 +263,7 @@ Deno.test("rule: a response split over many reads is parsed, and frame bytes aft
   }
   assert.ok(result?.done && !("error" in result));
   assert.deepEqual(result.rest, frameBytes);
-  assert.equal(validateServerResponse(result.head, KEY, sha1).status, 101);
+  assert.equal(validateServerResponse(result.head, KEY, sha1Base64).status, 101);
 });
 
 Deno.test("rule: the handshake head is bounded in size", () => {
@@ -257,6 +280,18 @@ Deno.test("rule: repeated response headers are kept as arrays with lower-case na
   const map = headerMap(parsed.head.headers);
   assert.deepEqual(map["set-cookie"], ["a=1", "b=2"]);
   assert.equal(map["upgrade"], "websocket");
+});
+
+Deno.test("rule: header octets read as ISO-8859-1, one char per byte, ASCII or obs-text", () => {
+  // An all-ASCII head and one with obs-text bytes (0x80-0xFF, allowed in field values) take
+  // different decoding paths; both must give one char per byte, never UTF-8 sequences.
+  const ascii = parse(head([...GOOD, "X-Note: plain"]));
+  assert.equal(headerMap(ascii.head.headers)["x-note"], "plain");
+  const bytes = [...head([...GOOD, "X-Note: caf"])];
+  // Insert 0xE9 0x80 0xFF before the head's closing CRLF CRLF: not valid UTF-8 as a whole.
+  bytes.splice(bytes.length - 4, 0, 0xe9, 0x80, 0xff);
+  const mixed = parse(new Uint8Array(bytes));
+  assert.equal(headerMap(mixed.head.headers)["x-note"], "caf\u00e9\u0080\u00ff");
 });
 
 Deno.test("rule: malformed header lines are refused", () => {
