@@ -15,6 +15,7 @@ import type * as NodeNet from "node:net";
 import type * as NodeTls from "node:tls";
 import { buildConnectRequest, PROXY_CLOSED_EARLY, TunnelAnswerReader } from "./proxy.ts";
 import { copyParts, viewOf } from "../protocol/bytes.ts";
+import { allocateInternal } from "./runtime.ts";
 import { isOlderTlsVersion, type TlsVersion } from "./tls_version.ts";
 import type {
   ByteStream,
@@ -378,7 +379,9 @@ export class NodeByteStream implements ByteStream {
       // Frames carved one after another from the same block: one view, no copy.
       chunk = joinedView(parts, 0, count);
     } else if (batch.bytes <= MERGE_LIMIT) {
-      chunk = new Uint8Array(batch.bytes);
+      // Every byte is written below, so not zeroed; small ones are carved from Node's shared
+      // pool (a fresh ArrayBuffer costs more than the copy).
+      chunk = allocateInternal(batch.bytes);
       copyParts(parts, chunk, 0, count);
     }
     // Only small writes go without a callback: a large one seldom fits the socket's buffer whole.
