@@ -35,6 +35,13 @@ let lastDecoded: string | null = null;
 const SIXTEEN = new Uint8Array(16);
 const fromCharCode = String.fromCharCode;
 
+/** The OR of the bytes `bytes[start, end)`: above 0x7f when any of them is not ASCII. */
+function orOf(bytes: Uint8Array, start: number, end: number): number {
+  let any = 0;
+  for (let i = start; i < end; i++) any |= bytes[i];
+  return any;
+}
+
 /**
  * The text of `bytes[start, end)` when it is short and pure ASCII (always
  * valid UTF-8), else `undefined`. The string is flat (appending char by char
@@ -57,19 +64,26 @@ export function decodeShortAscii(
   }
   // Up to 16 bytes: one call with a fixed argument list is 2-3x cheaper than
   // `apply`, which first turns the array into an argument list.
-  let any = 0;
-  for (let i = start; i < end; i++) any |= bytes[i];
-  if (any > 0x7f) return undefined;
   let text: string;
   if (start + 16 <= bytes.length) {
-    // The 16 bytes from `start` are all there (those past `end` are cut off below): no copy.
+    // The 16 bytes from `start` are all there (those past `end` are cut off below): each is
+    // read once, into a local, for both the ASCII check and the string.
     const b = bytes, s = start;
+    const c0 = b[s], c1 = b[s + 1], c2 = b[s + 2], c3 = b[s + 3];
+    const c4 = b[s + 4], c5 = b[s + 5], c6 = b[s + 6], c7 = b[s + 7];
+    const c8 = b[s + 8], c9 = b[s + 9], c10 = b[s + 10], c11 = b[s + 11];
+    const c12 = b[s + 12], c13 = b[s + 13], c14 = b[s + 14], c15 = b[s + 15];
+    // Bytes past `end` do not count: a short text is checked by a loop over its own bytes.
+    const any = length === 16
+      ? c0 | c1 | c2 | c3 | c4 | c5 | c6 | c7 | c8 | c9 | c10 | c11 | c12 | c13 | c14 | c15
+      : orOf(bytes, start, end);
+    if (any > 0x7f) return undefined;
     // deno-fmt-ignore
     text = fromCharCode(
-      b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7],
-      b[s + 8], b[s + 9], b[s + 10], b[s + 11], b[s + 12], b[s + 13], b[s + 14], b[s + 15],
+      c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15,
     );
   } else {
+    if (orOf(bytes, start, end) > 0x7f) return undefined;
     const b = SIXTEEN;
     for (let i = 0; i < length; i++) b[i] = bytes[start + i];
     // deno-fmt-ignore
