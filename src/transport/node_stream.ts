@@ -11,10 +11,11 @@
  * @module
  */
 
+import { Buffer } from "node:buffer";
 import type * as NodeNet from "node:net";
 import type * as NodeTls from "node:tls";
 import { buildConnectRequest, PROXY_CLOSED_EARLY, TunnelAnswerReader } from "./proxy.ts";
-import { copyParts, viewOf } from "../protocol/bytes.ts";
+import { copyParts } from "../protocol/bytes.ts";
 import { allocateInternal } from "./runtime.ts";
 import { isOlderTlsVersion, type TlsVersion } from "./tls_version.ts";
 import type {
@@ -103,6 +104,15 @@ export interface NodeSocket {
   getProtocol?(): string | null;
   /** True on TLS sockets. */
   readonly encrypted?: boolean;
+}
+
+/**
+ * `bytes[start, end)` as a `Buffer` view. Node's streams take a `Buffer` as
+ * it is and make one of any other `Uint8Array` they are given, so a plain
+ * view would cost a second view per write (50-80 ns on Node 20).
+ */
+function bufferView(bytes: Uint8Array, start: number, end: number): Uint8Array {
+  return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start);
 }
 
 /** Up to this many bytes written in one turn are merged into one buffer. */
@@ -288,7 +298,7 @@ export class NodeByteStream implements ByteStream {
     this.#wroteThisTurn = true;
     // The flag ends with the turn: the turn's flush clears it.
     NodeByteStream.#schedule(this);
-    socket.write(viewOf(block, start, end));
+    socket.write(bufferView(block, start, end));
     const error = socket.errored;
     if (error) this.#writeError ??= error;
     else if (socket.writableLength !== 0) {
@@ -372,12 +382,12 @@ export class NodeByteStream implements ByteStream {
       batch.settle(this.#writeError);
       return;
     }
-    batch.seal();
+    batch.seal(bufferView);
     const { parts, count } = batch;
     let chunk: Uint8Array | null = null;
     if (contiguousRun(parts, 0, count) === count) {
       // Frames carved one after another from the same block: one view, no copy.
-      chunk = joinedView(parts, 0, count);
+      chunk = joinedView(parts, 0, count, bufferView);
     } else if (batch.bytes <= MERGE_LIMIT) {
       // Every byte is written below, so not zeroed; small ones are carved from Node's shared
       // pool (a fresh ArrayBuffer costs more than the copy).

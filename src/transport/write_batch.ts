@@ -122,12 +122,15 @@ export class WriteBatch {
     this.#runEnd = end;
   }
 
-  /** Turns the open run of ranges into a part; call before reading `parts`. */
-  seal(): void {
+  /**
+   * Turns the open run of ranges into a part, a view made by `makeView`
+   * (default: a plain `Uint8Array`); call before reading `parts`.
+   */
+  seal(makeView: ViewMaker = viewOf): void {
     const block = this.#runBlock;
     if (block === null) return;
     this.#runBlock = null;
-    this.#append(viewOf(block, this.#runStart, this.#runEnd), undefined);
+    this.#append(makeView(block, this.#runStart, this.#runEnd), undefined);
   }
 
   /** The promise that settles with this batch (made on first use). */
@@ -251,13 +254,17 @@ export function contiguousRun(parts: readonly Uint8Array[], from: number, to: nu
 }
 
 /** One view of the `count` parts from `from` on, which lie back to back (see {@linkcode contiguousRun}). */
-export function joinedView(parts: readonly Uint8Array[], from: number, count: number): Uint8Array {
+export function joinedView(
+  parts: readonly Uint8Array[],
+  from: number,
+  count: number,
+  makeView: ViewMaker = viewOf,
+): Uint8Array {
   const first = parts[from];
   if (count === 1) return first;
   const last = parts[from + count - 1];
-  return new Uint8Array(
-    first.buffer,
-    first.byteOffset,
-    last.byteOffset + last.length - first.byteOffset,
-  );
+  return makeView(first, 0, last.byteOffset + last.length - first.byteOffset);
 }
+
+/** Makes a view of `bytes[start, end)` (a transport may want its own kind of view). */
+export type ViewMaker = (bytes: Uint8Array, start: number, end: number) => Uint8Array;
