@@ -127,6 +127,8 @@ const AT_ONCE_LIMIT = 16 * 1024;
 /** Wraps a connected Node socket (TCP or TLS) as a {@linkcode ByteStream}. */
 export class NodeByteStream implements ByteStream {
   readonly #socket: NodeSocket;
+  // A TLS socket is one from the start and stays one: asked once, not at every write.
+  readonly #encrypted: boolean;
   #reader: ByteStreamReader | null = null;
   /** Set once the socket reported its end (EOF, error or close), whether delivered yet or not. */
   #end: { error: unknown } | null = null;
@@ -174,6 +176,7 @@ export class NodeByteStream implements ByteStream {
    */
   constructor(socket: NodeSocket) {
     this.#socket = socket;
+    this.#encrypted = socket.encrypted === true;
     this.remoteAddress = { hostname: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
     // Listening for errors from the start also keeps an unhandled socket error
     // from crashing the process before startReading is called.
@@ -290,7 +293,7 @@ export class NodeByteStream implements ByteStream {
     const socket = this.#socket;
     if (
       this.#firstHanded !== null || this.#writeError !== undefined || this.#writeEnded ||
-      this.#closedByUs || end - start > AT_ONCE_LIMIT || socket.encrypted === true ||
+      this.#closedByUs || end - start > AT_ONCE_LIMIT || this.#encrypted ||
       socket.writableLength !== 0 || this.#socketShut()
     ) {
       return false;
@@ -439,7 +442,7 @@ export class NodeByteStream implements ByteStream {
     const socket = this.#socket;
     // TLS sockets complete every write later (after encryption): the callback is cheaper there.
     // A socket without these fields (a test double) takes the callback path too.
-    if (this.#firstHanded !== null || socket.encrypted === true || socket.writableLength !== 0) {
+    if (this.#firstHanded !== null || this.#encrypted || socket.writableLength !== 0) {
       return NOT_WRITTEN;
     }
     socket.write(chunk);
@@ -495,7 +498,7 @@ export class NodeByteStream implements ByteStream {
     if (this.#closedByUs) return;
     this.#flushPending();
     const close = () => this.close();
-    if (this.#socket.encrypted === true) {
+    if (this.#encrypted) {
       // close_notify first; `end` also takes the callback when the write side was ended before.
       this.#writeEnded = true;
       this.#socket.end(close);
