@@ -1,5 +1,6 @@
 // Opening-handshake rules (spec section 8, "Handshake"), one test each.
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import {
   acceptKey,
   base64Decode,
@@ -66,6 +67,14 @@ Deno.test("rule: Base64 agrees with btoa for every length", () => {
     const bytes = crypto.getRandomValues(new Uint8Array(length));
     assert.equal(base64Encode(bytes), btoa(latin1(bytes)), `length ${length}`);
   }
+});
+
+Deno.test("rule: the accept key is Base64(SHA-1(key + GUID)) for every key, one after another (nothing of an earlier key is left behind)", () => {
+  const reference = (key: string) =>
+    createHash("sha1").update(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest("base64");
+  const keys = [KEY, "x", "", "a key that is not Base64 at all, and long", "caf\u00e9 key"];
+  for (let i = 0; i < 100; i++) keys.push(base64Encode(crypto.getRandomValues(new Uint8Array(16))));
+  for (const key of keys) assert.equal(acceptKey(key, sha1Base64), reference(key), key);
 });
 
 Deno.test("rule: the plain 101 answer written as bytes is exactly the encoded text of buildAcceptResponse", () => {
