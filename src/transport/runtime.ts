@@ -73,7 +73,7 @@ export const sha1Base64: (data: Uint8Array) => string = oneShotHash === undefine
  * memory and is 1.2-3.5x cheaper for a 4 MiB message than a zeroed
  * `Uint8Array`. On Node the two cost about the same in a loop, but under load
  * the zeroed one loses: the (s2) server bench echoed 4 MiB messages at a
- * median 1,010 against 865 MB/s (7 and 13 alternating runs), and small
+ * median 1,012 against 865 MB/s (7 and 13 alternating single runs), and small
  * messages are no dearer (100 B: 0.4-0.5 against 0.9 µs with their buffer).
  */
 export const allocateMessage: (size: number) => Uint8Array = (size) => Buffer.allocUnsafeSlow(size);
