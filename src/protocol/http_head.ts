@@ -8,6 +8,7 @@
  */
 
 import { hasHeaderBreak, isToken } from "./http_grammar.ts";
+import { isAsciiRange } from "./short_text.ts";
 import { decodeCheckedUtf8 } from "./utf8.ts";
 
 /** Header values by lower-case name; repeated headers become arrays. */
@@ -116,9 +117,7 @@ function findHeadEnd(bytes: Uint8Array, from: number): number {
  * per handshake).
  */
 function latin1(bytes: Uint8Array): string {
-  let any = 0;
-  for (let i = 0; i < bytes.length; i++) any |= bytes[i];
-  if (any < 0x80) return decodeCheckedUtf8(bytes);
+  if (isAsciiRange(bytes, 0, bytes.length)) return decodeCheckedUtf8(bytes);
   let text = "";
   for (let i = 0; i < bytes.length; i += 4096) {
     // apply() takes the typed array as it is; a spread would walk an iterator.

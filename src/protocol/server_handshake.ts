@@ -170,8 +170,10 @@ export function buildAcceptResponse(
 }
 
 const PLAIN_ACCEPT_HEAD = new TextEncoder().encode(ACCEPT_HEAD);
-// The accept key (Base64 of a 20-byte digest: 28 characters), then CRLF and the blank line.
-const PLAIN_ACCEPT_LENGTH = PLAIN_ACCEPT_HEAD.length + 28 + 4;
+// The accept key is the Base64 of a 20-byte digest.
+const ACCEPT_KEY_LENGTH = 28;
+// The head, the key, then CRLF and the blank line.
+const PLAIN_ACCEPT_LENGTH = PLAIN_ACCEPT_HEAD.length + ACCEPT_KEY_LENGTH + 4;
 
 /**
  * The bytes of `buildAcceptResponse({ key }, sha1Base64)`: an answer with no
@@ -188,7 +190,7 @@ export function encodePlainAcceptResponse(
   const bytes = allocate(PLAIN_ACCEPT_LENGTH);
   bytes.set(PLAIN_ACCEPT_HEAD);
   let at = PLAIN_ACCEPT_HEAD.length;
-  for (let i = 0; i < 28; i++) bytes[at++] = accept.charCodeAt(i);
+  for (let i = 0; i < ACCEPT_KEY_LENGTH; i++) bytes[at++] = accept.charCodeAt(i);
   bytes[at] = 13;
   bytes[at + 1] = 10;
   bytes[at + 2] = 13;

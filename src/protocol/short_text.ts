@@ -35,11 +35,15 @@ let lastDecoded: string | null = null;
 const SIXTEEN = new Uint8Array(16);
 const fromCharCode = String.fromCharCode;
 
-/** The OR of the bytes `bytes[start, end)`: above 0x7f when any of them is not ASCII. */
-function orOf(bytes: Uint8Array, start: number, end: number): number {
+/**
+ * True when every byte of `bytes[start, end)` is ASCII (below 0x80). One OR
+ * over the bytes and one test, no branch per byte: the bytes checked here are
+ * short or nearly always ASCII.
+ */
+export function isAsciiRange(bytes: Uint8Array, start: number, end: number): boolean {
   let any = 0;
   for (let i = start; i < end; i++) any |= bytes[i];
-  return any;
+  return any < 0x80;
 }
 
 /**
@@ -56,9 +60,7 @@ export function decodeShortAscii(
   const length = end - start;
   if (length > SHORT_TEXT) return undefined;
   if (length > 16) {
-    for (let i = start; i < end; i++) {
-      if (bytes[i] > 0x7f) return undefined;
-    }
+    if (!isAsciiRange(bytes, start, end)) return undefined;
     const view = start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end);
     return lastDecoded = fromCharCode.apply(null, view as unknown as number[]);
   }
@@ -74,16 +76,16 @@ export function decodeShortAscii(
     const c8 = b[s + 8], c9 = b[s + 9], c10 = b[s + 10], c11 = b[s + 11];
     const c12 = b[s + 12], c13 = b[s + 13], c14 = b[s + 14], c15 = b[s + 15];
     // Bytes past `end` do not count: a short text is checked by a loop over its own bytes.
-    const any = length === 16
-      ? c0 | c1 | c2 | c3 | c4 | c5 | c6 | c7 | c8 | c9 | c10 | c11 | c12 | c13 | c14 | c15
-      : orOf(bytes, start, end);
-    if (any > 0x7f) return undefined;
+    const ascii = length === 16
+      ? (c0 | c1 | c2 | c3 | c4 | c5 | c6 | c7 | c8 | c9 | c10 | c11 | c12 | c13 | c14 | c15) < 0x80
+      : isAsciiRange(bytes, start, end);
+    if (!ascii) return undefined;
     // deno-fmt-ignore
     text = fromCharCode(
       c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15,
     );
   } else {
-    if (orOf(bytes, start, end) > 0x7f) return undefined;
+    if (!isAsciiRange(bytes, start, end)) return undefined;
     const b = SIXTEEN;
     for (let i = 0; i < length; i++) b[i] = bytes[start + i];
     // deno-fmt-ignore
