@@ -570,3 +570,83 @@ Deno.test("WriteBatch: a describer that throws makes the rejection; the batch st
   await assert.rejects(written, (error) => error === thrown);
   await assert.rejects(drained, /broken pipe/);
 });
+
+// A lone write: the one frame written to an idle stream outside a read goes to the socket at
+// once without a batch; these hold it to the same rules as a batch.
+
+Deno.test("DenoByteStream lone write: cut short by the socket, it continues with the rest; bufferedBytes counts what is left, its send resolves only once all is out, and a write made meanwhile leaves after it", async () => {
+  const conn = new ShortWritingConn(3);
+  const stream = new DenoByteStream(conn);
+  const block = new Uint8Array(20).map((_, i) => i);
+  stream.writeRange(block, 2, 12); // 10 bytes: written 3 at a time
+  assert.equal(stream.bufferedBytes, 10, "counted before any of it is written");
+  const sent = stream.written(sendFailure);
+  stream.writeRange(block, 12, 14); // queued behind the lone write
+  const all = stream.drained();
+  let resolved = false;
+  sent.then(() => resolved = true);
+  await Promise.resolve();
+  await Promise.resolve();
+  assert.equal(resolved, false, "not settled after the first short write");
+  assert.equal(await sent, true);
+  await all;
+  assert.deepEqual(conn.received, [...block.subarray(2, 14)]);
+  assert.deepEqual(
+    conn.asked,
+    [10, 7, 4, 1, 2],
+    "the rest, each time where the last write stopped",
+  );
+  assert.equal(stream.bufferedBytes, 0);
+});
+
+Deno.test("DenoByteStream lone write: a failure nobody asked about rejects nothing unheeded; the stream is broken: drained() keeps the error, written() describes it, what was queued behind fails", async () => {
+  const conn = new ShortWritingConn(4, 2); // writes 4 bytes, then fails
+  const stream = new DenoByteStream(conn);
+  stream.write(new Uint8Array(10));
+  stream.write(new Uint8Array(3)); // queued behind it
+  const queued = stream.drained();
+  await assert.rejects(queued, /^Error: broken pipe$/);
+  // Had the lone write's own promise rejected, the test's sanitizer would fail the test.
+  await assert.rejects(stream.drained(), /^Error: broken pipe$/);
+  await assert.rejects(stream.written(sendFailure), /^Error: send failed: broken pipe$/);
+  assert.equal(conn.calls, 2, "nothing was written after the failure");
+});
+
+Deno.test("DenoByteStream lone write: asked for while in flight, its send rejects with the described failure and drained() with the error", async () => {
+  const conn = new ShortWritingConn(4, 2);
+  const stream = new DenoByteStream(conn);
+  const block = new Uint8Array(16);
+  stream.writeRange(block, 0, 10);
+  const sent = stream.written(sendFailure);
+  const drained = stream.drained();
+  await assert.rejects(sent, /^Error: send failed: broken pipe$/);
+  await assert.rejects(drained, /^Error: broken pipe$/);
+});
+
+Deno.test("DenoByteStream lone write: one that throws at once fails like a batch; a close asked for after it still closes", async () => {
+  const conn = new ManualConn();
+  conn.throwOnWrite = true;
+  const stream = new DenoByteStream(conn);
+  stream.writeRange(new Uint8Array(8), 0, 8);
+  assert.equal(stream.bufferedBytes, 0, "nothing stays counted");
+  await assert.rejects(stream.drained(), /^Error: bad resource$/);
+  await assert.rejects(stream.written(sendFailure), /^Error: send failed: bad resource$/);
+  stream.closeWhenWritten();
+  await settleMicrotasks();
+  assert.ok(conn.closed, "closed although nothing could be written");
+});
+
+Deno.test("DenoByteStream lone write: drained() and closeWhenWritten() asked while it is in flight wait for it, then the socket closes", async () => {
+  const conn = new ManualConn();
+  const stream = new DenoByteStream(conn);
+  stream.writeRange(new Uint8Array(8), 0, 8);
+  const drained = stream.drained();
+  stream.closeWhenWritten();
+  await settleMicrotasks();
+  assert.equal(conn.closed, false, "not closed while the write is in flight");
+  conn.writes[0].resolve(8);
+  await drained;
+  await settleMicrotasks();
+  assert.ok(conn.closed, "closed once it was written");
+  assert.equal(conn.writes.length, 1);
+});

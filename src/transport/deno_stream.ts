@@ -91,6 +91,16 @@ export class DenoByteStream implements ByteStream {
   // The write promises' callback (fulfilled and rejected), made at the first write. Where the
   // loop is in the batch in flight is kept in the batch, not here: an idle stream holds nothing.
   #onWriteSettled: ((result: unknown) => void) | null = null;
+  // A lone write (see #writeLone): what is left of it to write (null: none in flight), the
+  // promise its send gets, the describer of whoever took that promise (null: nobody yet), and
+  // drained()'s promise, once asked for.
+  #lone: Uint8Array | null = null;
+  #loneSent: Promise<boolean | undefined> | null = null;
+  #loneDescriber: WriteFailureDescriber | null = null;
+  #loneDrained: Deferred | null = null;
+  // The lone write's callbacks (fulfilled, rejected), made at the first one.
+  #onLoneWrote: ((n: number) => Promise<boolean | undefined> | boolean | undefined) | null = null;
+  #onLoneFailed: ((error: unknown) => undefined) | null = null;
   #closeWriteRequested = false;
   #closeWhenWrittenRequested = false;
   /** Settles once the socket is closed; made only when a read must wait for that. */
@@ -115,7 +125,7 @@ export class DenoByteStream implements ByteStream {
 
   /** Bytes queued with `write` or `writeRange` and not yet written. */
   get bufferedBytes(): number {
-    return (this.#queued?.bytes ?? 0) + (this.#inFlight?.bytes ?? 0);
+    return (this.#queued?.bytes ?? 0) + (this.#inFlight?.bytes ?? 0) + (this.#lone?.length ?? 0);
   }
 
   /** Starts the read loop. */
@@ -187,6 +197,10 @@ export class DenoByteStream implements ByteStream {
    * system call (small frames cost one `write` per batch, not per frame).
    */
   write(bytes: Uint8Array, recycle?: Recycle): void {
+    if (recycle === undefined && this.#idleForLone() && bytes.length !== 0) {
+      this.#writeLone(bytes);
+      return;
+    }
     const queued = this.#batchForWrite();
     if (queued === null) {
       recycle?.(bytes);
@@ -198,6 +212,10 @@ export class DenoByteStream implements ByteStream {
 
   /** Queues `block[start, end)` like `write` (see {@linkcode ByteStream.writeRange}). */
   writeRange(block: Uint8Array, start: number, end: number): void {
+    if (this.#idleForLone() && end > start) {
+      this.#writeLone(viewOf(block, start, end));
+      return;
+    }
     const queued = this.#batchForWrite();
     if (queued === null) return;
     queued.addRange(block, start, end);
@@ -216,6 +234,7 @@ export class DenoByteStream implements ByteStream {
   drained(): Promise<void> {
     if (this.#writeError !== undefined) return Promise.reject(this.#writeError);
     if (this.#queued !== null) return this.#queued.promise();
+    if (this.#lone !== null) return (this.#loneDrained ??= new Deferred()).promise;
     return this.#inFlight?.promise() ?? WRITTEN;
   }
 
@@ -225,7 +244,82 @@ export class DenoByteStream implements ByteStream {
       return Promise.reject(describer.describeWriteFailure(this.#writeError));
     }
     const batch = this.#queued ?? this.#inFlight;
-    return batch === null ? WRITTEN_TRUE : batch.written(describer);
+    if (batch !== null) return batch.written(describer);
+    if (this.#lone === null) return WRITTEN_TRUE;
+    // Taken: from now on a failure rejects it (untaken, it resolves unseen, not unhandled).
+    this.#loneDescriber = describer;
+    return this.#loneSent as Promise<boolean>;
+  }
+
+  /**
+   * True when a write would start the write loop at once with nothing else in it: no write in
+   * flight or queued, no read being delivered (its replies leave together), nothing broken.
+   */
+  #idleForLone(): boolean {
+    return !this.#writing && !this.#delivering && !this.#closed && this.#writeError === undefined;
+  }
+
+  /**
+   * Writes `bytes` (ours, see {@linkcode ByteStream.write}) at once and without a batch: the
+   * one frame a broadcast or a timer sends to an idle stream. Its write's promise, followed by
+   * our callbacks, is the promise its send returns, so the frame costs one promise of ours
+   * and no batch (no batch to take and clear, no view list, no promise made for the send).
+   * What is written meanwhile queues as usual and leaves once this is out.
+   */
+  #writeLone(bytes: Uint8Array): void {
+    this.#writing = true;
+    this.#lone = bytes;
+    const wrote = this.#onLoneWrote ??= (n) => this.#loneWrote(n);
+    const failed = this.#onLoneFailed ??= (error) => this.#loneFailed(error);
+    let writing: Promise<number>;
+    try {
+      writing = this.#conn.write(bytes);
+    } catch (error) {
+      this.#loneFailed(error);
+      return;
+    }
+    this.#loneSent = writing.then(wrote, failed);
+  }
+
+  /**
+   * `n` more bytes of the lone write are out: the rest goes next (the send's promise follows
+   * it), or, once all are, the send resolves `true` and the queue behind it starts.
+   */
+  #loneWrote(n: number): Promise<boolean | undefined> | boolean | undefined {
+    const rest = this.#lone!;
+    if (n < rest.length) {
+      const left = viewOf(rest, n, rest.length);
+      this.#lone = left;
+      try {
+        return this.#conn.write(left).then(this.#onLoneWrote!, this.#onLoneFailed!);
+      } catch (error) {
+        return this.#loneFailed(error);
+      }
+    }
+    this.#lone = this.#loneSent = null;
+    this.#loneDescriber = null;
+    const drained = this.#loneDrained;
+    this.#loneDrained = null;
+    drained?.resolve();
+    this.#nextBatch();
+    return true;
+  }
+
+  /**
+   * The lone write failed: the stream is broken (as after a batch's failure), what queued
+   * behind it fails, and the send's promise rejects if someone took it.
+   */
+  #loneFailed(error: unknown): undefined {
+    const failure = error ?? new Error("the write failed");
+    this.#writeError ??= failure;
+    const describer = this.#loneDescriber;
+    const drained = this.#loneDrained;
+    this.#lone = this.#loneSent = null;
+    this.#loneDescriber = this.#loneDrained = null;
+    drained?.reject(failure);
+    this.#nextBatch();
+    if (describer !== null) throw describer.describeWriteFailure(failure);
+    return undefined;
   }
 
   // The write loop runs on the write promises' callbacks, not in an async function: a call of
