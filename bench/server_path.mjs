@@ -13,6 +13,7 @@
 import { Duplex } from "node:stream";
 import process from "node:process";
 import { BENCH_LIMITS, serveBench } from "./servers/ours_server.mjs";
+import { clientFrame, UPGRADE } from "./lib/stand_in_frames.mjs";
 
 const root = new URL("../npm/esm/src/", import.meta.url);
 const { WebSocketServerImpl } = await import(new URL("server/websocket_server.js", root).href);
@@ -53,21 +54,6 @@ function standInListen() {
 }
 
 const encoder = new TextEncoder();
-const UPGRADE = encoder.encode(
-  "GET /bench HTTP/1.1\r\nHost: 127.0.0.1:1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-);
-
-/** A masked client frame (FIN set) with a fixed key. */
-function clientFrame(opcode, payload) {
-  const frame = new Uint8Array(6 + payload.length);
-  frame[0] = 0x80 | opcode;
-  frame[1] = 0x80 | payload.length;
-  const key = [0x12, 0x34, 0x56, 0x78];
-  frame.set(key, 2);
-  for (let i = 0; i < payload.length; i++) frame[6 + i] = payload[i] ^ key[i & 3];
-  return frame;
-}
 
 async function startServer(mode) {
   const { listener, listen } = standInListen();

@@ -26,6 +26,7 @@ import { DenoByteStream } from "../src/transport/deno_stream.ts";
 import type { DenoConn } from "../src/transport/deno_conn.ts";
 import type { AcceptSink, StreamListener } from "../src/transport/listener.ts";
 import { BENCH_LIMITS, serveBench } from "./servers/ours_server.mjs";
+import { clientFrame, UPGRADE } from "./lib/stand_in_frames.mjs";
 
 /** A connection whose reads are answered from pushed bytes and whose writes complete at once. */
 class StandInConn implements DenoConn {
@@ -88,21 +89,6 @@ class StandInConn implements DenoConn {
 }
 
 const encoder = new TextEncoder();
-const UPGRADE = encoder.encode(
-  "GET /bench HTTP/1.1\r\nHost: 127.0.0.1:1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-);
-
-/** A masked client frame (FIN set) with a fixed key. */
-function clientFrame(opcode: number, payload: Uint8Array): Uint8Array {
-  const frame = new Uint8Array(6 + payload.length);
-  frame[0] = 0x80 | opcode;
-  frame[1] = 0x80 | payload.length;
-  const key = [0x12, 0x34, 0x56, 0x78];
-  frame.set(key, 2);
-  for (let i = 0; i < payload.length; i++) frame[6 + i] = payload[i] ^ key[i & 3];
-  return frame;
-}
 
 /** One macrotask turn: the promise chains started so far have run. */
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));

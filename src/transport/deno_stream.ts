@@ -296,13 +296,17 @@ export class DenoByteStream implements ByteStream {
         return this.#loneFailed(error);
       }
     }
-    this.#lone = this.#loneSent = null;
-    this.#loneDescriber = null;
     const drained = this.#loneDrained;
-    this.#loneDrained = null;
+    this.#endLone();
     drained?.resolve();
     this.#nextBatch();
     return true;
+  }
+
+  /** The lone write is over, either way (the caller read who waits on it first). */
+  #endLone(): void {
+    this.#lone = this.#loneSent = null;
+    this.#loneDescriber = this.#loneDrained = null;
   }
 
   /**
@@ -312,10 +316,8 @@ export class DenoByteStream implements ByteStream {
   #loneFailed(error: unknown): undefined {
     const failure = error ?? new Error("the write failed");
     this.#writeError ??= failure;
-    const describer = this.#loneDescriber;
-    const drained = this.#loneDrained;
-    this.#lone = this.#loneSent = null;
-    this.#loneDescriber = this.#loneDrained = null;
+    const describer = this.#loneDescriber, drained = this.#loneDrained;
+    this.#endLone();
     drained?.reject(failure);
     this.#nextBatch();
     if (describer !== null) throw describer.describeWriteFailure(failure);
